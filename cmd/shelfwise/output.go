@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"text/tabwriter"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// writeJSON prints v as one indented JSON object followed by a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Row is one line of a readable two-column table.
+type Row struct {
+	Name  string
+	Value any
+}
+
+// writeTable prints rows as an aligned two-column table.
+func writeTable(w io.Writer, title string, rows []Row) error {
+	if title != "" {
+		fmt.Fprintln(w, title)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "  %s\t%s\n", r.Name, formatValue(r.Value))
+	}
+	return tw.Flush()
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case float64:
+		if math.Abs(x) >= 1000 || x == math.Trunc(x) {
+			return fmt.Sprintf("%.1f", x)
+		}
+		return fmt.Sprintf("%.4f", x)
+	case float32:
+		return formatValue(float64(x))
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress returns a progress bar on m.Stderr for max units of work (-1 when
+// unknown), or a silent one when stderr is not a terminal.
+func (m *Main) progress(max int64, desc string) *progressbar.ProgressBar {
+	if !isTerminal(m.Stderr) {
+		return progressbar.DefaultSilent(max, desc)
+	}
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(m.Stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100_000_000),
+		progressbar.OptionClearOnFinish(),
+	)
+}
