@@ -1,0 +1,54 @@
+// Package realdata locates the public retail datasets in ../shared/data
+// (beside the repository) for tests, benchmarks and examples. The files are
+// read in place and never copied into the repository.
+package realdata
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Root returns the shared data folder: $SHELFWISE_DATA if set, else the
+// first "shared/data" found beside the module root or one of its parents.
+// It returns "" when none exists.
+func Root() string {
+	if d := os.Getenv("SHELFWISE_DATA"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		cand := filepath.Join(dir, "..", "shared", "data")
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return filepath.Clean(cand)
+		}
+		cand = filepath.Join(dir, "shared", "data")
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return filepath.Clean(cand)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Path returns the path of a dataset folder or file under the shared data
+// folder, e.g. Path(t, "uci_online_retail/online_retail.csv.gz"). Where it is
+// absent the test is skipped loudly with the path it looked for.
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	root := Root()
+	if root == "" {
+		t.Skipf("real data not found at ../shared/data/%s (set SHELFWISE_DATA)", rel)
+	}
+	p := filepath.Join(root, rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("real data not found at %s", p)
+	}
+	return p
+}
