@@ -73,9 +73,10 @@ type ImportMeta struct {
 	Time   time.Time
 }
 
-// ImportTx is one import in progress. Nothing it writes is visible until
-// Commit; Rollback (or an error from Commit) leaves the store untouched.
-type ImportTx interface {
+// Sink receives the records an importer or the simulator produces, in
+// batches. ImportTx is the Sink that writes to a store; ingest.Memory is the
+// one that collects them for eval commands.
+type Sink interface {
 	PutProducts(ctx context.Context, ps []Product) error
 	PutStores(ctx context.Context, ss []Store) error
 	AddOrderLines(ctx context.Context, ls []OrderLine) error
@@ -86,6 +87,12 @@ type ImportTx interface {
 	AddPromotions(ctx context.Context, ps []Promotion) error
 	AddStockLevels(ctx context.Context, ss []StockLevel) error
 	AddCalendarEvents(ctx context.Context, cs []CalendarEvent) error
+}
+
+// ImportTx is one import in progress. Nothing it writes is visible until
+// Commit; Rollback (or an error from Commit) leaves the store untouched.
+type ImportTx interface {
+	Sink
 	// Commit records the report and makes the import visible. It returns
 	// ECONFLICT, and writes nothing, if an import with the same
 	// report.Fingerprint (a hash of the normalised rows) is already stored.
