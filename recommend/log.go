@@ -1,0 +1,212 @@
+package recommend
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// Purchase is one purchase line of a customer: the unit every model learns
+// from. Repeated lines of the same product on one invoice stay separate
+// lines, as in the export.
+type Purchase struct {
+	Customer shelfwise.CustomerKey
+	SKU      shelfwise.SKU
+	Invoice  shelfwise.InvoiceID
+	Time     time.Time
+	Quantity float64
+}
+
+// IsPurchase applies the purchase definition of the evaluation protocol to an
+// order line: a known customer, a positive quantity and price, not on a
+// cancellation invoice ("C..."), not a return or adjustment, and a stock
+// code containing a digit (codes such as POST, DOT or BANK CHARGES are fees,
+// not merchandise).
+func IsPurchase(l shelfwise.OrderLine) bool {
+	if l.Customer == "" || l.Quantity <= 0 || l.UnitPrice <= 0 {
+		return false
+	}
+	if l.Kind != "" && l.Kind != shelfwise.LineSale {
+		return false
+	}
+	if strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c") {
+		return false
+	}
+	return strings.ContainsAny(string(l.SKU), "0123456789")
+}
+
+// PurchasesFromLines keeps the order lines that are purchases (IsPurchase).
+func PurchasesFromLines(lines []shelfwise.OrderLine) []Purchase {
+	out := make([]Purchase, 0, len(lines))
+	for _, l := range lines {
+		if IsPurchase(l) {
+			out = append(out, Purchase{Customer: l.Customer, SKU: l.SKU, Invoice: l.Invoice, Time: l.Time, Quantity: l.Quantity})
+		}
+	}
+	return out
+}
+
+// PurchasesFromBaskets turns stored baskets into purchase lines (one per SKU
+// on the basket, quantity 1). Anonymous baskets are skipped.
+func PurchasesFromBaskets(bs []shelfwise.Basket) []Purchase {
+	var out []Purchase
+	for _, b := range bs {
+		if b.Customer == "" {
+			continue
+		}
+		for _, s := range b.SKUs {
+			out = append(out, Purchase{Customer: b.Customer, SKU: s, Invoice: b.Invoice, Time: b.Time, Quantity: 1})
+		}
+	}
+	return out
+}
+
+// Event is one purchase in a Log, in the Log's index space.
+type Event struct {
+	Item   int32 // index into Log.Items
+	Basket int32 // index into Log.Baskets, -1 for none
+	Time   int64 // Unix seconds
+	Qty    float32
+}
+
+// Log is a purchase log indexed for training: customers and items numbered
+// 0..n-1, each customer's history in time order, and the baskets.
+type Log struct {
+	Users []shelfwise.CustomerKey
+	Items []shelfwise.SKU
+	// Histories[u] is customer u's purchases in time order.
+	Histories [][]Event
+	// Baskets[b] lists the distinct items of basket b; BasketUser and
+	// BasketTime give its customer and time.
+	Baskets    [][]int32
+	BasketUser []int32
+	BasketTime []int64
+	// End is the time of the latest purchase (Unix seconds).
+	End int64
+
+	userIndex map[shelfwise.CustomerKey]int32
+	itemIndex map[shelfwise.SKU]int32
+}
+
+// NewLog indexes purchases. Items are numbered in SKU order and customers in
+// key order, so the same purchases always give the same log. extraItems adds
+// catalogue items that have no purchase yet (they can still be recommended
+// by attribute-based cold start).
+func NewLog(ps []Purchase, extraItems ...shelfwise.SKU) *Log {
+	lg := &Log{userIndex: map[shelfwise.CustomerKey]int32{}, itemIndex: map[shelfwise.SKU]int32{}}
+	items := map[shelfwise.SKU]bool{}
+	users := map[shelfwise.CustomerKey]bool{}
+	for _, p := range ps {
+		items[p.SKU] = true
+		users[p.Customer] = true
+	}
+	for _, s := range extraItems {
+		items[s] = true
+	}
+	for s := range items {
+		lg.Items = append(lg.Items, s)
+	}
+	sort.Slice(lg.Items, func(i, j int) bool { return lg.Items[i] < lg.Items[j] })
+	for i, s := range lg.Items {
+		lg.itemIndex[s] = int32(i)
+	}
+	for c := range users {
+		lg.Users = append(lg.Users, c)
+	}
+	sort.Slice(lg.Users, func(i, j int) bool { return lg.Users[i] < lg.Users[j] })
+	for i, c := range lg.Users {
+		lg.userIndex[c] = int32(i)
+	}
+	order := make([]int, len(ps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].Time.Before(ps[order[b]].Time) })
+	lg.Histories = make([][]Event, len(lg.Users))
+	type bkey struct {
+		inv  shelfwise.InvoiceID
+		user int32
+	}
+	basketIdx := map[bkey]int32{}
+	seen := map[[2]int32]bool{}
+	for _, k := range order {
+		p := ps[k]
+		u := lg.userIndex[p.Customer]
+		it := lg.itemIndex[p.SKU]
+		t := p.Time.Unix()
+		bk := bkey{p.Invoice, u}
+		b, ok := basketIdx[bk]
+		if !ok {
+			b = int32(len(lg.Baskets))
+			basketIdx[bk] = b
+			lg.Baskets = append(lg.Baskets, nil)
+			lg.BasketUser = append(lg.BasketUser, u)
+			lg.BasketTime = append(lg.BasketTime, t)
+		}
+		if !seen[[2]int32{b, it}] {
+			seen[[2]int32{b, it}] = true
+			lg.Baskets[b] = append(lg.Baskets[b], it)
+		}
+		lg.Histories[u] = append(lg.Histories[u], Event{Item: it, Basket: b, Time: t, Qty: float32(p.Quantity)})
+		if t > lg.End {
+			lg.End = t
+		}
+	}
+	return lg
+}
+
+// NumUsers is the number of customers in the log.
+func (lg *Log) NumUsers() int { return len(lg.Users) }
+
+// NumItems is the number of items in the log.
+func (lg *Log) NumItems() int { return len(lg.Items) }
+
+// User returns the index of customer c, or -1.
+func (lg *Log) User(c shelfwise.CustomerKey) int {
+	if u, ok := lg.userIndex[c]; ok {
+		return int(u)
+	}
+	return -1
+}
+
+// Item returns the index of sku, or -1.
+func (lg *Log) Item(sku shelfwise.SKU) int {
+	if i, ok := lg.itemIndex[sku]; ok {
+		return int(i)
+	}
+	return -1
+}
+
+// Pairs counts the distinct customer-item pairs.
+func (lg *Log) Pairs() int {
+	n := 0
+	seen := map[int32]bool{}
+	for _, h := range lg.Histories {
+		clear(seen)
+		for _, e := range h {
+			if !seen[e.Item] {
+				seen[e.Item] = true
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// UserItems returns the distinct items of a history with their number of
+// lines, in order of first purchase.
+func UserItems(h []Event) (items []int32, lines []int32) {
+	pos := make(map[int32]int, len(h))
+	for _, e := range h {
+		if p, ok := pos[e.Item]; ok {
+			lines[p]++
+			continue
+		}
+		pos[e.Item] = len(items)
+		items = append(items, e.Item)
+		lines = append(lines, 1)
+	}
+	return items, lines
+}
