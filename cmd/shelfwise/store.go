@@ -4,10 +4,10 @@ import (
 	"context"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/sqlite"
 )
 
-// openStore opens the embedded store in dir. Replaced by sqlite.Open when the
-// sqlite package lands.
+// openStore opens the embedded SQLite store in dir (dir/shelfwise.db).
 func openStore(ctx context.Context, dir string) (shelfwise.DB, error) {
-	return nil, shelfwise.Errorf(shelfwise.ENOTIMPL, "the embedded store is not built yet")
+	return sqlite.Open(ctx, dir)
 }

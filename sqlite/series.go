@@ -1,0 +1,513 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// Hierarchy levels a SeriesQuery may group by, in key order.
+var seriesLevels = []struct {
+	name string
+	expr string // SQL expression over base alias b and joins
+	join string
+}{
+	{"sku", "sd.code", "JOIN sku_dict sd ON sd.id = b.sku_id"},
+	{"store", "COALESCE(std.code, '')", "LEFT JOIN store_dict std ON std.id = b.store_id"},
+	{"department", "COALESCE(p.department, '')", "LEFT JOIN products p ON p.sku_id = b.sku_id"},
+	{"category", "COALESCE(p.category, '')", ""},
+	{"subcategory", "COALESCE(p.subcategory, '')", ""},
+}
+
+// maxSeriesSteps guards against a stray date turning a series into an
+// enormous zero-filled array.
+const maxSeriesSteps = 1 << 22
+
+// mondayDay is the day number of Monday 1970-01-05: weeks built from daily
+// data start on Mondays.
+const mondayDay = 4
+
+// seriesRow is one day (or period) of one series, aggregated over sources.
+type seriesRow struct {
+	step      int64 // day number, or period index
+	v         float64
+	psum, pw  float64 // price x weight and weight, over priced rows
+	promo     float64
+	available bool // some observation that step was on sale
+	censored  bool
+	weekly    bool // comes from weekly sales points
+}
+
+// seriesPlan is a Series query compiled to SQL.
+type seriesPlan struct {
+	q      shelfwise.SeriesQuery
+	levels []bool // by seriesLevels index
+	nkeys  int
+	sql    string
+	args   []any
+	bySKU  bool
+	store  bool
+}
+
+func planSeries(q shelfwise.SeriesQuery) (*seriesPlan, error) {
+	if q.Grain == "" {
+		q.Grain = shelfwise.GrainDay
+	}
+	if q.Grain != shelfwise.GrainDay && q.Grain != shelfwise.GrainWeek && q.Grain != shelfwise.GrainPeriod {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "unknown grain %q (want day, week or period)", q.Grain)
+	}
+	if q.Measure == "" {
+		q.Measure = "units"
+	}
+	if q.Measure != "units" && q.Measure != "revenue" {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "unknown measure %q (want units or revenue)", q.Measure)
+	}
+	p := &seriesPlan{q: q, levels: make([]bool, len(seriesLevels))}
+	for _, l := range q.Level {
+		found := false
+		for i, sl := range seriesLevels {
+			if strings.EqualFold(l, sl.name) {
+				p.levels[i], found = true, true
+			}
+		}
+		if !found {
+			return nil, shelfwise.Errorf(shelfwise.EINVALID, "unknown series level %q (want sku, store, department, category or subcategory)", l)
+		}
+	}
+	p.bySKU, p.store = p.levels[0], p.levels[1]
+
+	// Filters common to both sources.
+	var common where
+	common.add("sku_id NOT IN " + nonProductSKUs)
+	if q.SKU != "" {
+		common.add("sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(q.SKU))
+	}
+	if q.Store != "" {
+		common.add("store_id = (SELECT id FROM store_dict WHERE code = ?)", string(q.Store))
+	}
+	var base string
+	var args []any
+	if q.Grain == shelfwise.GrainPeriod {
+		base = `SELECT sku_id, store_id, period AS step, ` + pointValue(q.Measure) + ` AS v, price,
+			CASE WHEN units > 0 THEN units ELSE 1e-9 END AS pw, max(feature, display, deal) AS promo,
+			available AS avail, censored AS cens, 0 AS wk
+			FROM sales_points WHERE grain = 2` + common.and()
+		args = common.args
+	} else {
+		lines, points := common, common
+		lines.conds = append([]string{"kind = 0"}, lines.conds...)
+		pointGrains := "grain = 0"
+		if q.Grain == shelfwise.GrainWeek {
+			pointGrains = "grain IN (0, 1)"
+		}
+		points.conds = append([]string{pointGrains}, points.conds...)
+		lines.args = append([]any(nil), common.args...)
+		points.args = append([]any(nil), common.args...)
+		if !q.From.IsZero() {
+			lines.add("t >= ?", toMS(q.From))
+			points.add("day * 86400000 >= ?", toMS(q.From))
+		}
+		if !q.To.IsZero() {
+			lines.add("t < ?", toMS(q.To))
+			points.add("day * 86400000 < ?", toMS(q.To))
+		}
+		lineValue := "quantity"
+		if q.Measure == "revenue" {
+			lineValue = "quantity * unit_price"
+		}
+		base = `SELECT sku_id, store_id, (t - 86399999 * (t < 0)) / 86400000 AS step, ` + lineValue + ` AS v,
+			unit_price AS price, quantity AS pw, 0 AS promo, 1 AS avail, 0 AS cens, 0 AS wk
+			FROM order_lines` + lines.String() + `
+			UNION ALL
+			SELECT sku_id, store_id, day, ` + pointValue(q.Measure) + `, price,
+			CASE WHEN units > 0 THEN units ELSE 1e-9 END, max(feature, display, deal),
+			available, censored, grain = 1
+			FROM sales_points` + points.String()
+		args = append(lines.args, points.args...)
+	}
+	var keys, joins []string
+	for i, sl := range seriesLevels {
+		if !p.levels[i] {
+			continue
+		}
+		keys = append(keys, sl.expr)
+		if sl.join != "" {
+			joins = append(joins, sl.join)
+		} else if !containsProducts(joins) {
+			joins = append(joins, seriesLevels[2].join)
+		}
+	}
+	p.nkeys = len(keys)
+	sel := strings.Join(append(keys, "b.step"), ", ")
+	p.sql = `SELECT ` + sel + `, SUM(b.v),
+			SUM(CASE WHEN b.price > 0 THEN b.price * b.pw ELSE 0 END),
+			SUM(CASE WHEN b.price > 0 THEN b.pw ELSE 0 END),
+			MAX(b.promo), MAX(b.avail), MAX(b.cens), MAX(b.wk)
+		FROM (` + base + `) b ` + strings.Join(joins, " ") + `
+		GROUP BY ` + sel + ` ORDER BY ` + sel
+	p.args = args
+	return p, nil
+}
+
+func containsProducts(joins []string) bool {
+	for _, j := range joins {
+		if strings.Contains(j, "products p") {
+			return true
+		}
+	}
+	return false
+}
+
+// pointValue is a sales point's value for measure. Units fall back to
+// revenue where a point carries only revenue (weekly department sales);
+// revenue falls back to units x price.
+func pointValue(measure string) string {
+	if measure == "revenue" {
+		return "CASE WHEN revenue = 0 AND units <> 0 THEN units * price ELSE revenue END"
+	}
+	return "CASE WHEN units = 0 AND revenue <> 0 THEN revenue ELSE units END"
+}
+
+// Series streams regular series at the query's level and grain, one
+// callback per series in key order (the level fields in the order sku,
+// store, department, category, subcategory). A series runs from its first to
+// its last observation, zero-filled between. Sources are sale order lines
+// (quantity, or quantity x price for revenue) and sales points; non-product
+// lines are skipped. Day series use daily data; week series also take weekly
+// sales points and start on the weekday of the series' weekly points, else
+// on Mondays; period series come from period-indexed points only.
+//
+// Where the level includes the SKU, Price holds the average price paid per
+// step (then the shelf price from Prices where nothing sold, 0 if unknown),
+// Promo the strongest promotion share (feature, display, deal, or 1 under a
+// stored Promotion), Available is false on steps whose only observations were
+// not on sale, and Censored marks stockouts (flagged points, or a stock level
+// at or below zero). Aggregate levels carry Values only.
+func (db *DB) Series(ctx context.Context, q shelfwise.SeriesQuery, fn func(*shelfwise.Series) error) error {
+	p, err := planSeries(q)
+	if err != nil {
+		return err
+	}
+	var ex *extras
+	if p.bySKU {
+		if ex, err = db.loadExtrasFlags(ctx); err != nil {
+			return err
+		}
+	}
+	rows, err := db.r.QueryContext(ctx, p.sql, p.args...)
+	if err != nil {
+		return fmt.Errorf("series: %w", err)
+	}
+	defer rows.Close()
+	raw := make([]sql.RawBytes, p.nkeys)
+	cur := make([]string, p.nkeys)
+	dest := make([]any, 0, p.nkeys+8)
+	for i := range raw {
+		dest = append(dest, &raw[i])
+	}
+	var r seriesRow
+	var avail, cens, wk int64
+	dest = append(dest, &r.step, &r.v, &r.psum, &r.pw, &r.promo, &avail, &cens, &wk)
+	var buf []seriesRow
+	started := false
+	emit := func() error {
+		s, err := p.build(cur, buf)
+		if err != nil {
+			return err
+		}
+		if ex != nil {
+			if err := db.fillExtras(ctx, ex, p, s); err != nil {
+				return err
+			}
+		}
+		return fn(s)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		r.available, r.censored, r.weekly = avail != 0, cens != 0, wk != 0
+		same := started
+		for i := range raw {
+			if same && !bytes.Equal(raw[i], []byte(cur[i])) {
+				same = false
+			}
+		}
+		if !same {
+			if started {
+				if err := emit(); err != nil {
+					return err
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			for i := range raw {
+				cur[i] = string(raw[i])
+			}
+			buf, started = buf[:0], true
+		}
+		buf = append(buf, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if started {
+		return emit()
+	}
+	return nil
+}
+
+// key builds the SeriesKey from the key column values.
+func (p *seriesPlan) key(vals []string) shelfwise.SeriesKey {
+	var k shelfwise.SeriesKey
+	j := 0
+	for i := range seriesLevels {
+		if !p.levels[i] {
+			continue
+		}
+		v := vals[j]
+		j++
+		switch i {
+		case 0:
+			k.SKU = shelfwise.SKU(v)
+		case 1:
+			k.Store = shelfwise.StoreID(v)
+		case 2:
+			k.Department = v
+		case 3:
+			k.Category = v
+		case 4:
+			k.Subcategory = v
+		}
+	}
+	return k
+}
+
+// build turns one series' rows (ordered by step) into a regular Series.
+func (p *seriesPlan) build(keyVals []string, rows []seriesRow) (*shelfwise.Series, error) {
+	s := &shelfwise.Series{Key: p.key(keyVals), Grain: p.q.Grain}
+	bucket := func(step int64) int64 { return step }
+	var origin int64
+	switch p.q.Grain {
+	case shelfwise.GrainWeek:
+		anchor := int64(mondayDay)
+		for _, r := range rows {
+			if r.weekly {
+				anchor = r.step - 7*floorDiv(r.step, 7)
+				break
+			}
+		}
+		bucket = func(step int64) int64 { return floorDiv(step-anchor, 7) }
+		origin = anchor
+	}
+	first, last := bucket(rows[0].step), bucket(rows[len(rows)-1].step)
+	n := last - first + 1
+	if n > maxSeriesSteps {
+		return nil, fmt.Errorf("series %s spans %d steps (more than %d): check the data's dates", s.Key, n, maxSeriesSteps)
+	}
+	switch p.q.Grain {
+	case shelfwise.GrainDay:
+		s.Start = dayTime(first)
+	case shelfwise.GrainWeek:
+		s.Start = dayTime(origin + 7*first)
+	case shelfwise.GrainPeriod:
+		s.StartPeriod = int(first)
+	}
+	s.Values = make([]float64, n)
+	if !p.bySKU {
+		for _, r := range rows {
+			s.Values[bucket(r.step)-first] += r.v
+		}
+		return s, nil
+	}
+	psum := make([]float64, n)
+	pw := make([]float64, n)
+	promo := make([]float64, n)
+	seen := make([]bool, n)
+	avail := make([]bool, n)
+	cens := make([]bool, n)
+	anyPromo, anyUnavail, anyCens := false, false, false
+	for _, r := range rows {
+		i := bucket(r.step) - first
+		s.Values[i] += r.v
+		psum[i] += r.psum
+		pw[i] += r.pw
+		promo[i] = max(promo[i], r.promo)
+		seen[i] = true
+		avail[i] = avail[i] || r.available
+		cens[i] = cens[i] || r.censored
+		anyPromo = anyPromo || r.promo > 0
+		anyCens = anyCens || r.censored
+	}
+	s.Price = make([]float64, n)
+	for i := range s.Price {
+		if pw[i] > 0 {
+			s.Price[i] = psum[i] / pw[i]
+		}
+		if seen[i] && !avail[i] {
+			anyUnavail = true
+		}
+	}
+	if anyPromo {
+		s.Promo = promo
+	}
+	if anyUnavail {
+		for i := range avail {
+			avail[i] = avail[i] || !seen[i]
+		}
+		s.Available = avail
+	}
+	if anyCens {
+		s.Censored = cens
+	}
+	return s, nil
+}
+
+// extras records which optional tables hold rows, so Series only queries
+// the ones that can fill anything.
+type extras struct {
+	prices, promotions, stock bool
+}
+
+func (db *DB) loadExtrasFlags(ctx context.Context) (*extras, error) {
+	var e extras
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM prices), EXISTS(SELECT 1 FROM promotions),
+		EXISTS(SELECT 1 FROM stock_levels WHERE on_hand <= 0)`).Scan(&e.prices, &e.promotions, &e.stock)
+	return &e, err
+}
+
+// stepOf returns the index of the series step holding time t (it may fall
+// outside [0, len)).
+func stepOf(s *shelfwise.Series, t time.Time) int64 {
+	d := floorDiv(t.Sub(s.Start).Milliseconds(), msPerDay)
+	if s.Grain == shelfwise.GrainWeek {
+		return floorDiv(d, 7)
+	}
+	return d
+}
+
+// fillExtras completes a SKU-level series from the Prices, Promotions and
+// StockLevels tables (a store-level key uses its store's rows and chain-wide
+// rows; a chain-level key uses every store's).
+func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shelfwise.Series) error {
+	if s.Grain == shelfwise.GrainPeriod {
+		return nil
+	}
+	var w where
+	w.add("x.sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(s.Key.SKU))
+	if p.store {
+		w.add("(x.store_id = 0 OR x.store_id = (SELECT id FROM store_dict WHERE code = ?))", string(s.Key.Store))
+	}
+	n := int64(len(s.Values))
+	if ex.prices && hasUnpriced(s.Price) {
+		rows, err := db.r.QueryContext(ctx, `SELECT x.start, x.end, x.price FROM prices x`+w.String(), w.args...)
+		if err != nil {
+			return err
+		}
+		sum := make([]float64, n)
+		cnt := make([]float64, n)
+		for rows.Next() {
+			var start int64
+			var end sql.NullInt64
+			var price float64
+			if err := rows.Scan(&start, &end, &price); err != nil {
+				rows.Close()
+				return err
+			}
+			lo, hi := stepRange(s, start, end)
+			for i := max(lo, 0); i < min(hi, n); i++ {
+				sum[i] += price
+				cnt[i]++
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range s.Price {
+			if s.Price[i] == 0 && cnt[i] > 0 {
+				s.Price[i] = sum[i] / cnt[i]
+			}
+		}
+	}
+	if ex.promotions {
+		rows, err := db.r.QueryContext(ctx, `SELECT x.start, x.end FROM promotions x`+w.String(), w.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var start int64
+			var end sql.NullInt64
+			if err := rows.Scan(&start, &end); err != nil {
+				rows.Close()
+				return err
+			}
+			lo, hi := stepRange(s, start, end)
+			for i := max(lo, 0); i < min(hi, n); i++ {
+				if s.Promo == nil {
+					s.Promo = make([]float64, n)
+				}
+				s.Promo[i] = 1
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if ex.stock {
+		rows, err := db.r.QueryContext(ctx, `SELECT x.t FROM stock_levels x`+w.String()+` AND x.on_hand <= 0`, w.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var t int64
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return err
+			}
+			if i := stepOf(s, fromMS(t)); i >= 0 && i < n {
+				if s.Censored == nil {
+					s.Censored = make([]bool, n)
+				}
+				s.Censored[i] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepRange returns the steps [lo, hi) whose start lies in [start, end) (ms);
+// an open end runs past the series.
+func stepRange(s *shelfwise.Series, start int64, end sql.NullInt64) (int64, int64) {
+	step := int64(msPerDay)
+	if s.Grain == shelfwise.GrainWeek {
+		step *= 7
+	}
+	origin := toMS(s.Start)
+	ceilDiv := func(a int64) int64 { return -floorDiv(-a, step) }
+	lo, hi := ceilDiv(start-origin), int64(len(s.Values))
+	if end.Valid {
+		hi = ceilDiv(end.Int64 - origin)
+	}
+	return lo, hi
+}
+
+func hasUnpriced(p []float64) bool {
+	for _, x := range p {
+		if x == 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// skuCond restricts alias x to one SKU when sku is not empty.
+func skuCond(sku shelfwise.SKU) *where {
+	w := &where{}
+	if sku != "" {
+		w.add("x.sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(sku))
+	}
+	return w
+}
+
+// Prices returns the stored shelf prices (of one SKU, or all for ""),
+// ordered by SKU, store and start.
+func (db *DB) Prices(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.Price, error) {
+	w := skuCond(sku)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), x.start, x.end, x.price
+		FROM prices x JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
+		ORDER BY s.code, st.code, x.start, x.id`, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shelfwise.Price
+	for rows.Next() {
+		var p shelfwise.Price
+		var s, st string
+		var start int64
+		var end sql.NullInt64
+		if err := rows.Scan(&s, &st, &start, &end, &p.Price); err != nil {
+			return nil, err
+		}
+		p.SKU, p.Store, p.Start, p.End = shelfwise.SKU(s), shelfwise.StoreID(st), fromMS(start), fromNullMS(end)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Promotions returns the stored promotions (of one SKU, or all for ""),
+// ordered by SKU, store and start.
+func (db *DB) Promotions(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.Promotion, error) {
+	w := skuCond(sku)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), x.start, x.end, x.kind, x.discount, x.value
+		FROM promotions x JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
+		ORDER BY s.code, st.code, x.start, x.id`, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shelfwise.Promotion
+	for rows.Next() {
+		var p shelfwise.Promotion
+		var s, st string
+		var start int64
+		var end sql.NullInt64
+		if err := rows.Scan(&s, &st, &start, &end, &p.Kind, &p.Discount, &p.Value); err != nil {
+			return nil, err
+		}
+		p.SKU, p.Store, p.Start, p.End = shelfwise.SKU(s), shelfwise.StoreID(st), fromMS(start), fromNullMS(end)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// StockLevels returns the stored stock levels (of one SKU, or all for ""),
+// ordered by SKU, store and time.
+func (db *DB) StockLevels(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.StockLevel, error) {
+	w := skuCond(sku)
+	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), x.t, x.on_hand
+		FROM stock_levels x JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
+		ORDER BY s.code, st.code, x.t, x.id`, w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shelfwise.StockLevel
+	for rows.Next() {
+		var l shelfwise.StockLevel
+		var s, st string
+		var t int64
+		if err := rows.Scan(&s, &st, &t, &l.OnHand); err != nil {
+			return nil, err
+		}
+		l.SKU, l.Store, l.Time = shelfwise.SKU(s), shelfwise.StoreID(st), fromMS(t)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Calendar returns the stored calendar events ordered by date.
+func (db *DB) Calendar(ctx context.Context) ([]shelfwise.CalendarEvent, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT x.t, x.name, x.type, x.region, COALESCE(st.code, '')
+		FROM calendar_events x LEFT JOIN store_dict st ON st.id = x.store_id ORDER BY x.t, x.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shelfwise.CalendarEvent
+	for rows.Next() {
+		var c shelfwise.CalendarEvent
+		var t int64
+		var st string
+		if err := rows.Scan(&t, &c.Name, &c.Type, &c.Region, &st); err != nil {
+			return nil, err
+		}
+		c.Date, c.Store = fromMS(t), shelfwise.StoreID(st)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
