@@ -19,10 +19,10 @@ import (
 
 // openFile opens path for reading, transparently decompressing gzip (by its
 // magic bytes, whatever the name) and dropping a UTF-8 byte-order mark.
-func openFile(path string) (io.ReadCloser, error) {
+func openFile(path string) (readCloser, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &shelfwise.InputError{File: path, Err: errors.New("cannot open: " + errors.Unwrap(err).Error())}
+		return readCloser{}, &shelfwise.InputError{File: path, Err: errors.New("cannot open: " + errors.Unwrap(err).Error())}
 	}
 	br := bufio.NewReaderSize(f, 1<<16)
 	magic, _ := br.Peek(2)
@@ -32,7 +32,7 @@ func openFile(path string) (io.ReadCloser, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
-			return nil, &shelfwise.InputError{File: path, Err: fmt.Errorf("corrupt gzip header: %v", err)}
+			return readCloser{}, &shelfwise.InputError{File: path, Err: fmt.Errorf("corrupt gzip header: %v", err)}
 		}
 		r = bufio.NewReaderSize(&gzipErr{zr}, 1<<16)
 		closeFn = func() error { zr.Close(); return f.Close() }
@@ -87,6 +87,9 @@ type csvOptions struct {
 	Required [][]string
 	// LazyQuotes accepts quotes inside unquoted fields.
 	LazyQuotes bool
+	// Sniff guesses the delimiter (comma, semicolon, tab or pipe) from the
+	// header line when Comma is 0.
+	Sniff bool
 }
 
 // normCol normalises a column name for matching: lower case, without
@@ -108,6 +111,14 @@ func openCSV(path string, o csvOptions) (*csvFile, error) {
 	rc, err := openFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if br, ok := rc.Reader.(*bufio.Reader); ok {
+		if isJSONLines(br) {
+			return openJSONL(path, rc, o)
+		}
+		if o.Comma == 0 && o.Sniff {
+			o.Comma = sniffComma(br)
+		}
 	}
 	r := csv.NewReader(rc)
 	if o.Comma != 0 {
@@ -351,4 +362,93 @@ func companion(main string, names ...string) string {
 		}
 	}
 	return ""
+}
+
+// sniffComma guesses the delimiter of a delimited file from its first line:
+// the most frequent of comma, semicolon, tab and pipe outside quotes (comma
+// when none occurs).
+func sniffComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(1 << 14)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	counts := map[byte]int{}
+	inQuote := false
+	for _, c := range head {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == ',' || c == ';' || c == '\t' || c == '|'):
+			counts[c]++
+		}
+	}
+	best, bestN := byte(','), 0
+	for _, c := range []byte{',', ';', '\t', '|'} {
+		if counts[c] > bestN {
+			best, bestN = c, counts[c]
+		}
+	}
+	return rune(best)
+}
+
+// openFields opens a whitespace-separated text file with a header line (the
+// layout of CDNOW_master.txt and other fixed-width exports): fields are
+// separated by runs of spaces or tabs, leading spaces and CR line endings are
+// ignored, blank lines are skipped. No quoting is supported.
+func openFields(path string, o csvOptions) (*csvFile, error) {
+	rc, err := openFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(rc)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	var line int64
+	var rec []string
+	read := func() ([]string, int64, error) {
+		for sc.Scan() {
+			line++
+			rec = appendFields(rec[:0], sc.Bytes())
+			if len(rec) > 0 {
+				return rec, line, nil
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, 0, &shelfwise.InputError{File: path, Line: int(line + 1), Err: err}
+		}
+		return nil, 0, io.EOF
+	}
+	f := &csvFile{path: path, closer: rc.Close}
+	hdr, _, err := read()
+	if err == io.EOF {
+		rc.Close()
+		return nil, &shelfwise.InputError{File: path, Line: 1, Err: errors.New("empty file: expected a header row")}
+	} else if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	if err := f.setHeader(hdr, o.Required); err != nil {
+		rc.Close()
+		return nil, err
+	}
+	f.next = read
+	return f, nil
+}
+
+// appendFields splits b at runs of blanks (space, tab, CR) into dst.
+func appendFields(dst []string, b []byte) []string {
+	i := 0
+	for i < len(b) {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r') {
+			i++
+		}
+		j := i
+		for j < len(b) && b[j] != ' ' && b[j] != '\t' && b[j] != '\r' {
+			j++
+		}
+		if j > i {
+			dst = append(dst, string(b[i:j]))
+		}
+		i = j
+	}
+	return dst
 }

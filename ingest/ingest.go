@@ -44,6 +44,10 @@ type Format struct {
 func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
+		shoppersFormat,
+		cdnowFormat,
+		dominicksOJFormat,
+		dominicksBayesmFormat,
 		m4Format,
 	}
 }

@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"hash/fnv"
 	"math/bits"
 
@@ -139,4 +141,45 @@ func (f *fingerprint) String(format string) string {
 	binary.BigEndian.PutUint64(b[8:16], f.lo)
 	binary.BigEndian.PutUint64(b[16:], f.n)
 	return format + ":" + hex.EncodeToString(b[:])
+}
+
+// rowError marks a row that cannot be parsed, for eachRow.
+type rowError struct{ err error }
+
+func (e rowError) Error() string { return e.err.Error() }
+func (e rowError) Unwrap() error { return e.err }
+
+// badRow wraps a parse error so eachRow sets the row aside (or fails the
+// read once more than Options.MaxBadRows rows were bad).
+func badRow(err error) error { return rowError{err} }
+
+// eachRow walks the records of f, counting each read in rep and checking
+// ctx now and then, and calls fn with the record's line. A badRow error from
+// fn is counted under RuleUnparseable until more than maxBad rows were bad,
+// then returned unwrapped (the InputError naming file, line and field); any
+// other error stops the walk.
+func eachRow(ctx context.Context, f *csvFile, rep *Report, maxBad int, fn func(line int64) error) error {
+	var bad, n int64
+	for {
+		ok, err := f.Next()
+		if err != nil || !ok {
+			return err
+		}
+		rep.RowRead()
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		err = fn(f.Line())
+		var re rowError
+		if errors.As(err, &re) {
+			if bad++; bad > int64(maxBad) {
+				return re.err
+			}
+			rep.Hit(RuleUnparseable, f.Line())
+		} else if err != nil {
+			return err
+		}
+	}
 }
