@@ -44,6 +44,7 @@ type Format struct {
 func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
+		m5Format,
 		shoppersFormat,
 		cdnowFormat,
 		dominicksOJFormat,
