@@ -1,0 +1,283 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// ALSConfig sets up implicit ALS (Hu, Koren & Volinsky 2008) solved with a
+// few conjugate-gradient steps per row (Takács, Pilászy & Tikk 2011).
+type ALSConfig struct {
+	Factors    int
+	Iterations int
+	// Reg is the L2 penalty λ.
+	Reg float64
+	// Alpha scales confidence: c = 1 + Alpha * log(1 + lines/Eps).
+	Alpha float64
+	Eps   float64
+	// HalfLifeDays decays each line's weight with its age (0 = no decay).
+	HalfLifeDays float64
+	// CGSteps per row and iteration (warm-started from the previous value).
+	CGSteps int
+	Seed    uint64
+}
+
+// DefaultALS is a sound starting point for retail purchase logs.
+var DefaultALS = ALSConfig{Factors: 64, Iterations: 15, Reg: 0.1, Alpha: 10, Eps: 1, CGSteps: 3, Seed: 1}
+
+// ALS holds the factor matrices: U is users x f, V is items x f, row-major.
+type ALS struct {
+	Cfg ALSConfig
+	U   []float64
+	V   []float64
+	f   int
+	// rows[u] and cols[i] are the confidence-weighted entries of the
+	// user-item matrix by user and by item.
+	rows [][]entry
+	cols [][]entry
+	yty  atomic.Pointer[[]float64] // VᵀV for fold-in, reset by Iterate
+}
+
+type entry struct {
+	idx  int32
+	conf float64 // c - 1
+}
+
+// TrainALS is the Trainer of ALS with DefaultALS.
+func TrainALS(ctx context.Context, lg *Log) (Scorer, error) { return NewALS(ctx, lg, DefaultALS) }
+
+// NewALS trains ALS on a log.
+func NewALS(ctx context.Context, lg *Log, cfg ALSConfig) (*ALS, error) {
+	a := NewALSModel(lg, cfg)
+	for it := 0; it < cfg.Iterations; it++ {
+		if err := a.Iterate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// NewALSModel sets up an untrained model with small random factors.
+func NewALSModel(lg *Log, cfg ALSConfig) *ALS {
+	f := cfg.Factors
+	a := &ALS{Cfg: cfg, f: f, U: make([]float64, lg.NumUsers()*f), V: make([]float64, lg.NumItems()*f)}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	for i := range a.V {
+		a.V[i] = rng.NormFloat64() * 0.01
+	}
+	a.rows = make([][]entry, lg.NumUsers())
+	a.cols = make([][]entry, lg.NumItems())
+	for u, h := range lg.Histories {
+		for _, e := range alsEntries(h, lg.End, cfg) {
+			a.rows[u] = append(a.rows[u], e)
+			a.cols[e.idx] = append(a.cols[e.idx], entry{int32(u), e.conf})
+		}
+	}
+	return a
+}
+
+// alsEntries turns a history into (item, c-1) entries.
+func alsEntries(h []Event, now int64, cfg ALSConfig) []entry {
+	w := map[int32]float64{}
+	var order []int32
+	for _, e := range h {
+		if _, ok := w[e.Item]; !ok {
+			order = append(order, e.Item)
+		}
+		x := 1.0
+		if cfg.HalfLifeDays > 0 {
+			x = math.Exp(-math.Max(0, float64(now-e.Time)) / 86400 / cfg.HalfLifeDays * math.Ln2)
+		}
+		w[e.Item] += x
+	}
+	eps := cfg.Eps
+	if eps <= 0 {
+		eps = 1
+	}
+	out := make([]entry, len(order))
+	for k, it := range order {
+		out[k] = entry{it, cfg.Alpha * math.Log1p(w[it]/eps)}
+	}
+	return out
+}
+
+// Iterate runs one sweep: users given items, then items given users.
+func (a *ALS) Iterate(ctx context.Context) error {
+	a.yty.Store(nil)
+	if err := a.half(ctx, a.U, a.V, a.rows); err != nil {
+		return err
+	}
+	return a.half(ctx, a.V, a.U, a.cols)
+}
+
+// half updates every row of X given the fixed factors Y.
+func (a *ALS) half(ctx context.Context, X, Y []float64, rows [][]entry) error {
+	f := a.f
+	yty := gram(Y, f)
+	scratch := make([][]float64, workers())
+	parallelFor(len(rows), func(w, r int) {
+		if ctx.Err() != nil {
+			return
+		}
+		if scratch[w] == nil {
+			scratch[w] = make([]float64, 4*f)
+		}
+		cgSolve(X[r*f:(r+1)*f], Y, yty, rows[r], a.Cfg.Reg, a.Cfg.CGSteps, scratch[w])
+	})
+	return ctx.Err()
+}
+
+// gram returns YᵀY (f x f).
+func gram(Y []float64, f int) []float64 {
+	n := len(Y) / f
+	parts := make([][]float64, workers())
+	parallelFor(n, func(w, r int) {
+		if parts[w] == nil {
+			parts[w] = make([]float64, f*f)
+		}
+		g := parts[w]
+		y := Y[r*f : (r+1)*f]
+		for i, yi := range y {
+			row := g[i*f : (i+1)*f]
+			for j := i; j < f; j++ {
+				row[j] += yi * y[j]
+			}
+		}
+	})
+	g := make([]float64, f*f)
+	for _, p := range parts {
+		for i := range p {
+			g[i] += p[i]
+		}
+	}
+	for i := 0; i < f; i++ {
+		for j := 0; j < i; j++ {
+			g[i*f+j] = g[j*f+i]
+		}
+	}
+	return g
+}
+
+// cgSolve improves x towards the solution of
+// (YᵀY + Σ c_i y_i y_iᵀ + λI) x = Σ (1 + c_i) y_i with steps CG iterations.
+func cgSolve(x, Y, yty []float64, es []entry, reg float64, steps int, scratch []float64) {
+	f := len(x)
+	r, p, ap := scratch[:f], scratch[f:2*f], scratch[2*f:3*f]
+	// r = b - A x
+	mulA(ap, x, Y, yty, es, reg)
+	clear(r)
+	for _, e := range es {
+		y := Y[int(e.idx)*f : int(e.idx+1)*f]
+		c := 1 + e.conf
+		for k := range r {
+			r[k] += c * y[k]
+		}
+	}
+	rs := 0.0
+	for k := range r {
+		r[k] -= ap[k]
+		p[k] = r[k]
+		rs += r[k] * r[k]
+	}
+	for s := 0; s < steps && rs > 1e-20; s++ {
+		mulA(ap, p, Y, yty, es, reg)
+		pap := dot(p, ap)
+		if pap <= 0 {
+			return
+		}
+		alpha := rs / pap
+		rsNew := 0.0
+		for k := range x {
+			x[k] += alpha * p[k]
+			r[k] -= alpha * ap[k]
+			rsNew += r[k] * r[k]
+		}
+		beta := rsNew / rs
+		for k := range p {
+			p[k] = r[k] + beta*p[k]
+		}
+		rs = rsNew
+	}
+}
+
+// mulA sets out = (YᵀY + Σ c_i y_i y_iᵀ + λI) v.
+func mulA(out, v, Y, yty []float64, es []entry, reg float64) {
+	f := len(v)
+	for i := 0; i < f; i++ {
+		out[i] = dot(yty[i*f:(i+1)*f], v) + reg*v[i]
+	}
+	for _, e := range es {
+		y := Y[int(e.idx)*f : int(e.idx+1)*f]
+		s := e.conf * dot(y, v)
+		for k := range out {
+			out[k] += s * y[k]
+		}
+	}
+}
+
+func dot(a, b []float64) float64 {
+	s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+	n := len(a)
+	b = b[:n]
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		s0 += a[k] * b[k]
+		s1 += a[k+1] * b[k+1]
+		s2 += a[k+2] * b[k+2]
+		s3 += a[k+3] * b[k+3]
+	}
+	for ; k < n; k++ {
+		s0 += a[k] * b[k]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// UserVector returns the customer's factors: the trained row for a known,
+// unchanged customer, else a fold-in solve of the history against the item
+// factors (real-time update without retraining).
+func (a *ALS) UserVector(q *Query) []float64 {
+	f := a.f
+	if q.User >= 0 && !q.Changed && (q.User+1)*f <= len(a.U) {
+		return a.U[q.User*f : (q.User+1)*f]
+	}
+	return a.FoldIn(q.History, q.Now)
+}
+
+// FoldIn solves the user factors of a history against the item factors.
+func (a *ALS) FoldIn(h []Event, now int64) []float64 {
+	f := a.f
+	x := make([]float64, f)
+	if len(h) == 0 {
+		return x
+	}
+	yty := a.ytyCached()
+	es := alsEntries(h, now, a.Cfg)
+	cgSolve(x, a.V, yty, es, a.Cfg.Reg, 2*f, make([]float64, 4*f))
+	return x
+}
+
+func (a *ALS) ytyCached() []float64 {
+	if g := a.yty.Load(); g != nil {
+		return *g
+	}
+	g := gram(a.V, a.f)
+	a.yty.Store(&g)
+	return g
+}
+
+// Score implements Scorer: the dot product of user and item factors.
+func (a *ALS) Score(q *Query, out []float64) {
+	u := a.UserVector(q)
+	f := a.f
+	for i := range out {
+		out[i] = dot(u, a.V[i*f:(i+1)*f])
+	}
+}
+
+// ItemVector returns item i's factors.
+func (a *ALS) ItemVector(i int) []float64 { return a.V[i*a.f : (i+1)*a.f] }
+
+// Factors is the number of latent factors.
+func (a *ALS) Factors() int { return a.f }

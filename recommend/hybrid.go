@@ -1,0 +1,287 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// HybridConfig sets up the hybrid: its components and how it tunes itself.
+type HybridConfig struct {
+	// ValidationDays is the length of the validation period carved from the
+	// end of the training log to learn the blend weights (default 30).
+	ValidationDays int
+	// NewItems tunes the blend for recommending items the customer has not
+	// bought (the repeat features then carry no weight).
+	NewItems bool
+	// K is the list length the blend is tuned for (default 10).
+	K int
+	// Candidates per component scored while tuning (default 150).
+	Candidates int
+	ALS        ALSConfig
+	KNN        KNNConfig
+	// RecentKNN is a second item-kNN with recency-weighted profiles.
+	RecentKNN KNNConfig
+	// BasketKNN is item-kNN on basket co-occurrence applied to the
+	// customer's latest basket (what goes with what was just bought).
+	BasketKNN KNNConfig
+	// TrendDays is the window of the trending component.
+	TrendDays float64
+	// Weights, when non-nil, skips tuning and uses these weights (by
+	// feature name, see FeatureNames).
+	Weights map[string]float64
+}
+
+// DefaultHybrid is the configuration the eval command uses.
+var DefaultHybrid = HybridConfig{
+	ValidationDays: 30, K: 10, Candidates: 150,
+	ALS:       ALSConfig{Factors: 64, Iterations: 15, Reg: 0.1, Alpha: 10, Eps: 1, CGSteps: 3, Seed: 1, HalfLifeDays: 45},
+	KNN:       DefaultKNN,
+	RecentKNN: KNNConfig{K: 100, Alpha: 0.5, HalfLifeDays: 21},
+	BasketKNN: KNNConfig{K: 50, Alpha: 0.5, Baskets: true},
+	TrendDays: 30,
+}
+
+// Component is one model inside the hybrid, scored densely and normalised
+// per customer by its maximum.
+type Component struct {
+	Name   string
+	Scorer Scorer
+}
+
+// Hybrid blends the repeat-purchase features of the customer's own items with
+// normalised component scores; weights are learned on a validation period.
+type Hybrid struct {
+	Cfg        HybridConfig
+	Components []Component
+	// RepeatWeights weight RepeatFeatures; CompWeights weight Components.
+	RepeatWeights [NumRepeatFeatures]float64
+	CompWeights   []float64
+	// ValidationScore is the tuning objective reached (NDCG + recall).
+	ValidationScore float64
+}
+
+// FeatureNames lists the blend's features: the repeat features, then the
+// components.
+func (h *Hybrid) FeatureNames() []string {
+	out := append([]string(nil), RepeatNames[:]...)
+	for _, c := range h.Components {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// Weights returns the blend weights by feature name.
+func (h *Hybrid) Weights() map[string]float64 {
+	m := map[string]float64{}
+	for k, n := range RepeatNames {
+		m[n] = h.RepeatWeights[k]
+	}
+	for k, c := range h.Components {
+		m[c.Name] = h.CompWeights[k]
+	}
+	return m
+}
+
+// HybridTrainer returns a Trainer of the hybrid with cfg.
+func HybridTrainer(cfg HybridConfig) Trainer {
+	return func(ctx context.Context, lg *Log) (Scorer, error) { return TrainHybrid(ctx, lg, cfg) }
+}
+
+// TrainHybrid carves the last ValidationDays of the log, fits the components
+// on the earlier part, learns the blend weights on the validation customers,
+// then refits the components on the whole log.
+func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error) {
+	cfg = cfg.withDefaults()
+	h := &Hybrid{Cfg: cfg}
+	if cfg.Weights == nil {
+		ps := lg.Purchases()
+		cut := CutTime(ps, cfg.ValidationDays)
+		fit, val := SplitAt(ps, cut)
+		if len(fit) == 0 || len(val) == 0 {
+			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
+		}
+		sub := NewLog(fit)
+		comps, err := buildComponents(ctx, sub, cfg)
+		if err != nil {
+			return nil, err
+		}
+		h.Components = comps
+		sets := heldOutSets(sub, val, cfg.NewItems)
+		tb := newTuningTable(ctx, sub, h, sets, cut.Unix())
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		w, score := tb.tune(cfg.NewItems)
+		h.setWeights(w)
+		h.ValidationScore = score
+	}
+	comps, err := buildComponents(ctx, lg, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.Components = comps
+	if cfg.Weights != nil {
+		w := make([]float64, NumRepeatFeatures+len(comps))
+		for k, n := range h.FeatureNames() {
+			w[k] = cfg.Weights[n]
+		}
+		h.setWeights(w)
+	}
+	return h, nil
+}
+
+func (c HybridConfig) withDefaults() HybridConfig {
+	if c.ValidationDays <= 0 {
+		c.ValidationDays = 30
+	}
+	if c.K <= 0 {
+		c.K = 10
+	}
+	if c.Candidates <= 0 {
+		c.Candidates = 150
+	}
+	if c.TrendDays <= 0 {
+		c.TrendDays = 30
+	}
+	return c
+}
+
+func (h *Hybrid) setWeights(w []float64) {
+	copy(h.RepeatWeights[:], w[:NumRepeatFeatures])
+	h.CompWeights = append([]float64(nil), w[NumRepeatFeatures:]...)
+}
+
+// buildComponents fits every component on lg.
+func buildComponents(ctx context.Context, lg *Log, cfg HybridConfig) ([]Component, error) {
+	als, err := NewALS(ctx, lg, cfg.ALS)
+	if err != nil {
+		return nil, err
+	}
+	knn, err := NewItemKNN(ctx, lg, cfg.KNN)
+	if err != nil {
+		return nil, err
+	}
+	rknn, err := NewItemKNN(ctx, lg, cfg.RecentKNN)
+	if err != nil {
+		return nil, err
+	}
+	bknn, err := NewItemKNN(ctx, lg, cfg.BasketKNN)
+	if err != nil {
+		return nil, err
+	}
+	trend := NewTrending(lg, 0, cfg.TrendDays)
+	pop := NewPopular(lg)
+	rising := &Popular{Scores: make([]float64, len(pop.Scores))}
+	for i := range rising.Scores {
+		rising.Scores[i] = trend.Scores[i] / (pop.Scores[i] + 10)
+	}
+	trendLin := &Popular{Scores: append([]float64(nil), trend.Scores...)}
+	logScale(trend.Scores)
+	logScale(pop.Scores)
+	return []Component{
+		{"als", als}, {"knn", knn}, {"recent_knn", rknn}, {"last_basket", &LastBasket{KNN: bknn}},
+		{"trending", trend}, {"trending_linear", trendLin}, {"rising", rising}, {"popular", pop},
+	}, nil
+}
+
+// logScale replaces counts by log(1 + count).
+func logScale(s []float64) {
+	for i, v := range s {
+		s[i] = math.Log1p(v)
+	}
+}
+
+// LastBasket scores items by their basket co-occurrence with the items of
+// the customer's latest basket.
+type LastBasket struct{ KNN *ItemKNN }
+
+// Score implements Scorer.
+func (l *LastBasket) Score(q *Query, out []float64) {
+	clear(out)
+	if len(q.History) == 0 {
+		return
+	}
+	last := q.History[len(q.History)-1]
+	for k := len(q.History) - 1; k >= 0; k-- {
+		e := q.History[k]
+		if e.Basket != last.Basket && last.Time-e.Time > 3600 {
+			break
+		}
+		for _, nb := range l.KNN.Neighbors[e.Item] {
+			out[nb.Item] += float64(nb.Sim)
+		}
+	}
+}
+
+// normalizeMax divides scores by their maximum when it is positive.
+func normalizeMax(s []float64) {
+	m := 0.0
+	for _, v := range s {
+		if v > m {
+			m = v
+		}
+	}
+	if m > 0 {
+		inv := 1 / m
+		for i := range s {
+			s[i] *= inv
+		}
+	}
+}
+
+// Score implements Scorer.
+func (h *Hybrid) Score(q *Query, out []float64) {
+	h.score(q, out, nil)
+}
+
+// score computes the blend; when contrib is non-nil, contrib[c] receives
+// component c's weighted normalised scores (c = len(Components) holds the
+// repeat part), for explanations.
+func (h *Hybrid) score(q *Query, out []float64, contrib [][]float64) {
+	clear(out)
+	buf := make([]float64, len(out))
+	for c, comp := range h.Components {
+		w := h.CompWeights[c]
+		if w == 0 {
+			continue
+		}
+		comp.Scorer.Score(q, buf)
+		normalizeMax(buf)
+		for i, v := range buf {
+			out[i] += w * v
+		}
+		if contrib != nil {
+			for i, v := range buf {
+				contrib[c][i] = w * v
+			}
+		}
+	}
+	stats, nb := HistoryStats(q.History)
+	for _, s := range stats {
+		v := Repeat(s, nb, q.Now).Vector()
+		sum := 0.0
+		for k, w := range h.RepeatWeights {
+			sum += w * v[k]
+		}
+		out[s.Item] += sum
+		if contrib != nil {
+			contrib[len(h.Components)][s.Item] = sum
+		}
+	}
+}
+
+// Purchases turns the log back into purchase lines (invoice = basket index).
+func (lg *Log) Purchases() []Purchase {
+	var out []Purchase
+	for u, h := range lg.Histories {
+		for _, e := range h {
+			out = append(out, Purchase{Customer: lg.Users[u], SKU: lg.Items[e.Item],
+				Invoice: shelfwise.InvoiceID(strconv.Itoa(int(e.Basket))), Time: time.Unix(e.Time, 0).UTC(), Quantity: float64(e.Qty)})
+		}
+	}
+	return out
+}

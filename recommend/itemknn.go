@@ -1,0 +1,151 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"sort"
+)
+
+// Neighbor is an item with a similarity.
+type Neighbor struct {
+	Item int32
+	Sim  float32
+}
+
+// KNNConfig sets up item-kNN.
+type KNNConfig struct {
+	// K neighbours kept per item.
+	K int
+	// Alpha makes the cosine asymmetric: sim(i,j) = c_ij / (n_i^Alpha
+	// n_j^(1-Alpha)); 0.5 is the plain cosine.
+	Alpha float64
+	// HalfLifeDays weights a customer's items by the recency of their
+	// latest purchase when scoring (0 = no decay).
+	HalfLifeDays float64
+	// Baskets counts co-occurrence within baskets instead of within
+	// customers (frequently-bought-together style).
+	Baskets bool
+}
+
+// DefaultKNN is item-kNN with the plain cosine on customer co-occurrence.
+var DefaultKNN = KNNConfig{K: 100, Alpha: 0.5, HalfLifeDays: 0}
+
+// ItemKNN scores items by their similarity to the customer's items.
+type ItemKNN struct {
+	Cfg       KNNConfig
+	Neighbors [][]Neighbor
+}
+
+// TrainItemKNN is the Trainer of item-kNN with DefaultKNN.
+func TrainItemKNN(ctx context.Context, lg *Log) (Scorer, error) {
+	return NewItemKNN(ctx, lg, DefaultKNN)
+}
+
+// groups returns the item sets the co-occurrences are counted over: each
+// customer's distinct items, or each basket.
+func groups(lg *Log, baskets bool) [][]int32 {
+	if baskets {
+		return lg.Baskets
+	}
+	out := make([][]int32, lg.NumUsers())
+	for u, h := range lg.Histories {
+		out[u], _ = UserItems(h)
+	}
+	return out
+}
+
+// cooccurrence calls fn(i, counts, n) for every item i with the dense
+// co-occurrence counts of i with every item and the item counts n, in
+// parallel over items. counts is scratch space reused after fn returns.
+func cooccurrence(ctx context.Context, numItems int, gs [][]int32, fn func(w, i int, counts []float32, n []float32)) error {
+	n := make([]float32, numItems)
+	inv := make([][]int32, numItems)
+	for g, items := range gs {
+		for _, it := range items {
+			n[it]++
+			inv[it] = append(inv[it], int32(g))
+		}
+	}
+	scratch := make([][]float32, workers())
+	parallelFor(numItems, func(w, i int) {
+		if ctx.Err() != nil {
+			return
+		}
+		if scratch[w] == nil {
+			scratch[w] = make([]float32, numItems)
+		}
+		c := scratch[w]
+		for _, g := range inv[i] {
+			for _, j := range gs[g] {
+				c[j]++
+			}
+		}
+		c[i] = 0
+		fn(w, i, c, n)
+		clear(c)
+	})
+	return ctx.Err()
+}
+
+// NewItemKNN computes the neighbour lists.
+func NewItemKNN(ctx context.Context, lg *Log, cfg KNNConfig) (*ItemKNN, error) {
+	m := &ItemKNN{Cfg: cfg, Neighbors: make([][]Neighbor, lg.NumItems())}
+	sims := make([][]float64, workers())
+	err := cooccurrence(ctx, lg.NumItems(), groups(lg, cfg.Baskets), func(w, i int, c, n []float32) {
+		if sims[w] == nil {
+			sims[w] = make([]float64, len(c))
+		}
+		s := sims[w]
+		for j, cij := range c {
+			if cij == 0 {
+				s[j] = math.Inf(-1)
+				continue
+			}
+			s[j] = float64(cij) / (math.Pow(float64(n[i]), cfg.Alpha) * math.Pow(float64(n[j]), 1-cfg.Alpha))
+		}
+		top := TopK(s, cfg.K)
+		nb := make([]Neighbor, len(top))
+		for k, j := range top {
+			nb[k] = Neighbor{Item: j, Sim: float32(s[j])}
+		}
+		m.Neighbors[i] = nb
+	})
+	return m, err
+}
+
+// Score implements Scorer: the sum over the customer's distinct items of
+// their (recency-weighted) similarity to each candidate.
+func (m *ItemKNN) Score(q *Query, out []float64) {
+	clear(out)
+	for _, it := range historyWeights(q.History, q.Now, m.Cfg.HalfLifeDays) {
+		for _, nb := range m.Neighbors[it.Item] {
+			out[nb.Item] += it.Sim * float64(nb.Sim)
+		}
+	}
+}
+
+// weighted is an item with a weight in a customer's profile.
+type weighted struct {
+	Item int32
+	Sim  float64
+}
+
+// historyWeights gives each distinct item of a history the weight
+// exp(-age/halfLife*ln2) of its latest purchase (1 without decay), in
+// item order.
+func historyWeights(h []Event, now int64, halfLifeDays float64) []weighted {
+	last := make(map[int32]int64, len(h))
+	for _, e := range h {
+		last[e.Item] = e.Time
+	}
+	out := make([]weighted, 0, len(last))
+	for it, t := range last {
+		w := 1.0
+		if halfLifeDays > 0 {
+			w = math.Exp(-math.Max(0, float64(now-t)) / 86400 / halfLifeDays * math.Ln2)
+		}
+		out = append(out, weighted{it, w})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Item < out[b].Item })
+	return out
+}

@@ -1,0 +1,155 @@
+package recommend
+
+import (
+	"context"
+	"math"
+)
+
+// ItemStats summarise a customer's purchases of one item: the raw material
+// of the repeat-purchase model and of its explanations.
+type ItemStats struct {
+	Item    int32
+	Lines   int     // purchase lines
+	Baskets int     // distinct baskets containing the item
+	First   int64   // first purchase (Unix seconds)
+	Last    int64   // latest purchase (Unix seconds)
+	Qty     float64 // total quantity
+	// Recent counts the lines of the last RecentDays before the latest
+	// purchase of the history.
+	Recent int
+}
+
+// RecentDays is the window of ItemStats.Recent.
+const RecentDays = 60
+
+// CycleDays is the customer's mean interval between baskets containing the
+// item, in days; 0 when bought in fewer than two baskets.
+func (s ItemStats) CycleDays() float64 {
+	if s.Baskets < 2 {
+		return 0
+	}
+	return float64(s.Last-s.First) / 86400 / float64(s.Baskets-1)
+}
+
+// HistoryStats summarises a history per item (in order of first purchase)
+// and counts its distinct baskets.
+func HistoryStats(h []Event) (stats []ItemStats, baskets int) {
+	pos := make(map[int32]int, len(h))
+	lastBasket := make(map[int32]int32, len(h))
+	seenBasket := make(map[int32]bool)
+	var end int64
+	if len(h) > 0 {
+		end = h[len(h)-1].Time
+	}
+	for _, e := range h {
+		if !seenBasket[e.Basket] {
+			seenBasket[e.Basket] = true
+			baskets++
+		}
+		p, ok := pos[e.Item]
+		if !ok {
+			p = len(stats)
+			pos[e.Item] = p
+			stats = append(stats, ItemStats{Item: e.Item, First: e.Time})
+			lastBasket[e.Item] = -2
+		}
+		s := &stats[p]
+		s.Lines++
+		if end-e.Time <= RecentDays*86400 {
+			s.Recent++
+		}
+		s.Qty += float64(e.Qty)
+		s.Last = e.Time
+		if lastBasket[e.Item] != e.Basket || e.Basket < 0 {
+			lastBasket[e.Item] = e.Basket
+			s.Baskets++
+		}
+	}
+	return stats, baskets
+}
+
+// RepeatFeatures are the repeat-purchase signals of one history item at a
+// scoring time, each in [0, 1] or a log count.
+type RepeatFeatures struct {
+	LogLines float64 // log(1 + lines)
+	// LogRecent is log(1 + lines in the last RecentDays of the history).
+	LogRecent float64
+	Share     float64 // share of the customer's baskets that contain the item
+	Rec7      float64 // exp(-age/7 days), age = time since the latest purchase
+	Rec30     float64 // exp(-age/30 days)
+	Rec120    float64 // exp(-age/120 days)
+	// Due peaks at 1 when the time since the latest purchase equals the
+	// customer's own buying cycle for the item; 0 without a cycle.
+	Due float64
+}
+
+// NumRepeatFeatures is the number of fields of RepeatFeatures.
+const NumRepeatFeatures = 7
+
+// Repeat computes the repeat features of s for a customer with the given
+// number of baskets at time now.
+func Repeat(s ItemStats, baskets int, now int64) RepeatFeatures {
+	age := math.Max(0, float64(now-s.Last)/86400)
+	f := RepeatFeatures{
+		LogLines:  math.Log1p(float64(s.Lines)),
+		LogRecent: math.Log1p(float64(s.Recent)),
+		Share:     float64(s.Baskets) / float64(max(1, baskets)),
+		Rec7:      math.Exp(-age / 7),
+		Rec30:     math.Exp(-age / 30),
+		Rec120:    math.Exp(-age / 120),
+	}
+	if c := s.CycleDays(); c > 0 {
+		x := math.Log((age + 1) / (c + 1))
+		f.Due = math.Exp(-x * x / 2)
+	}
+	return f
+}
+
+// Vector returns the features in a fixed order.
+func (f RepeatFeatures) Vector() [NumRepeatFeatures]float64 {
+	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Due}
+}
+
+// RepeatNames names the repeat features in Vector order.
+var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "due"}
+
+// RepeatModel is the standalone repeat-purchase model: it ranks the items a
+// customer bought by a weighted sum of the repeat features, ties and the
+// rest of the catalogue by popularity.
+type RepeatModel struct {
+	Weights [NumRepeatFeatures]float64
+	pop     []float64
+}
+
+// DefaultRepeatWeights favour items bought often, recently and now due.
+var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0.5}
+
+// TrainRepeat is the Trainer of the repeat-purchase model with default weights.
+func TrainRepeat(_ context.Context, lg *Log) (Scorer, error) {
+	pop := DistinctCustomers(lg)
+	m := 0.0
+	for _, p := range pop {
+		m = max(m, p)
+	}
+	for i := range pop {
+		pop[i] /= m + 1
+	}
+	return &RepeatModel{Weights: DefaultRepeatWeights, pop: pop}, nil
+}
+
+// Score implements Scorer.
+func (r *RepeatModel) Score(q *Query, out []float64) {
+	copy(out, r.pop)
+	for i := range out {
+		out[i] *= 1e-3
+	}
+	stats, nb := HistoryStats(q.History)
+	for _, s := range stats {
+		v := Repeat(s, nb, q.Now).Vector()
+		sum := 1.0
+		for k, w := range r.Weights {
+			sum += w * v[k]
+		}
+		out[s.Item] += sum
+	}
+}
