@@ -1,0 +1,353 @@
+package gbdt
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// minParallelRows is the node size below which a histogram is built by one
+// goroutine: below it, starting workers costs more than it saves.
+const minParallelRows = 16_384
+
+// grower builds one tree at a time from binned data and per-row gradients.
+type grower struct {
+	p       Params
+	b       *Binned
+	gh      []gpair
+	offsets []int // histogram offset of each feature
+	histLen int
+	workers int
+	scratch [][]histBin // per-worker partial histograms
+	free    [][]histBin // recycled histogram buffers
+	rows    []int32     // row indices, partitioned by leaf
+	tmp     []int32     // partition scratch
+	active  []bool      // features usable in this tree
+	order   []int       // category sort scratch
+}
+
+func newGrower(p Params, b *Binned, gh []gpair) *grower {
+	g := &grower{p: p, b: b, gh: gh, workers: numWorkers(p.Workers)}
+	g.offsets = make([]int, b.Cols)
+	for j := 0; j < b.Cols; j++ {
+		g.offsets[j] = g.histLen
+		g.histLen += b.NumBins[j] + 1
+	}
+	g.scratch = make([][]histBin, g.workers)
+	for w := 1; w < g.workers; w++ {
+		g.scratch[w] = make([]histBin, g.histLen)
+	}
+	g.tmp = make([]int32, b.Rows)
+	g.active = make([]bool, b.Cols)
+	return g
+}
+
+func (g *grower) getHist() []histBin {
+	if n := len(g.free); n > 0 {
+		h := g.free[n-1]
+		g.free = g.free[:n-1]
+		return h
+	}
+	return make([]histBin, g.histLen)
+}
+
+func (g *grower) putHist(h []histBin) {
+	if h != nil {
+		g.free = append(g.free, h)
+	}
+}
+
+// buildHist fills dst with the histograms of all features over rows.
+func (g *grower) buildHist(dst []histBin, rows []int32) {
+	clear(dst)
+	if len(rows) < minParallelRows || g.workers == 1 {
+		g.accumulate(dst, rows)
+		return
+	}
+	// Worker 0 writes into dst; the others into scratch buffers, which are
+	// kept zeroed between calls.
+	parallelChunks(len(rows), g.workers, minParallelRows/2, func(w, lo, hi int) {
+		buf := dst
+		if w > 0 {
+			buf = g.scratch[w]
+		}
+		g.accumulate(buf, rows[lo:hi])
+	})
+	for w := 1; w < g.workers; w++ {
+		s := g.scratch[w]
+		for i := range dst {
+			dst[i].add(s[i])
+		}
+		clear(s)
+	}
+}
+
+// accumulate adds rows' gradients to h: the hot loop of training.
+func (g *grower) accumulate(h []histBin, rows []int32) {
+	cols := g.b.Cols
+	data := g.b.Data
+	off := g.offsets[:cols]
+	gh := g.gh
+	for _, r := range rows {
+		p := gh[r]
+		row := data[int(r)*cols : int(r)*cols+cols]
+		for f, bin := range row {
+			e := &h[off[f]+int(bin)]
+			e.G += p.G
+			e.H += p.H
+			e.N++
+		}
+	}
+}
+
+// leafState is a leaf under construction.
+type leafState struct {
+	node   int32
+	lo, hi int // range in grower.rows
+	hist   []histBin
+	sum    histBin
+	depth  int
+	sp     split
+}
+
+// leafRange is a finished leaf and the rows (grower.rows[lo:hi]) in it.
+type leafRange struct {
+	node   int32
+	lo, hi int
+}
+
+// grow builds a tree over rows (which grower takes over and partitions).
+// Leaf values are Newton steps, not yet shrunk by the learning rate.
+func (g *grower) grow(rows []int32) (*tree, []leafRange) {
+	g.rows = rows
+	t := &tree{}
+	root := &leafState{lo: 0, hi: len(rows), hist: g.getHist()}
+	g.buildHist(root.hist, rows)
+	root.sum = g.total(root.hist)
+	t.Nodes = append(t.Nodes, g.newNode(root.sum))
+	g.findSplit(root)
+	var done []leafRange
+	cands := []*leafState{root}
+	leaves := 1
+	for len(cands) > 0 {
+		k := 0
+		if g.p.Growth == LeafWise {
+			for i, c := range cands {
+				if c.sp.gain > cands[k].sp.gain {
+					k = i
+				}
+			}
+		}
+		l := cands[k]
+		cands = slices.Delete(cands, k, k+1)
+		if leaves >= g.p.MaxLeaves || l.sp.feature < 0 || l.sp.gain <= g.p.MinGain {
+			done = append(done, leafRange{l.node, l.lo, l.hi})
+			g.putHist(l.hist)
+			continue
+		}
+		left, right := g.apply(t, l)
+		leaves++
+		cands = append(cands, left, right)
+	}
+	for _, c := range cands {
+		g.putHist(c.hist)
+	}
+	return t, done
+}
+
+// total sums feature 0's histogram: every row has some bin of every feature.
+func (g *grower) total(h []histBin) histBin {
+	var s histBin
+	if g.b.Cols == 0 {
+		return s
+	}
+	for _, e := range h[:g.b.NumBins[0]+1] {
+		s.add(e)
+	}
+	return s
+}
+
+func (g *grower) newNode(s histBin) node {
+	return node{Left: -1, Right: -1, Feature: -1, Cat: -1, Cover: s.N, Value: -s.G / (s.H + g.p.Lambda)}
+}
+
+// apply splits leaf l: partitions its rows, fills the node and returns the
+// two children with histograms (one built, one by subtraction) and splits.
+func (g *grower) apply(t *tree, l *leafState) (*leafState, *leafState) {
+	sp := l.sp
+	var tab [256]bool
+	sp.goesLeftTab(&tab, g.b.NumBins[sp.feature])
+	mid := g.partition(l.lo, l.hi, sp.feature, &tab)
+
+	nd := &t.Nodes[l.node]
+	nd.Feature = int32(sp.feature)
+	nd.Gain = sp.gain
+	nd.DefaultLeft = sp.defaultLeft
+	if sp.cat {
+		nd.Cat = int32(len(t.Cats))
+		t.Cats = append(t.Cats, sp.catSet)
+	} else {
+		nd.Bin = uint8(sp.bin)
+		nd.Threshold = g.b.Upper[sp.feature][sp.bin]
+	}
+	li := int32(len(t.Nodes))
+	t.Nodes[l.node].Left, t.Nodes[l.node].Right = li, li+1
+	t.Nodes = append(t.Nodes, g.newNode(sp.left), g.newNode(sp.right))
+
+	left := &leafState{node: li, lo: l.lo, hi: mid, sum: sp.left, depth: l.depth + 1}
+	right := &leafState{node: li + 1, lo: mid, hi: l.hi, sum: sp.right, depth: l.depth + 1}
+	small, large := left, right
+	if small.hi-small.lo > large.hi-large.lo {
+		small, large = large, small
+	}
+	small.hist = g.getHist()
+	g.buildHist(small.hist, g.rows[small.lo:small.hi])
+	large.hist = l.hist
+	for i, s := range small.hist {
+		large.hist[i] = large.hist[i].sub(s)
+	}
+	l.hist = nil
+	for _, c := range [2]*leafState{left, right} {
+		c.sp = noSplit
+		if (g.p.MaxDepth < 0 || c.depth < g.p.MaxDepth) && c.hi-c.lo >= 2*g.p.MinSamplesLeaf {
+			g.findSplit(c)
+		}
+		if c.sp.feature < 0 {
+			g.putHist(c.hist)
+			c.hist = nil
+		}
+	}
+	return left, right
+}
+
+// partition stably reorders rows[lo:hi] so that rows going left come first
+// and returns the boundary.
+func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
+	rows := g.rows[lo:hi]
+	cols, data := g.b.Cols, g.b.Data
+	rt := g.tmp[:0]
+	j := 0
+	for _, r := range rows {
+		if tab[data[int(r)*cols+feature]] {
+			rows[j] = r
+			j++
+		} else {
+			rt = append(rt, r)
+		}
+	}
+	copy(rows[j:], rt)
+	return lo + j
+}
+
+func (g *grower) score(s histBin) float64 { return s.G * s.G / (s.H + g.p.Lambda) }
+
+// ok reports whether a child satisfies the leaf-size constraints.
+func (g *grower) ok(s histBin) bool {
+	return s.N >= float64(g.p.MinSamplesLeaf) && s.H >= g.p.MinHessianLeaf
+}
+
+// findSplit sets l.sp to the best split over the active features.
+func (g *grower) findSplit(l *leafState) {
+	best := noSplit
+	parent := g.score(l.sum)
+	for f := 0; f < g.b.Cols; f++ {
+		if !g.active[f] {
+			continue
+		}
+		h := l.hist[g.offsets[f] : g.offsets[f]+g.b.NumBins[f]+1]
+		if g.b.IsCat[f] {
+			g.catSplit(f, h, l.sum, parent, &best)
+		} else {
+			g.numSplit(f, h, l.sum, parent, &best)
+		}
+	}
+	l.sp = best
+}
+
+// numSplit scans the bins of numeric feature f, with missing values sent
+// right and then left.
+func (g *grower) numSplit(f int, h []histBin, total histBin, parent float64, best *split) {
+	nb := len(h) - 1
+	miss := h[nb]
+	for pass := 0; pass < 2; pass++ {
+		var left histBin
+		if pass == 1 {
+			if miss.N == 0 {
+				return
+			}
+			left = miss
+		}
+		for k := 0; k < nb-1; k++ {
+			left.add(h[k])
+			if !g.ok(left) {
+				continue
+			}
+			right := total.sub(left)
+			if !g.ok(right) {
+				break
+			}
+			if gain := g.score(left) + g.score(right) - parent; gain > best.gain {
+				*best = split{gain: gain, feature: f, bin: k, defaultLeft: pass == 1, left: left, right: right}
+			}
+		}
+	}
+}
+
+// catSplit finds the best subset of categories of feature f to send left:
+// one-vs-rest for few categories, otherwise prefixes of the categories
+// ordered by their regularised gradient ratio.
+func (g *grower) catSplit(f int, h []histBin, total histBin, parent float64, best *split) {
+	order := g.order[:0]
+	for k, e := range h {
+		if e.N > 0 {
+			order = append(order, k)
+		}
+	}
+	g.order = order
+	if len(order) < 2 {
+		return
+	}
+	try := func(left histBin, set [4]uint64) {
+		if !g.ok(left) {
+			return
+		}
+		right := total.sub(left)
+		if !g.ok(right) {
+			return
+		}
+		if gain := g.score(left) + g.score(right) - parent; gain > best.gain {
+			*best = split{gain: gain, feature: f, cat: true, catSet: set, left: left, right: right}
+		}
+	}
+	if len(order) <= g.p.MaxCatOneHot {
+		for _, k := range order {
+			var set [4]uint64
+			set[k>>6] |= 1 << (uint(k) & 63)
+			try(h[k], set)
+		}
+		return
+	}
+	sm := g.p.CatSmooth
+	sort.Slice(order, func(a, b int) bool {
+		ea, eb := h[order[a]], h[order[b]]
+		return ea.G/(ea.H+sm) < eb.G/(eb.H+sm)
+	})
+	var left histBin
+	var set [4]uint64
+	for i := 0; i+1 < len(order); i++ {
+		k := order[i]
+		left.add(h[k])
+		set[k>>6] |= 1 << (uint(k) & 63)
+		try(left, set)
+	}
+}
+
+// shrink turns Newton steps into shrunk outputs for every node.
+func (t *tree) shrink(lr float64) {
+	for i := range t.Nodes {
+		t.Nodes[i].Value *= lr
+		if math.IsNaN(t.Nodes[i].Value) {
+			t.Nodes[i].Value = 0
+		}
+	}
+}
