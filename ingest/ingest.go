@@ -44,6 +44,7 @@ type Format struct {
 func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
+		walmartFormat,
 		m5Format,
 		shoppersFormat,
 		cdnowFormat,
