@@ -44,6 +44,7 @@ type Format struct {
 func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
+		dunnhumbyFormat,
 		walmartFormat,
 		m5Format,
 		shoppersFormat,

@@ -298,6 +298,10 @@ func (m *m5Reader) readSales(ctx context.Context, path string) error {
 			if prev == h {
 				m.rep.Hit(RuleDuplicate, line)
 			}
+			// The other rules still count this row; nothing is written.
+			if err := m.writeSeries(ctx, line, item, store, dayOf, units, false); err != nil {
+				return err
+			}
 			continue
 		}
 		seen[id+"\x1f"+item+"\x1f"+store] = h
@@ -305,15 +309,16 @@ func (m *m5Reader) readSales(ctx context.Context, path string) error {
 		m.pairs[[2]string{store, item}] = true
 		m.products[item] = shelfwise.Product{SKU: shelfwise.SKU(item), Department: f.Str(cCat), Category: f.Str(cDept)}
 		m.stores[store] = f.Str(cState)
-		if err := m.writeSeries(ctx, line, item, store, dayOf, units); err != nil {
+		if err := m.writeSeries(ctx, line, item, store, dayOf, units, true); err != nil {
 			return err
 		}
 	}
 }
 
-// writeSeries writes one item x store series, joining each day's weekly
-// price; days without a price row are not on sale.
-func (m *m5Reader) writeSeries(ctx context.Context, line int64, item, store string, dayOf []m5Day, units []float64) error {
+// writeSeries counts the day rules of one item x store series and, if
+// write is set, writes it, joining each day's weekly price; days without a
+// price row are not on sale.
+func (m *m5Reader) writeSeries(ctx context.Context, line int64, item, store string, dayOf []m5Day, units []float64, write bool) error {
 	var negative bool
 	for j, u := range units {
 		d := dayOf[j]
@@ -328,6 +333,9 @@ func (m *m5Reader) writeSeries(ctx context.Context, line int64, item, store stri
 		}
 		if u < 0 {
 			negative = true
+		}
+		if !write {
+			continue
 		}
 		if err := m.b.SalesPoint(ctx, shelfwise.SalesPoint{
 			SKU: shelfwise.SKU(item), Store: shelfwise.StoreID(store), Grain: shelfwise.GrainDay, Date: d.date,

@@ -194,13 +194,14 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 		store, start := strconv.FormatInt(id, 10), walmartWeekStart(label)
 		key := walmartStoreWeek{store, start.Unix() / 86400}
 		fp := []string{"features", store, start.Format("2006-01-02"), strconv.FormatBool(hol)}
-		if _, dup := w.holiday[key]; dup {
+		_, dup := w.holiday[key]
+		if dup {
 			w.rep.Hit(RuleWalmartFeatureDup, f.Line())
-			continue
-		}
-		w.holiday[key] = hol
-		if hol {
-			w.holidayWeeks[key.week] = true
+		} else {
+			w.holiday[key] = hol
+			if hol {
+				w.holidayWeeks[key.week] = true
+			}
 		}
 		negative := false
 		for i, col := range walmartMarkdowns {
@@ -215,6 +216,9 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 				continue
 			}
 			negative = negative || v < 0
+			if dup {
+				continue
+			}
 			if err := w.b.Promotion(ctx, shelfwise.Promotion{Store: shelfwise.StoreID(store), Start: start, End: start.AddDate(0, 0, 7),
 				Kind: fmt.Sprintf("markdown%d", i+1), Value: v}); err != nil {
 				return err
@@ -231,6 +235,9 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			fp = append(fp, optString(v, ok))
 			if !ok {
 				w.rep.Hit(walmartMissingRule(cv.col), f.Line())
+				continue
+			}
+			if dup {
 				continue
 			}
 			if err := w.b.Covariate(ctx, shelfwise.Covariate{Store: shelfwise.StoreID(store), Date: start, Name: cv.name, Value: v}); err != nil {
