@@ -110,7 +110,7 @@ func readDunnhumby(ctx context.Context, path string, opts Options, b *Batcher, r
 		return err
 	}
 	if demo := companion(main, "demographics.csv"); demo != "" {
-		if err := d.countDemographics(demo); err != nil {
+		if err := d.countDemographics(ctx, demo); err != nil {
 			return err
 		}
 	}
@@ -135,16 +135,7 @@ func (d *dunnhumbyReader) readProducts(ctx context.Context, path string) error {
 	defer f.Close()
 	cID, cDept, cCat, cType := f.Col("product_id"), f.Col("department"), f.Col("product_category"), f.Col("product_type")
 	cBrand, cMfr, cSize := f.Col("brand"), f.Col("manufacturer_id"), f.Col("package_size")
-	for n := 0; ; n++ {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
-		}
-		if n%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	return eachCompanionRow(ctx, f, func(line int64) error {
 		p := shelfwise.Product{SKU: shelfwise.SKU(f.Str(cID)), Department: f.Str(cDept), Category: f.Str(cCat),
 			Subcategory: f.Str(cType), Brand: f.Str(cBrand)}
 		if p.SKU == "" {
@@ -153,14 +144,14 @@ func (d *dunnhumbyReader) readProducts(ctx context.Context, path string) error {
 		mfr, size := f.Str(cMfr), f.Str(cSize)
 		d.rep.Fingerprint("product", string(p.SKU), mfr, p.Department, p.Brand, p.Category, p.Subcategory, size)
 		if p.Category == "" {
-			d.rep.Hit(RuleDHNoCategory, f.Line())
+			d.rep.Hit(RuleDHNoCategory, line)
 		}
 		if p.Subcategory == "" {
-			d.rep.Hit(RuleDHNoType, f.Line())
+			d.rep.Hit(RuleDHNoType, line)
 		}
 		if _, dup := d.products[string(p.SKU)]; dup {
-			d.rep.Hit(RuleDHProductDup, f.Line())
-			continue
+			d.rep.Hit(RuleDHProductDup, line)
+			return nil
 		}
 		if mfr != "" || size != "" {
 			p.Attributes = map[string]string{}
@@ -176,7 +167,8 @@ func (d *dunnhumbyReader) readProducts(ctx context.Context, path string) error {
 		if err := d.b.Product(ctx, p); err != nil {
 			return err
 		}
-	}
+		return nil
+	})
 }
 
 // readPromotions writes one Promotion per display and per mailer placement
@@ -189,16 +181,7 @@ func (d *dunnhumbyReader) readPromotions(ctx context.Context, path string) error
 	defer f.Close()
 	cProd, cStore, cDisp, cMail, cWeek := f.Col("product_id"), f.Col("store_id"), f.Col("display_location"), f.Col("mailer_location"), f.Col("week")
 	seen := make(map[[16]byte]struct{}, 1<<16)
-	for n := 0; ; n++ {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
-		}
-		if n%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	return eachCompanionRow(ctx, f, func(line int64) error {
 		week, err := f.Int(cWeek)
 		if err != nil {
 			return err
@@ -211,11 +194,11 @@ func (d *dunnhumbyReader) readPromotions(ctx context.Context, path string) error
 		d.rep.FingerprintHash(h)
 		_, dup := seen[h]
 		if dup {
-			d.rep.Hit(RuleDHPromoDup, f.Line())
+			d.rep.Hit(RuleDHPromoDup, line)
 		}
 		seen[h] = struct{}{}
 		if _, known := d.products[prod]; !known {
-			d.rep.Hit(RuleDHPromoUnknown, f.Line())
+			d.rep.Hit(RuleDHPromoUnknown, line)
 		}
 		if store != "" {
 			d.stores[store] = true
@@ -236,27 +219,25 @@ func (d *dunnhumbyReader) readPromotions(ctx context.Context, path string) error
 			}
 		}
 		if !placed {
-			d.rep.Hit(RuleDHPromoNone, f.Line())
+			d.rep.Hit(RuleDHPromoNone, line)
 		}
-	}
+		return nil
+	})
 }
 
 // countDemographics counts the household rows of demographics.csv, which
 // are skipped: Shelfwise has no customer-attribute type, and age, income
 // and household make-up are personal data that need an explicit mapping.
-func (d *dunnhumbyReader) countDemographics(path string) error {
+func (d *dunnhumbyReader) countDemographics(ctx context.Context, path string) error {
 	f, err := openCSV(path, csvOptions{Required: [][]string{{"household_id"}}})
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	for {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
-		}
-		d.rep.Hit(RuleDHDemographics, f.Line())
-	}
+	return eachCompanionRow(ctx, f, func(line int64) error {
+		d.rep.Hit(RuleDHDemographics, line)
+		return nil
+	})
 }
 
 // dunnhumbyLine is one parsed transaction row.
@@ -329,30 +310,13 @@ func (d *dunnhumbyReader) readTransactions(ctx context.Context, path string) err
 		cols[i] = f.Col(n)
 	}
 	seen := make(map[[16]byte]struct{}, 1<<16)
-	bad := badRows{max: d.opts.MaxBadRows}
-	for {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
+	return eachRow(ctx, f, d.rep, d.opts.MaxBadRows, func(line int64) error {
+		l, err := d.parseLine(f, cols)
+		if err != nil {
+			return badRow(err)
 		}
-		d.rep.RowRead()
-		line := f.Line()
-		if line%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		l, perr := d.parseLine(f, cols)
-		if perr != nil {
-			if err := bad.tolerate(d.rep, line, perr); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := d.writeLine(ctx, line, l, seen); err != nil {
-			return err
-		}
-	}
+		return d.writeLine(ctx, line, l, seen)
+	})
 }
 
 // writeLine applies the transaction rules to one parsed row and writes it.

@@ -3,8 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/shelfwise/shelfwise"
@@ -42,13 +40,18 @@ func readM4(ctx context.Context, path string, opts Options, b *Batcher, rep *Rep
 	} {
 		rep.Rule(r[0], r[1])
 	}
+	f, err := openM4(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	seen := map[string][16]byte{}
-	bad := badRows{max: opts.MaxBadRows}
-	return scanM4(ctx, path, func(f *csvFile, id string, vals []float64, rowErr error) error {
-		rep.RowRead()
-		line := f.Line()
-		if rowErr != nil {
-			return bad.tolerate(rep, line, rowErr)
+	var vals []float64
+	return eachRow(ctx, f, rep, opts.MaxBadRows, func(line int64) error {
+		var id string
+		var err error
+		if id, vals, err = m4Row(f, vals[:0]); err != nil {
+			return badRow(err)
 		}
 		fields := make([]string, 0, len(vals)+1)
 		fields = append(fields, id)
@@ -90,44 +93,30 @@ func readM4(ctx context.Context, path string, opts Options, b *Batcher, rep *Rep
 	})
 }
 
-// scanM4 walks the series rows of an M4-layout file, calling fn with the
-// series id and its values (trailing empty cells cut). A row that cannot be
-// parsed (missing id, a non-number, an empty cell inside the series) comes
-// to fn with rowErr set, an *shelfwise.InputError naming the line and field;
-// fn decides whether to stop.
-func scanM4(ctx context.Context, path string, fn func(f *csvFile, id string, vals []float64, rowErr error) error) error {
+// openM4 opens an M4-layout file and checks its header.
+func openM4(path string) (*csvFile, error) {
 	f, err := openCSV(path, csvOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
 	if h := f.Header(); len(h) < 2 || normCol(h[0]) != "v1" {
-		return &shelfwise.InputError{File: path, Line: 1, Field: "V1",
+		f.Close()
+		return nil, &shelfwise.InputError{File: path, Line: 1, Field: "V1",
 			Err: errors.New(`not an M4 series file: the header must be "V1","V2",... (series id, then values)`)}
 	}
-	var vals []float64
-	for n := 0; ; n++ {
-		ok, err := f.Next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if n%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		id, rowErr := f.Str(0), error(nil)
-		vals, rowErr = m4Values(f, vals[:0])
-		if rowErr == nil && id == "" {
-			rowErr = f.Errorf(0, "missing series id")
-		}
-		if err := fn(f, id, vals, rowErr); err != nil {
-			return err
-		}
+	return f, nil
+}
+
+// m4Row parses the current row: the series id and its values (trailing
+// empty cells cut) appended to vals. A missing id, a non-number or an empty
+// cell inside the series is an *shelfwise.InputError naming line and field.
+func m4Row(f *csvFile, vals []float64) (string, []float64, error) {
+	id := f.Str(0)
+	vals, err := m4Values(f, vals)
+	if err == nil && id == "" {
+		err = f.Errorf(0, "missing series id")
 	}
+	return id, vals, err
 }
 
 // m4Values parses the values of the current row into vals: cells 1.. up to
@@ -163,45 +152,25 @@ func ReadM4Test(path string) (map[string][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := openM4(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	out := map[string][]float64{}
-	err = scanM4(context.Background(), path, func(f *csvFile, id string, vals []float64, rowErr error) error {
-		if rowErr != nil {
-			return rowErr
+	err = eachCompanionRow(context.Background(), f, func(int64) error {
+		id, vals, err := m4Row(f, nil)
+		if err != nil {
+			return err
 		}
 		if _, dup := out[id]; dup {
 			return f.Errorf(0, "series %s given twice", id)
 		}
-		out[id] = append([]float64(nil), vals...)
+		out[id] = vals
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// badRows applies Options.MaxBadRows: it sets aside unparseable rows under
-// RuleUnparseable until more than max were seen, then fails with the row's
-// error.
-type badRows struct {
-	n   int64
-	max int
-}
-
-// tolerate counts one bad row at line; it returns err once the budget is
-// exhausted (at the first bad row when max is 0).
-func (b *badRows) tolerate(rep *Report, line int64, err error) error {
-	b.n++
-	if b.n > int64(b.max) {
-		return err
-	}
-	rep.Hit(RuleUnparseable, line)
-	return nil
-}
-
-// missingCompanion is the error for a companion file a multi-file format
-// needs but cannot find beside its main file.
-func missingCompanion(main, format, name string) error {
-	return &shelfwise.InputError{File: filepath.Join(filepath.Dir(main), name),
-		Err: fmt.Errorf("companion file missing: the %s format needs %s (or %s.gz) beside %s", format, name, name, filepath.Base(main))}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,25 +103,18 @@ func readM5Calendar(ctx context.Context, path string, b *Batcher, rep *Report) (
 	}
 	days := map[string]m5Day{}
 	weekStart := map[int]time.Time{}
-	for {
-		ok, err := f.Next()
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			break
-		}
+	err = eachCompanionRow(ctx, f, func(int64) error {
 		date, err := f.Time(cDate, "2006-01-02")
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		wk, err := f.Int(cWeek)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		d := f.Str(cD)
 		if _, dup := days[d]; dup || d == "" {
-			return nil, nil, f.Errorf(cD, "day %q missing or given twice", d)
+			return f.Errorf(cD, "day %q missing or given twice", d)
 		}
 		days[d] = m5Day{date: date, week: int(wk)}
 		if s, ok := weekStart[int(wk)]; !ok || date.Before(s) {
@@ -130,22 +124,26 @@ func readM5Calendar(ctx context.Context, path string, b *Batcher, rep *Report) (
 		for _, ev := range events {
 			if name := f.Str(ev[0]); name != "" {
 				if err := b.CalendarEvent(ctx, shelfwise.CalendarEvent{Date: date, Name: name, Type: strings.ToLower(f.Str(ev[1]))}); err != nil {
-					return nil, nil, err
+					return err
 				}
 			}
 		}
 		for _, c := range snapCols {
 			on, err := f.Bool(c)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 			if on {
 				region := strings.ToUpper(f.Header()[c][len("snap_"):])
 				if err := b.CalendarEvent(ctx, shelfwise.CalendarEvent{Date: date, Name: "SNAP", Type: "snap", Region: region}); err != nil {
-					return nil, nil, err
+					return err
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return days, weekStart, nil
 }
@@ -160,51 +158,44 @@ func readM5Prices(ctx context.Context, path string, weekStart map[int]time.Time,
 	defer f.Close()
 	cStore, cItem, cWeek, cPrice := f.Col("store_id"), f.Col("item_id"), f.Col("wm_yr_wk"), f.Col("sell_price")
 	prices := &m5Prices{byKey: map[m5PriceKey]float64{}}
-	for n := 0; ; n++ {
-		ok, err := f.Next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return prices, nil
-		}
-		if n%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
+	err = eachCompanionRow(ctx, f, func(line int64) error {
 		wk, err := f.Int(cWeek)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		start, known := weekStart[int(wk)]
 		if !known {
-			return nil, f.Errorf(cWeek, "week %d is not in calendar.csv", wk)
+			return f.Errorf(cWeek, "week %d is not in calendar.csv", wk)
 		}
 		price, err := f.Float(cPrice)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		k := m5PriceKey{store: f.Str(cStore), item: f.Str(cItem), week: int(wk)}
 		if k.store == "" || k.item == "" {
-			return nil, f.Errorf(cStore, "missing store_id or item_id")
+			return f.Errorf(cStore, "missing store_id or item_id")
 		}
 		rep.Fingerprint("price", k.store, k.item, strconv.Itoa(k.week), formatFloat(price))
 		if price <= 0 {
-			rep.Hit(RuleM5PriceNonPos, f.Line())
+			rep.Hit(RuleM5PriceNonPos, line)
 		}
 		if _, dup := prices.byKey[k]; dup {
-			rep.Hit(RuleM5PriceDuplicate, f.Line())
-			continue
+			rep.Hit(RuleM5PriceDuplicate, line)
+			return nil
 		}
 		prices.byKey[k] = price
 		prices.keys = append(prices.keys, k)
-		prices.lines = append(prices.lines, f.Line())
+		prices.lines = append(prices.lines, line)
 		if err := b.Price(ctx, shelfwise.Price{SKU: shelfwise.SKU(k.item), Store: shelfwise.StoreID(k.store),
 			Start: start, End: start.AddDate(0, 0, 7), Price: price}); err != nil {
-			return nil, err
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return prices, nil
 }
 
 // m5Prices are the weekly sell prices by key, and the keys in file order
@@ -254,37 +245,17 @@ func (m *m5Reader) readSales(ctx context.Context, path string) error {
 	}
 	seen := map[string][16]byte{}
 	m.pairs = map[[2]string]bool{}
-	bad := badRows{max: m.opts.MaxBadRows}
 	units := make([]float64, len(dayCols))
-	for {
-		ok, err := f.Next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		m.rep.RowRead()
-		line := f.Line()
+	return eachRow(ctx, f, m.rep, m.opts.MaxBadRows, func(line int64) error {
 		id, item, store := f.Str(cID), f.Str(cItem), f.Str(cStore)
-		var perr error
 		if item == "" || store == "" {
-			perr = f.Errorf(cItem, "missing item_id or store_id")
+			return badRow(f.Errorf(cItem, "missing item_id or store_id"))
 		}
 		for j, c := range dayCols {
-			if perr != nil {
-				break
+			var err error
+			if units[j], err = f.Float(c); err != nil {
+				return badRow(err)
 			}
-			units[j], perr = f.Float(c)
-		}
-		if perr != nil {
-			if err := bad.tolerate(m.rep, line, perr); err != nil {
-				return err
-			}
-			continue
 		}
 		fields := []string{id, item, store}
 		for _, u := range units {
@@ -292,27 +263,23 @@ func (m *m5Reader) readSales(ctx context.Context, path string) error {
 		}
 		h := rowHash(fields...)
 		m.rep.FingerprintHash(h)
-		prev, dup := seen[id+"\x1f"+item+"\x1f"+store]
+		key := id + "\x1f" + item + "\x1f" + store
+		prev, dup := seen[key]
 		if dup {
 			m.rep.Hit(RuleM5DuplicateSeries, line)
 			if prev == h {
 				m.rep.Hit(RuleDuplicate, line)
 			}
-			// The other rules still count this row; nothing is written.
-			if err := m.writeSeries(ctx, line, item, store, dayOf, units, false); err != nil {
-				return err
-			}
-			continue
+		} else {
+			seen[key] = h
+			m.rep.Accept()
+			m.pairs[[2]string{store, item}] = true
+			m.products[item] = shelfwise.Product{SKU: shelfwise.SKU(item), Department: f.Str(cCat), Category: f.Str(cDept)}
+			m.stores[store] = f.Str(cState)
 		}
-		seen[id+"\x1f"+item+"\x1f"+store] = h
-		m.rep.Accept()
-		m.pairs[[2]string{store, item}] = true
-		m.products[item] = shelfwise.Product{SKU: shelfwise.SKU(item), Department: f.Str(cCat), Category: f.Str(cDept)}
-		m.stores[store] = f.Str(cState)
-		if err := m.writeSeries(ctx, line, item, store, dayOf, units, true); err != nil {
-			return err
-		}
-	}
+		// A duplicate still counts under the day rules; nothing is written.
+		return m.writeSeries(ctx, line, item, store, dayOf, units, !dup)
+	})
 }
 
 // writeSeries counts the day rules of one item x store series and, if
@@ -387,4 +354,18 @@ func m5Hierarchy(item string) (cat, dept string) {
 		return "", ""
 	}
 	return parts[0], parts[0] + "_" + parts[1]
+}
+
+// missingCompanion is the error for a companion file a multi-file format
+// needs but cannot find beside its main file.
+func missingCompanion(main, format, name string) error {
+	return &shelfwise.InputError{File: filepath.Join(filepath.Dir(main), name),
+		Err: fmt.Errorf("companion file missing: the %s format needs %s (or %s.gz) beside %s", format, name, name, filepath.Base(main))}
+}
+
+// eachCompanionRow walks the records of a companion file like eachRow, but
+// without counting them as rows read of the import (the report's rows are
+// those of the main file). Any error from fn stops the walk.
+func eachCompanionRow(ctx context.Context, f *csvFile, fn func(line int64) error) error {
+	return eachRow(ctx, f, NewReport("", ""), 0, fn)
 }

@@ -126,11 +126,7 @@ func (w *walmartReader) readStores(ctx context.Context, path string) error {
 		return err
 	}
 	cStore, cType, cSize := f.Col("Store"), f.Col("Type"), f.Col("Size")
-	for {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
-		}
+	return eachCompanionRow(ctx, f, func(line int64) error {
 		id, err := f.Int(cStore)
 		if err != nil {
 			return err
@@ -143,14 +139,15 @@ func (w *walmartReader) readStores(ctx context.Context, path string) error {
 		typ := f.Str(cType)
 		w.rep.Fingerprint("store", sid, typ, formatFloat(size))
 		if w.stores[sid] {
-			w.rep.Hit(RuleWalmartStoreDup, f.Line())
-			continue
+			w.rep.Hit(RuleWalmartStoreDup, line)
+			return nil
 		}
 		w.stores[sid] = true
 		if err := w.b.Store(ctx, shelfwise.Store{ID: shelfwise.StoreID(sid), Type: typ, Size: size}); err != nil {
 			return err
 		}
-	}
+		return nil
+	})
 }
 
 // readFeatures writes markdowns as store-wide promotions and the other
@@ -169,16 +166,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	cStore, cDate, cHoliday := f.Col("Store"), f.Col("Date"), f.Col("IsHoliday")
-	for n := 0; ; n++ {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
-		}
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+	return eachCompanionRow(ctx, f, func(line int64) error {
 		id, err := f.Int(cStore)
 		if err != nil {
 			return err
@@ -196,7 +184,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 		fp := []string{"features", store, start.Format("2006-01-02"), strconv.FormatBool(hol)}
 		_, dup := w.holiday[key]
 		if dup {
-			w.rep.Hit(RuleWalmartFeatureDup, f.Line())
+			w.rep.Hit(RuleWalmartFeatureDup, line)
 		} else {
 			w.holiday[key] = hol
 			if hol {
@@ -212,7 +200,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			}
 			fp = append(fp, optString(v, ok))
 			if !ok {
-				w.rep.Hit(walmartMissingRule(col), f.Line())
+				w.rep.Hit(walmartMissingRule(col), line)
 				continue
 			}
 			negative = negative || v < 0
@@ -225,7 +213,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			}
 		}
 		if negative {
-			w.rep.Hit(RuleWalmartNegMarkdown, f.Line())
+			w.rep.Hit(RuleWalmartNegMarkdown, line)
 		}
 		for _, cv := range walmartCovariates {
 			v, ok, err := f.OptFloat(f.Col(cv.col))
@@ -234,7 +222,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			}
 			fp = append(fp, optString(v, ok))
 			if !ok {
-				w.rep.Hit(walmartMissingRule(cv.col), f.Line())
+				w.rep.Hit(walmartMissingRule(cv.col), line)
 				continue
 			}
 			if dup {
@@ -245,7 +233,8 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			}
 		}
 		w.rep.Fingerprint(fp...)
-	}
+		return nil
+	})
 }
 
 // optString renders an optional number for a fingerprint ("NA" if absent).
@@ -269,41 +258,26 @@ func (w *walmartReader) readTrain(ctx context.Context, path string) error {
 		week        int64
 	}
 	seen := make(map[key][16]byte, 1<<16)
-	bad := badRows{max: w.opts.MaxBadRows}
-	for {
-		ok, err := f.Next()
-		if err != nil || !ok {
-			return err
+	return eachRow(ctx, f, w.rep, w.opts.MaxBadRows, func(line int64) error {
+		store, err := f.Int(cStore)
+		if err != nil {
+			return badRow(err)
 		}
-		w.rep.RowRead()
-		line := f.Line()
-		if line%8192 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		dept, err := f.Int(cDept)
+		if err != nil {
+			return badRow(err)
 		}
-		store, perr := f.Int(cStore)
-		var dept int64
-		var sales float64
-		var label time.Time
-		var hol bool
-		if perr == nil {
-			dept, perr = f.Int(cDept)
+		label, err := f.Time(cDate, "2006-01-02")
+		if err != nil {
+			return badRow(err)
 		}
-		if perr == nil {
-			label, perr = f.Time(cDate, "2006-01-02")
+		sales, err := f.Float(cSales)
+		if err != nil {
+			return badRow(err)
 		}
-		if perr == nil {
-			sales, perr = f.Float(cSales)
-		}
-		if perr == nil {
-			hol, perr = f.Bool(cHoliday)
-		}
-		if perr != nil {
-			if err := bad.tolerate(w.rep, line, perr); err != nil {
-				return err
-			}
-			continue
+		hol, err := f.Bool(cHoliday)
+		if err != nil {
+			return badRow(err)
 		}
 		start := walmartWeekStart(label)
 		storeS, deptS := strconv.FormatInt(store, 10), strconv.FormatInt(dept, 10)
@@ -331,20 +305,18 @@ func (w *walmartReader) readTrain(ctx context.Context, path string) error {
 			w.rep.Hit(RuleWalmartHolidayDiffers, line)
 		}
 		if dup {
-			continue
+			return nil
 		}
 		if hol {
 			w.holidayWeeks[k.week] = true
 		}
 		w.depts[dept] = true
 		w.rep.Accept()
-		if err := w.b.SalesPoint(ctx, shelfwise.SalesPoint{
+		return w.b.SalesPoint(ctx, shelfwise.SalesPoint{
 			SKU: shelfwise.SKU("dept-" + deptS), Store: shelfwise.StoreID(storeS), Grain: shelfwise.GrainWeek, Date: start,
 			Units: sales, Revenue: sales, Available: true,
-		}); err != nil {
-			return err
-		}
-	}
+		})
+	})
 }
 
 // finish writes a product per department and a chain-wide calendar event
