@@ -217,6 +217,14 @@ func (m *Model) validate() error {
 	default:
 		return fmt.Errorf("unknown objective %q", m.Objective)
 	}
+	if len(m.IsCat) != m.NumFeatures || len(m.CatValues) != m.NumFeatures {
+		return fmt.Errorf("feature descriptions do not match %d features", m.NumFeatures)
+	}
+	for j, cv := range m.CatValues {
+		if len(cv) > 254 {
+			return fmt.Errorf("feature %d has %d categories, at most 254", j, len(cv))
+		}
+	}
 	for ti, t := range m.Trees {
 		n := int32(len(t.Nodes))
 		if n == 0 {
