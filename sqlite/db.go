@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -40,9 +39,6 @@ type DB struct {
 	// be cancelled). An import holds it from BeginImport to Commit/Rollback.
 	wsem chan struct{}
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on w, shared by write transactions
-
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -52,10 +48,9 @@ type DB struct {
 func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, FileName)
 	db := &DB{
-		path:  path,
-		wsem:  make(chan struct{}, 1),
-		stmts: make(map[string]*sql.Stmt),
-		Now:   time.Now,
+		path: path,
+		wsem: make(chan struct{}, 1),
+		Now:  time.Now,
 	}
 	var err error
 	if db.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
@@ -107,12 +102,6 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
-	db.mu.Lock()
-	for _, s := range db.stmts {
-		s.Close()
-	}
-	db.stmts = nil
-	db.mu.Unlock()
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -134,24 +123,6 @@ func (db *DB) lockWriter(ctx context.Context) error {
 }
 
 func (db *DB) unlockWriter() { <-db.wsem }
-
-// stmt returns query prepared on the write connection, preparing it once.
-func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if s, ok := db.stmts[query]; ok {
-		return s, nil
-	}
-	if db.stmts == nil {
-		return nil, errors.New("sqlite: store is closed")
-	}
-	s, err := db.w.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
-	}
-	db.stmts[query] = s
-	return s, nil
-}
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

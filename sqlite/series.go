@@ -420,7 +420,7 @@ func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shel
 				rows.Close()
 				return err
 			}
-			lo, hi := stepRange(s, start, end)
+			lo, hi := stepRange(s, start, end, true)
 			for i := max(lo, 0); i < min(hi, n); i++ {
 				sum[i] += price
 				cnt[i]++
@@ -448,7 +448,7 @@ func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shel
 				rows.Close()
 				return err
 			}
-			lo, hi := stepRange(s, start, end)
+			lo, hi := stepRange(s, start, end, false)
 			for i := max(lo, 0); i < min(hi, n); i++ {
 				if s.Promo == nil {
 					s.Promo = make([]float64, n)
@@ -487,9 +487,11 @@ func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shel
 	return nil
 }
 
-// stepRange returns the steps [lo, hi) whose start lies in [start, end) (ms);
-// an open end runs past the series.
-func stepRange(s *shelfwise.Series, start int64, end sql.NullInt64) (int64, int64) {
+// stepRange returns the steps [lo, hi) of s that a validity interval
+// [start, end) (ms; NULL end = open) concerns: with atStart, the steps
+// whose start lies in it (a shelf price in force when the step begins);
+// otherwise every step it overlaps (a promotion running some of the step).
+func stepRange(s *shelfwise.Series, start int64, end sql.NullInt64, atStart bool) (int64, int64) {
 	step := int64(msPerDay)
 	if s.Grain == shelfwise.GrainWeek {
 		step *= 7
@@ -497,6 +499,9 @@ func stepRange(s *shelfwise.Series, start int64, end sql.NullInt64) (int64, int6
 	origin := toMS(s.Start)
 	ceilDiv := func(a int64) int64 { return -floorDiv(-a, step) }
 	lo, hi := ceilDiv(start-origin), int64(len(s.Values))
+	if !atStart {
+		lo = floorDiv(start-origin, step)
+	}
 	if end.Valid {
 		hi = ceilDiv(end.Int64 - origin)
 	}

@@ -22,7 +22,7 @@ type writer struct {
 
 	skus, stores, customers, invoices, sessions, countries *dict
 
-	stmts  map[string]*sql.Stmt // tx-bound statements
+	stmts  map[string]*sql.Stmt // prepared in tx
 	ins    map[string]*inserter // by table
 	counts map[string]int64     // rows written outside the inserters
 }
@@ -38,16 +38,17 @@ func (db *DB) newWriter(tx *sql.Tx, importID int64) *writer {
 	return w
 }
 
-// stmt returns query bound to the transaction, prepared once per store.
+// stmt returns query prepared in the transaction, once per transaction.
+// (Preparing on the pool would wait for the one write connection, which
+// the transaction holds.)
 func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := w.stmts[query]; ok {
 		return s, nil
 	}
-	ps, err := w.db.stmt(ctx, query)
+	s, err := w.tx.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
 	}
-	s := w.tx.StmtContext(ctx, ps)
 	w.stmts[query] = s
 	return s, nil
 }
