@@ -92,6 +92,8 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_query_only", "1")
 	} else {
 		q.Add("_pragma", "cache_size(-65536)")
+		// Statement journals of multi-row INSERTs stay in memory.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()

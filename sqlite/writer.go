@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -25,6 +23,9 @@ type writer struct {
 	stmts  map[string]*sql.Stmt // prepared in tx
 	ins    map[string]*inserter // by table
 	counts map[string]int64     // rows written outside the inserters
+	// dropped holds the CREATE INDEX statements of indexes dropped for a
+	// bulk load, recreated before commit.
+	dropped []string
 }
 
 func (db *DB) newWriter(tx *sql.Tx, importID int64) *writer {
@@ -72,14 +73,15 @@ func (w *writer) inserter(table string, cols ...string) *inserter {
 	return b
 }
 
-// flush writes every buffered row.
+// flush writes every buffered row and restores the indexes a bulk load
+// dropped.
 func (w *writer) flush(ctx context.Context) error {
 	for _, b := range w.ins {
 		if err := b.flush(ctx); err != nil {
 			return err
 		}
 	}
-	return nil
+	return w.restoreIndexes(ctx)
 }
 
 // written returns the rows written per table.
@@ -107,7 +109,7 @@ const maxDictCache = 1 << 18
 // Ids are cached boxed, so appending them to an argument list allocates
 // nothing.
 type dict struct {
-	sel, ins string
+	sel      string
 	m        map[string]any
 	lastCode string
 	lastID   any
@@ -115,8 +117,9 @@ type dict struct {
 
 func newDict(table string) *dict {
 	return &dict{
-		sel: "SELECT id FROM " + table + " WHERE code = ?",
-		ins: "INSERT INTO " + table + "(code) VALUES (?)",
+		// One statement whether the code is new or not: an upsert that
+		// returns the id either way.
+		sel: "INSERT INTO " + table + "(code) VALUES (?) ON CONFLICT(code) DO UPDATE SET code = excluded.code RETURNING id",
 		m:   make(map[string]any),
 	}
 }
@@ -138,15 +141,7 @@ func (d *dict) id(ctx context.Context, w *writer, code string) (any, error) {
 		return nil, err
 	}
 	var id int64
-	err = s.QueryRowContext(ctx, code).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		res, ierr := w.exec(ctx, d.ins, code)
-		if ierr != nil {
-			return nil, ierr
-		}
-		id, err = res.LastInsertId()
-	}
-	if err != nil {
+	if err := s.QueryRowContext(ctx, code).Scan(&id); err != nil {
 		return nil, err
 	}
 	if len(d.m) >= maxDictCache {
@@ -156,81 +151,6 @@ func (d *dict) id(ctx context.Context, w *writer, code string) (any, error) {
 	d.m[code] = v
 	d.lastCode, d.lastID = code, v
 	return v, nil
-}
-
-// rowsPerInsert is how many rows one multi-row INSERT carries; fewer
-// statement executions is most of what makes bulk inserts fast.
-const rowsPerInsert = 64
-
-// inserter buffers rows of one table and writes them with a prepared
-// multi-row INSERT.
-type inserter struct {
-	w           *writer
-	cols        int
-	many, one   string
-	buf         []any
-	n           int // rows buffered
-	written     int64
-	manyStmt    *sql.Stmt
-	oneStmtSlot *sql.Stmt
-}
-
-func newInserter(w *writer, table string, cols []string) *inserter {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
-	head := "INSERT INTO " + table + "(" + strings.Join(cols, ",") + ") VALUES "
-	return &inserter{
-		w:    w,
-		cols: len(cols),
-		one:  head + row,
-		many: head + strings.TrimSuffix(strings.Repeat(row+",", rowsPerInsert), ","),
-		buf:  make([]any, 0, len(cols)*rowsPerInsert),
-	}
-}
-
-// add counts the row just appended to b.buf and writes a full batch.
-func (b *inserter) add(ctx context.Context) error {
-	b.n++
-	if len(b.buf) != b.n*b.cols {
-		return fmt.Errorf("sqlite: internal error: row of %d values for %d columns", len(b.buf)-(b.n-1)*b.cols, b.cols)
-	}
-	if b.n < rowsPerInsert {
-		return nil
-	}
-	if b.manyStmt == nil {
-		s, err := b.w.stmt(ctx, b.many)
-		if err != nil {
-			return err
-		}
-		b.manyStmt = s
-	}
-	if _, err := b.manyStmt.ExecContext(ctx, b.buf...); err != nil {
-		return err
-	}
-	b.written += int64(b.n)
-	b.buf, b.n = b.buf[:0], 0
-	return nil
-}
-
-// flush writes the buffered rows one by one.
-func (b *inserter) flush(ctx context.Context) error {
-	if b.n == 0 {
-		return nil
-	}
-	if b.oneStmtSlot == nil {
-		s, err := b.w.stmt(ctx, b.one)
-		if err != nil {
-			return err
-		}
-		b.oneStmtSlot = s
-	}
-	for i := 0; i < b.n; i++ {
-		if _, err := b.oneStmtSlot.ExecContext(ctx, b.buf[i*b.cols:(i+1)*b.cols]...); err != nil {
-			return err
-		}
-	}
-	b.written += int64(b.n)
-	b.buf, b.n = b.buf[:0], 0
-	return nil
 }
 
 // Boxed small codes: appending them allocates nothing.

@@ -58,7 +58,7 @@ CREATE TABLE order_lines (
 );
 CREATE INDEX order_lines_t ON order_lines(t);
 CREATE INDEX order_lines_customer ON order_lines(customer_id) WHERE customer_id <> 0;
-CREATE INDEX order_lines_sku ON order_lines(sku_id, store_id, t);
+
 
 -- type: 1 view, 2 search, 3 cart, 4 purchase.
 CREATE TABLE events (
