@@ -201,6 +201,10 @@ func (f *csvFile) Next() (bool, error) {
 	}
 	f.line = line
 	f.rec = rec
+	if len(rec) > len(f.header) {
+		return false, &shelfwise.InputError{File: f.path, Line: int(line),
+			Err: fmt.Errorf("%d fields but the header has %d (an unquoted delimiter inside a value?)", len(rec), len(f.header))}
+	}
 	return true, nil
 }
 

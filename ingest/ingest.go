@@ -45,12 +45,16 @@ func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
 		dunnhumbyFormat,
+		dunnhumbyFormat,
 		walmartFormat,
+		walmartFormat,
+		m5Format,
 		m5Format,
 		shoppersFormat,
 		cdnowFormat,
 		dominicksOJFormat,
 		dominicksBayesmFormat,
+		genericFormat,
 		m4Format,
 	}
 }
