@@ -181,7 +181,8 @@ func cgSolve(x, Y, yty []float64, es []entry, reg float64, steps int, scratch []
 		p[k] = r[k]
 		rs += r[k] * r[k]
 	}
-	for s := 0; s < steps && rs > 1e-20; s++ {
+	tol := rs * 1e-8
+	for s := 0; s < steps && rs > 1e-20 && rs > tol; s++ {
 		mulA(ap, p, Y, yty, es, reg)
 		pap := dot(p, ap)
 		if pap <= 0 {
@@ -217,8 +218,9 @@ func mulA(out, v, Y, yty []float64, es []entry, reg float64) {
 	}
 }
 
-func dot(a, b []float64) float64 {
-	s0, s1, s2, s3 := 0.0, 0.0, 0.0, 0.0
+// dot is the inner product, unrolled by four.
+func dot[T float32 | float64](a, b []T) T {
+	var s0, s1, s2, s3 T
 	n := len(a)
 	b = b[:n]
 	k := 0
@@ -239,6 +241,9 @@ func dot(a, b []float64) float64 {
 // factors (real-time update without retraining).
 func (a *ALS) UserVector(q *Query) []float64 {
 	f := a.f
+	if len(q.UserVec) == f {
+		return q.UserVec
+	}
 	if q.User >= 0 && !q.Changed && (q.User+1)*f <= len(a.U) {
 		return a.U[q.User*f : (q.User+1)*f]
 	}
@@ -254,7 +259,7 @@ func (a *ALS) FoldIn(h []Event, now int64) []float64 {
 	}
 	yty := a.ytyCached()
 	es := alsEntries(h, now, a.Cfg)
-	cgSolve(x, a.V, yty, es, a.Cfg.Reg, 2*f, make([]float64, 4*f))
+	cgSolve(x, a.V, yty, es, a.Cfg.Reg, f, make([]float64, 4*f))
 	return x
 }
 
@@ -281,3 +286,12 @@ func (a *ALS) ItemVector(i int) []float64 { return a.V[i*a.f : (i+1)*a.f] }
 
 // Factors is the number of latent factors.
 func (a *ALS) Factors() int { return a.f }
+
+// cosine is the cosine similarity of two vectors (0 if either is zero).
+func cosine(a, b []float64) float64 {
+	d := math.Sqrt(dot(a, a) * dot(b, b))
+	if d == 0 {
+		return 0
+	}
+	return dot(a, b) / d
+}

@@ -23,6 +23,9 @@ type Query struct {
 	Changed bool
 	// Now is the scoring time (Unix seconds).
 	Now int64
+	// UserVec, when set, is the customer's already folded-in latent vector
+	// (the Engine caches it per customer after each live event).
+	UserVec []float64
 }
 
 // Scorer scores every item of the training log for a query. Implementations

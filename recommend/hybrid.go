@@ -30,6 +30,10 @@ type HybridConfig struct {
 	BasketKNN KNNConfig
 	// TrendDays is the window of the trending component.
 	TrendDays float64
+	// NoRerank skips the gradient-boosted reranker; RerankTop is how many
+	// of the blend's best items it re-orders (default 100).
+	NoRerank  bool
+	RerankTop int
 	// Weights, when non-nil, skips tuning and uses these weights (by
 	// feature name, see FeatureNames).
 	Weights map[string]float64
@@ -57,31 +61,41 @@ type Component struct {
 type Hybrid struct {
 	Cfg        HybridConfig
 	Components []Component
-	// RepeatWeights weight RepeatFeatures; CompWeights weight Components.
-	RepeatWeights [NumRepeatFeatures]float64
-	CompWeights   []float64
+	// W are the blend weights in FeatureNames order: the repeat features,
+	// the components, then the components again restricted to the
+	// customer's own items (so a signal can weigh differently there).
+	W []float64
+	// Rerank, when set, re-orders the top of the blend (see Reranker).
+	Rerank *Reranker
+	// RerankGain is the reranker's validation objective gain on held-out
+	// validation customers (it is used only when positive).
+	RerankGain float64
 	// ValidationScore is the tuning objective reached (NDCG + recall).
 	ValidationScore float64
 }
 
-// FeatureNames lists the blend's features: the repeat features, then the
-// components.
-func (h *Hybrid) FeatureNames() []string {
+// FeatureNames lists the blend's features: the repeat features, the
+// components, then "own_" + each component.
+func (h *Hybrid) FeatureNames() []string { return featureNames(h.Components) }
+
+func featureNames(comps []Component) []string {
 	out := append([]string(nil), RepeatNames[:]...)
-	for _, c := range h.Components {
+	for _, c := range comps {
 		out = append(out, c.Name)
+	}
+	for _, c := range comps {
+		out = append(out, "own_"+c.Name)
 	}
 	return out
 }
 
-// Weights returns the blend weights by feature name.
+// Weights returns the non-zero blend weights by feature name.
 func (h *Hybrid) Weights() map[string]float64 {
 	m := map[string]float64{}
-	for k, n := range RepeatNames {
-		m[n] = h.RepeatWeights[k]
-	}
-	for k, c := range h.Components {
-		m[c.Name] = h.CompWeights[k]
+	for k, n := range h.FeatureNames() {
+		if h.W[k] != 0 {
+			m[n] = h.W[k]
+		}
 	}
 	return m
 }
@@ -116,7 +130,15 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 			return nil, err
 		}
 		w, score := tb.tune(cfg.NewItems)
-		h.setWeights(w)
+		h.W = w
+		if !cfg.NoRerank {
+			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
+			if err != nil {
+				return nil, err
+			}
+			h.Rerank = r
+			h.RerankGain = tb.rerankGain
+		}
 		h.ValidationScore = score
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
@@ -125,11 +147,10 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 	}
 	h.Components = comps
 	if cfg.Weights != nil {
-		w := make([]float64, NumRepeatFeatures+len(comps))
+		h.W = make([]float64, NumRepeatFeatures+2*len(comps))
 		for k, n := range h.FeatureNames() {
-			w[k] = cfg.Weights[n]
+			h.W[k] = cfg.Weights[n]
 		}
-		h.setWeights(w)
 	}
 	return h, nil
 }
@@ -144,15 +165,13 @@ func (c HybridConfig) withDefaults() HybridConfig {
 	if c.Candidates <= 0 {
 		c.Candidates = 150
 	}
+	if c.RerankTop <= 0 {
+		c.RerankTop = 100
+	}
 	if c.TrendDays <= 0 {
 		c.TrendDays = 30
 	}
 	return c
-}
-
-func (h *Hybrid) setWeights(w []float64) {
-	copy(h.RepeatWeights[:], w[:NumRepeatFeatures])
-	h.CompWeights = append([]float64(nil), w[NumRepeatFeatures:]...)
 }
 
 // buildComponents fits every component on lg.
@@ -202,16 +221,8 @@ type LastBasket struct{ KNN *ItemKNN }
 // Score implements Scorer.
 func (l *LastBasket) Score(q *Query, out []float64) {
 	clear(out)
-	if len(q.History) == 0 {
-		return
-	}
-	last := q.History[len(q.History)-1]
-	for k := len(q.History) - 1; k >= 0; k-- {
-		e := q.History[k]
-		if e.Basket != last.Basket && last.Time-e.Time > 3600 {
-			break
-		}
-		for _, nb := range l.KNN.Neighbors[e.Item] {
+	for _, it := range lastBasketItems(q.History) {
+		for _, nb := range l.KNN.Neighbors[it] {
 			out[nb.Item] += float64(nb.Sim)
 		}
 	}
@@ -243,11 +254,21 @@ func (h *Hybrid) Score(q *Query, out []float64) {
 // repeat part), for explanations.
 func (h *Hybrid) score(q *Query, out []float64, contrib [][]float64) {
 	clear(out)
+	nc := len(h.Components)
+	sm := Summarize(q.History)
+	var keep [][]float64
+	if h.Rerank != nil {
+		keep = make([][]float64, nc)
+	}
 	buf := make([]float64, len(out))
 	for c, comp := range h.Components {
-		w := h.CompWeights[c]
-		if w == 0 {
+		w, wOwn := h.W[NumRepeatFeatures+c], h.W[NumRepeatFeatures+nc+c]
+		if w == 0 && wOwn == 0 && keep == nil {
 			continue
+		}
+		if keep != nil {
+			keep[c] = make([]float64, len(out))
+			buf = keep[c]
 		}
 		comp.Scorer.Score(q, buf)
 		normalizeMax(buf)
@@ -259,18 +280,69 @@ func (h *Hybrid) score(q *Query, out []float64, contrib [][]float64) {
 				contrib[c][i] = w * v
 			}
 		}
+		if wOwn != 0 {
+			for _, s := range sm.Items {
+				out[s.Item] += wOwn * buf[s.Item]
+				if contrib != nil {
+					contrib[c][s.Item] += wOwn * buf[s.Item]
+				}
+			}
+		}
 	}
-	stats, nb := HistoryStats(q.History)
-	for _, s := range stats {
-		v := Repeat(s, nb, q.Now).Vector()
+	var rv map[int32][NumRepeatFeatures]float64
+	if keep != nil {
+		rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
+	}
+	for _, s := range sm.Items {
+		v := Repeat(s, sm, q.Now).Vector()
+		if rv != nil {
+			rv[s.Item] = v
+		}
 		sum := 0.0
-		for k, w := range h.RepeatWeights {
-			sum += w * v[k]
+		for k := range v {
+			sum += h.W[k] * v[k]
 		}
 		out[s.Item] += sum
 		if contrib != nil {
-			contrib[len(h.Components)][s.Item] = sum
+			contrib[nc][s.Item] = sum
 		}
+	}
+	if h.Rerank != nil {
+		h.rerank(q, sm, out, keep, rv)
+	}
+}
+
+// rerank re-orders the blend's top items with the reranker's trees: they
+// move above every other item, in the trees' order.
+func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
+	nc := len(h.Components)
+	sel := append([]float64(nil), out...)
+	if h.Cfg.NewItems {
+		for it := range rv {
+			sel[it] = math.Inf(-1)
+		}
+	}
+	top := TopK(sel, h.Rerank.Top)
+	maxOut := math.Inf(-1)
+	for _, v := range out {
+		if v > maxOut && !math.IsInf(v, 1) {
+			maxOut = v
+		}
+	}
+	uf := userFeatures(sm, q.Now)
+	feats := make([]float32, NumRepeatFeatures+nc)
+	row := make([]float64, 0, len(feats)+2+numUserFeatures)
+	for _, it := range top {
+		v, own := rv[it]
+		for k := range NumRepeatFeatures {
+			feats[k] = float32(v[k])
+		}
+		for c := range nc {
+			feats[NumRepeatFeatures+c] = float32(comps[c][it])
+		}
+		row = rerankRow(row, feats, nc, out[it], own, uf)
+		p := 1 / (1 + math.Exp(-h.Rerank.Trees.PredictRaw(row)))
+		out[it] = maxOut + 1 + p
 	}
 }
 

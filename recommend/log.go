@@ -17,6 +17,8 @@ type Purchase struct {
 	Invoice  shelfwise.InvoiceID
 	Time     time.Time
 	Quantity float64
+	// Price is the unit price paid, 0 when unknown.
+	Price float64
 }
 
 // IsPurchase applies the purchase definition of the evaluation protocol to an
@@ -42,7 +44,7 @@ func PurchasesFromLines(lines []shelfwise.OrderLine) []Purchase {
 	out := make([]Purchase, 0, len(lines))
 	for _, l := range lines {
 		if IsPurchase(l) {
-			out = append(out, Purchase{Customer: l.Customer, SKU: l.SKU, Invoice: l.Invoice, Time: l.Time, Quantity: l.Quantity})
+			out = append(out, Purchase{Customer: l.Customer, SKU: l.SKU, Invoice: l.Invoice, Time: l.Time, Quantity: l.Quantity, Price: l.UnitPrice})
 		}
 	}
 	return out

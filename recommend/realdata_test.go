@@ -55,6 +55,6 @@ func TestOnlineRetailHybrid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("hybrid new=%v train=%.2fs val=%.4f w=%v: %v", newItems, res.TrainSeconds, hy.ValidationScore, hy.Weights(), res.Metrics)
+		t.Logf("hybrid new=%v train=%.2fs val=%.4f rerank=%v gain=%.4f w=%v: %v", newItems, res.TrainSeconds, hy.ValidationScore, hy.Rerank != nil, hy.RerankGain, hy.Weights(), res.Metrics)
 	}
 }

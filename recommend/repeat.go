@@ -31,9 +31,21 @@ func (s ItemStats) CycleDays() float64 {
 	return float64(s.Last-s.First) / 86400 / float64(s.Baskets-1)
 }
 
-// HistoryStats summarises a history per item (in order of first purchase)
-// and counts its distinct baskets.
-func HistoryStats(h []Event) (stats []ItemStats, baskets int) {
+// Summary summarises a customer's history: per-item statistics (in order of
+// first purchase) and customer-level counts.
+type Summary struct {
+	Items    []ItemStats
+	Baskets  int   // distinct baskets
+	MaxLines int   // largest line count of any item
+	First    int64 // first purchase (Unix seconds)
+	// RepeatRate is the share of lines, after the first basket, of items
+	// bought in an earlier basket: how much this customer re-buys.
+	RepeatRate float64
+}
+
+// Summarize builds the Summary of a history.
+func Summarize(h []Event) *Summary {
+	sm := &Summary{}
 	pos := make(map[int32]int, len(h))
 	lastBasket := make(map[int32]int32, len(h))
 	seenBasket := make(map[int32]bool)
@@ -41,31 +53,49 @@ func HistoryStats(h []Event) (stats []ItemStats, baskets int) {
 	if len(h) > 0 {
 		end = h[len(h)-1].Time
 	}
-	for _, e := range h {
+	firstBasket := int32(-3)
+	itemFirstBasket := make(map[int32]int32, len(h))
+	repeats, later := 0, 0
+	for k, e := range h {
 		if !seenBasket[e.Basket] {
 			seenBasket[e.Basket] = true
-			baskets++
+			sm.Baskets++
+		}
+		if k == 0 {
+			firstBasket = e.Basket
+			sm.First = e.Time
 		}
 		p, ok := pos[e.Item]
-		if !ok {
-			p = len(stats)
-			pos[e.Item] = p
-			stats = append(stats, ItemStats{Item: e.Item, First: e.Time})
-			lastBasket[e.Item] = -2
+		if e.Basket != firstBasket {
+			later++
+			if ok && itemFirstBasket[e.Item] != e.Basket {
+				repeats++
+			}
 		}
-		s := &stats[p]
+		if !ok {
+			p = len(sm.Items)
+			pos[e.Item] = p
+			sm.Items = append(sm.Items, ItemStats{Item: e.Item, First: e.Time})
+			lastBasket[e.Item] = -2
+			itemFirstBasket[e.Item] = e.Basket
+		}
+		s := &sm.Items[p]
 		s.Lines++
 		if end-e.Time <= RecentDays*86400 {
 			s.Recent++
 		}
 		s.Qty += float64(e.Qty)
 		s.Last = e.Time
-		if lastBasket[e.Item] != e.Basket || e.Basket < 0 {
+		if lastBasket[e.Item] != e.Basket {
 			lastBasket[e.Item] = e.Basket
 			s.Baskets++
 		}
+		sm.MaxLines = max(sm.MaxLines, s.Lines)
 	}
-	return stats, baskets
+	if later > 0 {
+		sm.RepeatRate = float64(repeats) / float64(later)
+	}
+	return sm
 }
 
 // RepeatFeatures are the repeat-purchase signals of one history item at a
@@ -78,22 +108,32 @@ type RepeatFeatures struct {
 	Rec7      float64 // exp(-age/7 days), age = time since the latest purchase
 	Rec30     float64 // exp(-age/30 days)
 	Rec120    float64 // exp(-age/120 days)
+	// Rate30 is the chance of at least one purchase in the next 30 days if
+	// the customer keeps buying the item at their average rate since their
+	// first purchase (Poisson): 1 - exp(-30 x baskets / span days).
+	Rate30 float64
+	// RecentRate is the same from the lines of the last RecentDays.
+	RecentRate float64
+	// RepeatRate is the customer's Summary.RepeatRate (the same for all of
+	// their items): it lets the blend favour own items for customers who
+	// re-buy a lot.
+	RepeatRate float64
 	// Due peaks at 1 when the time since the latest purchase equals the
 	// customer's own buying cycle for the item; 0 without a cycle.
 	Due float64
 }
 
 // NumRepeatFeatures is the number of fields of RepeatFeatures.
-const NumRepeatFeatures = 7
+const NumRepeatFeatures = 10
 
-// Repeat computes the repeat features of s for a customer with the given
-// number of baskets at time now.
-func Repeat(s ItemStats, baskets int, now int64) RepeatFeatures {
+// Repeat computes the repeat features of item statistics s of a customer
+// summarised by sm at time now.
+func Repeat(s ItemStats, sm *Summary, now int64) RepeatFeatures {
 	age := math.Max(0, float64(now-s.Last)/86400)
 	f := RepeatFeatures{
 		LogLines:  math.Log1p(float64(s.Lines)),
 		LogRecent: math.Log1p(float64(s.Recent)),
-		Share:     float64(s.Baskets) / float64(max(1, baskets)),
+		Share:     float64(s.Baskets) / float64(max(1, sm.Baskets)),
 		Rec7:      math.Exp(-age / 7),
 		Rec30:     math.Exp(-age / 30),
 		Rec120:    math.Exp(-age / 120),
@@ -107,11 +147,11 @@ func Repeat(s ItemStats, baskets int, now int64) RepeatFeatures {
 
 // Vector returns the features in a fixed order.
 func (f RepeatFeatures) Vector() [NumRepeatFeatures]float64 {
-	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Due}
+	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Rate30, f.RecentRate, f.RepeatRate, f.Due}
 }
 
 // RepeatNames names the repeat features in Vector order.
-var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "due"}
+var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "rate30", "recent_rate", "repeat_rate", "due"}
 
 // RepeatModel is the standalone repeat-purchase model: it ranks the items a
 // customer bought by a weighted sum of the repeat features, ties and the
@@ -122,7 +162,7 @@ type RepeatModel struct {
 }
 
 // DefaultRepeatWeights favour items bought often, recently and now due.
-var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0.5}
+var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0, 0, 0, 0.5}
 
 // TrainRepeat is the Trainer of the repeat-purchase model with default weights.
 func TrainRepeat(_ context.Context, lg *Log) (Scorer, error) {
@@ -143,9 +183,9 @@ func (r *RepeatModel) Score(q *Query, out []float64) {
 	for i := range out {
 		out[i] *= 1e-3
 	}
-	stats, nb := HistoryStats(q.History)
-	for _, s := range stats {
-		v := Repeat(s, nb, q.Now).Vector()
+	sm := Summarize(q.History)
+	for _, s := range sm.Items {
+		v := Repeat(s, sm, q.Now).Vector()
 		sum := 1.0
 		for k, w := range r.Weights {
 			sum += w * v[k]

@@ -3,7 +3,10 @@ package recommend
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"sort"
+
+	"gonum.org/v1/gonum/optimize"
 )
 
 // tuningTable holds, for every validation customer, a candidate set with
@@ -12,6 +15,9 @@ type tuningTable struct {
 	nFeat int
 	k     int
 	users []tuningUser
+	// rerankGain is the reranker's objective gain on held-out validation
+	// customers (set by fitReranker).
+	rerankGain float64
 }
 
 type tuningUser struct {
@@ -19,6 +25,7 @@ type tuningUser struct {
 	feats    []float32 // len(cands) x nFeat
 	relevant map[int32]bool
 	n        int
+	ufeat    [numUserFeatures]float32
 }
 
 // newTuningTable scores the components for every held-out customer and keeps
@@ -26,7 +33,7 @@ type tuningUser struct {
 // items unless the blend is tuned for new items).
 func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now int64) *tuningTable {
 	nc := len(h.Components)
-	t := &tuningTable{nFeat: NumRepeatFeatures + nc, k: h.Cfg.K, users: make([]tuningUser, len(sets))}
+	t := &tuningTable{nFeat: NumRepeatFeatures + 2*nc, k: h.Cfg.K, users: make([]tuningUser, len(sets))}
 	type scratch struct{ comp [][]float64 }
 	sc := make([]*scratch, workers())
 	parallelFor(len(sets), func(w, i int) {
@@ -43,7 +50,8 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		s := sc[w]
 		u := sets[i].user
 		q := &Query{User: u, History: lg.Histories[u], Now: now}
-		stats, nb := HistoryStats(q.History)
+		sm := Summarize(q.History)
+		stats := sm.Items
 		own := make(map[int32]int, len(stats))
 		for k, st := range stats {
 			own[st.Item] = k
@@ -75,17 +83,22 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			}
 		}
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
-		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n}
+		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
+			ufeat: userFeatures(sm, q.Now)}
 		for ci, it := range cands {
 			row := tu.feats[ci*t.nFeat : (ci+1)*t.nFeat]
-			if k, ok := own[it]; ok {
-				v := Repeat(stats[k], nb, now).Vector()
+			k, isOwn := own[it]
+			if isOwn {
+				v := Repeat(stats[k], sm, now).Vector()
 				for f := range v {
 					row[f] = float32(v[f])
 				}
 			}
 			for c := range h.Components {
 				row[NumRepeatFeatures+c] = float32(s.comp[c][it])
+				if isOwn {
+					row[NumRepeatFeatures+nc+c] = float32(s.comp[c][it])
+				}
 			}
 		}
 		t.users[i] = tu
@@ -132,24 +145,43 @@ func (t *tuningTable) objective(w []float64) float64 {
 	return s / float64(max(1, len(t.users)))
 }
 
-// tune searches the weights by coordinate ascent over a log-spaced grid.
+// tune learns the weights: coordinate ascent on the validation objective,
+// started both from a simple default and from a pairwise logistic (RankNet)
+// fit, keeping the better. In the new-items setting only the components
+// (not the repeat or own-item features) carry weight.
 func (t *tuningTable) tune(newItems bool) ([]float64, float64) {
-	w := make([]float64, t.nFeat)
-	if newItems {
-		w[NumRepeatFeatures] = 1 // the first component (ALS)
-	} else {
-		w[0] = 1 // log lines
+	nc := (t.nFeat - NumRepeatFeatures) / 2
+	active := make([]bool, t.nFeat)
+	for f := range active {
+		active[f] = !newItems || (f >= NumRepeatFeatures && f < NumRepeatFeatures+nc)
 	}
+	simple := make([]float64, t.nFeat)
+	if newItems {
+		simple[NumRepeatFeatures] = 1 // the first component (ALS)
+	} else {
+		simple[0] = 1 // log lines
+	}
+	bestW, best := t.coordinateAscent(simple, active)
+	if w, s := t.coordinateAscent(t.rankNet(active), active); s > best {
+		bestW, best = w, s
+	}
+	return bestW, best
+}
+
+// coordinateAscent improves w one weight at a time over a log-spaced grid
+// and multiplicative steps until no step helps.
+func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, float64) {
+	w = append([]float64(nil), w...)
 	best := t.objective(w)
 	grid := []float64{-0.3, -0.1, -0.03, 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10}
-	for pass := 0; pass < 5; pass++ {
+	for pass := 0; pass < 6; pass++ {
 		improved := false
 		for f := 0; f < t.nFeat; f++ {
-			if newItems && f < NumRepeatFeatures {
+			if !active[f] {
 				continue
 			}
 			cur := w[f]
-			vals := append([]float64{cur * 0.5, cur * 0.7, cur * 1.4, cur * 2}, grid...)
+			vals := append([]float64{cur * 0.5, cur * 0.7, cur * 1.4, cur * 2, -cur}, grid...)
 			for _, v := range vals {
 				if v == cur {
 					continue
@@ -167,4 +199,96 @@ func (t *tuningTable) tune(newItems bool) ([]float64, float64) {
 		}
 	}
 	return w, best
+}
+
+// rankNet fits a linear pairwise logistic model: every relevant candidate
+// of a customer should outscore a sample of the non-relevant ones. Each
+// customer's pairs weigh 1 in total; L2 penalty 1e-3. The result is
+// rescaled so its largest weight is 1.
+func (t *tuningTable) rankNet(active []bool) []float64 {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var diffs []float64
+	var weights []float64
+	const negatives = 15
+	for _, tu := range t.users {
+		var pos, neg []int
+		for ci, it := range tu.cands {
+			if tu.relevant[it] {
+				pos = append(pos, ci)
+			} else {
+				neg = append(neg, ci)
+			}
+		}
+		if len(pos) == 0 || len(neg) == 0 {
+			continue
+		}
+		var pairs [][2]int
+		for _, p := range pos {
+			for k := 0; k < negatives; k++ {
+				pairs = append(pairs, [2]int{p, neg[rng.IntN(len(neg))]})
+			}
+		}
+		for _, pr := range pairs {
+			a := tu.feats[pr[0]*t.nFeat : (pr[0]+1)*t.nFeat]
+			b := tu.feats[pr[1]*t.nFeat : (pr[1]+1)*t.nFeat]
+			for f := range a {
+				d := 0.0
+				if active[f] {
+					d = float64(a[f] - b[f])
+				}
+				diffs = append(diffs, d)
+			}
+			weights = append(weights, 1/float64(len(pairs)))
+		}
+	}
+	nf := t.nFeat
+	if len(weights) == 0 {
+		return make([]float64, nf)
+	}
+	const l2 = 1e-3
+	fn := func(w []float64) float64 {
+		loss := 0.0
+		for p, pw := range weights {
+			z := dot(w, diffs[p*nf:(p+1)*nf])
+			loss += pw * softplus(-z)
+		}
+		return loss + l2*dot(w, w)
+	}
+	grad := func(g, w []float64) {
+		clear(g)
+		for p, pw := range weights {
+			d := diffs[p*nf : (p+1)*nf]
+			s := -pw / (1 + math.Exp(dot(w, d)))
+			for f := range g {
+				g[f] += s * d[f]
+			}
+		}
+		for f := range g {
+			g[f] += 2 * l2 * w[f]
+		}
+	}
+	res, err := optimize.Minimize(optimize.Problem{Func: fn, Grad: grad}, make([]float64, nf),
+		&optimize.Settings{MajorIterations: 200}, &optimize.LBFGS{})
+	if err != nil && res == nil {
+		return make([]float64, nf)
+	}
+	w := res.X
+	m := 0.0
+	for _, v := range w {
+		m = max(m, math.Abs(v))
+	}
+	if m > 0 {
+		for f := range w {
+			w[f] /= m
+		}
+	}
+	return w
+}
+
+// softplus is log(1 + e^x), computed stably.
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
 }

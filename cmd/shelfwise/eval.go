@@ -24,5 +24,7 @@ With --json it prints exactly one JSON object.`,
 
 // evalTasks lists the eval subcommands. Add a line when a task lands.
 func (m *Main) evalTasks() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		m.newEvalRecommendCmd(),
+	}
 }

@@ -106,7 +106,9 @@ over HTTP with a web dashboard. Start with "shelfwise demo".`,
 // extraCommands lists the subcommands defined in their own files. Add a
 // line here when a capability lands.
 func (m *Main) extraCommands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		m.newRecommendCmd(),
+	}
 }
 
 // Secret returns the pseudonymisation key for the data directory.

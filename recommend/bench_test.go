@@ -1,0 +1,169 @@
+package recommend
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// BenchmarkALSIteration: one ALS sweep (users then items) with 64 factors on
+// the Online Retail training split of issue 5 (231,072 pairs, 4,066 users,
+// 3,620 items).
+func BenchmarkALSIteration(b *testing.B) {
+	all := PurchasesFromLines(loadOnlineRetail(b))
+	train, _ := SplitAt(all, CutTime(all, 30))
+	lg := NewLog(train)
+	cfg := DefaultALS
+	cfg.Factors = 64
+	a := NewALSModel(lg, cfg)
+	ctx := context.Background()
+	if err := a.Iterate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(lg.Pairs()), "pairs")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := a.Iterate(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var (
+	benchOnce  sync.Once
+	benchModel *Model
+	benchErr   error
+)
+
+// benchModel4k trains a model on a simulated shop of 4,000 items and 2,000
+// customers (40 taste groups, fortnightly staples) with categories.
+func benchModel4k(b *testing.B) *Model {
+	benchOnce.Do(func() {
+		ps, _ := synth(21, 2000, 4000, 40, 180, 14)
+		var prods []shelfwise.Product
+		for i := 0; i < 4000; i++ {
+			prods = append(prods, shelfwise.Product{SKU: sku(i), Name: fmt.Sprintf("item %d", i), Category: fmt.Sprintf("cat%d", i/100)})
+		}
+		for k := range ps {
+			ps[k].Price = float64(1 + ps[k].SKU[4]%5)
+		}
+		cfg := DefaultModel
+		cfg.Hybrid.ValidationDays = 14
+		benchModel, benchErr = TrainModel(context.Background(), TrainInput{Purchases: ps, Products: prods}, cfg)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchModel
+}
+
+// BenchmarkRecommend4k: one top-10 request with filters (price band,
+// diversity, variant dedup, new only) and explanations, 4,000 items.
+func BenchmarkRecommend4k(b *testing.B) {
+	m := benchModel4k(b)
+	e := NewEngine(m)
+	ctx := context.Background()
+	req := Request{N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, MaxPrice: 4.5}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req.Customer = cust(i % 2000)
+		if _, err := e.Recommend(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkObserveFoldIn: a live purchase of a known customer, including
+// the fold-in of their latent vector.
+func BenchmarkObserveFoldIn(b *testing.B) {
+	m := benchModel4k(b)
+	e := NewEngine(m)
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := cust(i % 2000)
+		if i%2000 == 0 {
+			b.StopTimer()
+			e.Swap(m) // drop the live events so histories stay realistic
+			b.StartTimer()
+		}
+		if err := e.Observe(shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(i % 4000), Quantity: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// largeModel builds a model over n items directly (no training): clustered
+// 32-factor item vectors, 100 kNN neighbours for a few thousand items, and
+// trending scores, served through the embedding index.
+func largeModel(n, f int) *Model {
+	rng := rand.New(rand.NewPCG(1, 2))
+	lg := &Log{Items: make([]shelfwise.SKU, n), itemIndex: make(map[shelfwise.SKU]int32, n), userIndex: map[shelfwise.CustomerKey]int32{}}
+	for i := range lg.Items {
+		lg.Items[i] = shelfwise.SKU(fmt.Sprintf("S%07d", i))
+		lg.itemIndex[lg.Items[i]] = int32(i)
+	}
+	const clusters = 500
+	centers := make([]float64, clusters*f)
+	for i := range centers {
+		centers[i] = rng.NormFloat64()
+	}
+	a := &ALS{Cfg: DefaultALS, f: f, V: make([]float64, n*f)}
+	a.Cfg.Factors = f
+	for i := 0; i < n; i++ {
+		c := rng.IntN(clusters)
+		for k := 0; k < f; k++ {
+			a.V[i*f+k] = centers[c*f+k] + 0.3*rng.NormFloat64()
+		}
+	}
+	// One customer with 40 purchases.
+	lg.Users = []shelfwise.CustomerKey{"c0"}
+	lg.userIndex["c0"] = 0
+	var h []Event
+	for k := 0; k < 40; k++ {
+		h = append(h, Event{Item: int32(rng.IntN(n)), Basket: int32(k / 4), Time: int64(1_700_000_000 + k*86400*3), Qty: 1})
+	}
+	lg.Histories = [][]Event{h}
+	lg.End = h[len(h)-1].Time
+	a.U = a.FoldIn(h, lg.End)
+	knn := &ItemKNN{Cfg: DefaultKNN, Neighbors: make([][]Neighbor, n)}
+	for _, e := range h {
+		for k := 0; k < 100; k++ {
+			knn.Neighbors[e.Item] = append(knn.Neighbors[e.Item], Neighbor{Item: int32(rng.IntN(n)), Sim: rng.Float32()})
+		}
+	}
+	trend := &Popular{Scores: make([]float64, n)}
+	for i := range trend.Scores {
+		trend.Scores[i] = rng.ExpFloat64()
+	}
+	comps := []Component{{"als", a}, {"knn", knn}, {"last_basket", &LastBasket{KNN: knn}}, {"trending", trend}}
+	w := make([]float64, NumRepeatFeatures+2*len(comps))
+	w[0], w[2], w[NumRepeatFeatures], w[NumRepeatFeatures+1], w[NumRepeatFeatures+3] = 1, 1, 1, 0.5, 0.3
+	hy := &Hybrid{Cfg: DefaultHybrid, Components: comps, W: w}
+	m := &Model{Version: "large", Log: lg, All: hy, New: hy, Trending: trend, als: a, knn: knn,
+		FBT: &FBT{Rules: make([][]Rule, n)}, Session: &SessionModel{Cfg: DefaultSession, Next: make([][]Neighbor, n)}}
+	m.setCatalogue(TrainInput{})
+	m.trendCache = TopK(trend.Scores, 500)
+	m.index = NewIndex(a.V, f, 1)
+	return m
+}
+
+// BenchmarkRecommend1M: a top-10 request with filters and explanations on
+// a catalogue of one million items, candidates from the embedding index.
+func BenchmarkRecommend1M(b *testing.B) {
+	m := largeModel(1_000_000, 32)
+	e := NewEngine(m)
+	ctx := context.Background()
+	req := Request{Customer: "c0", N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, NewOnly: true}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Recommend(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package recommend
+
+import (
+	"math"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// Filter holds the business rules applied to a request. The zero Filter
+// only drops non-product lines (fees, postage).
+type Filter struct {
+	// Categories keeps only items whose department, category or
+	// subcategory is one of these; ExcludeCategories drops them.
+	Categories        []string
+	ExcludeCategories []string
+	// MinPrice and MaxPrice bound the unit price (0 = open). Items of
+	// unknown price pass.
+	MinPrice, MaxPrice float64
+	// Around and PriceBand keep items priced within ±PriceBand (a fraction,
+	// e.g. 0.5) of the Around item's price; Around itself is excluded.
+	Around    shelfwise.SKU
+	PriceBand float64
+	// InStock, when set, must return true for an item to be recommended.
+	InStock func(shelfwise.SKU) bool
+	// Exclude lists items never to recommend.
+	Exclude []shelfwise.SKU
+	// NewOnly drops items the customer already bought, except those
+	// Repeatable accepts (consumables), and ranks with the new-items blend.
+	NewOnly    bool
+	Repeatable func(shelfwise.SKU) bool
+	// MaxPerCategory caps items per category in the list (0 = no cap).
+	MaxPerCategory int
+	// Promoted items take PromotedShare (0..1) of the list when they are
+	// eligible, placed by their score among the others.
+	Promoted      []shelfwise.SKU
+	PromotedShare float64
+	// DedupeVariants keeps one item per variant family (e.g. colours of
+	// one product: "85123A", "85123B").
+	DedupeVariants bool
+}
+
+// compiled is a Filter resolved against one model.
+type compiled struct {
+	f        *Filter
+	m        *Model
+	cats     map[string]bool
+	excats   map[string]bool
+	exclude  map[int32]bool
+	promoted map[int32]bool
+	lo, hi   float64
+}
+
+func (m *Model) compile(f *Filter, own []int32) *compiled {
+	c := &compiled{f: f, m: m, exclude: map[int32]bool{}, lo: f.MinPrice, hi: f.MaxPrice}
+	if len(f.Categories) > 0 {
+		c.cats = setOf(f.Categories)
+	}
+	if len(f.ExcludeCategories) > 0 {
+		c.excats = setOf(f.ExcludeCategories)
+	}
+	for _, s := range f.Exclude {
+		if i := m.Log.Item(s); i >= 0 {
+			c.exclude[int32(i)] = true
+		}
+	}
+	if f.Around != "" {
+		if i := m.Log.Item(f.Around); i >= 0 {
+			c.exclude[int32(i)] = true
+			if p := m.price[i]; p > 0 && f.PriceBand > 0 {
+				c.lo = math.Max(c.lo, p*(1-f.PriceBand))
+				if c.hi == 0 {
+					c.hi = p * (1 + f.PriceBand)
+				} else {
+					c.hi = math.Min(c.hi, p*(1+f.PriceBand))
+				}
+			}
+		}
+	}
+	if f.NewOnly {
+		for _, it := range own {
+			if f.Repeatable == nil || !f.Repeatable(m.Log.Items[it]) {
+				c.exclude[it] = true
+			}
+		}
+	}
+	if len(f.Promoted) > 0 {
+		c.promoted = map[int32]bool{}
+		for _, s := range f.Promoted {
+			if i := m.Log.Item(s); i >= 0 {
+				c.promoted[int32(i)] = true
+			}
+		}
+	}
+	return c
+}
+
+func setOf(ss []string) map[string]bool {
+	m := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
+}
+
+// allows applies the item-level rules (not the list-level ones).
+func (c *compiled) allows(i int32) bool {
+	m := c.m
+	p := &m.products[i]
+	if p.NonProduct || c.exclude[i] {
+		return false
+	}
+	if c.cats != nil && !c.cats[p.Department] && !c.cats[p.Category] && !c.cats[p.Subcategory] {
+		return false
+	}
+	if c.excats != nil && (c.excats[p.Department] || c.excats[p.Category] || c.excats[p.Subcategory]) {
+		return false
+	}
+	if pr := m.price[i]; pr > 0 && ((c.lo > 0 && pr < c.lo) || (c.hi > 0 && pr > c.hi)) {
+		return false
+	}
+	if c.f.InStock != nil && !c.f.InStock(m.Log.Items[i]) {
+		return false
+	}
+	return true
+}
+
+// selectList picks up to n items from candidates (best first) under the
+// list-level rules: category cap, variant deduplication, promoted share.
+func (c *compiled) selectList(cands []int32, n int) []int32 {
+	f := c.f
+	perCat := map[string]int{}
+	fams := map[string]bool{}
+	ok := func(i int32) bool {
+		if f.MaxPerCategory > 0 && c.m.category[i] != "" && perCat[c.m.category[i]] >= f.MaxPerCategory {
+			return false
+		}
+		return !f.DedupeVariants || !fams[c.m.family[i]]
+	}
+	take := func(i int32) {
+		perCat[c.m.category[i]]++
+		fams[c.m.family[i]] = true
+	}
+	picked := map[int32]bool{}
+	nPromo := 0
+	if c.promoted != nil && f.PromotedShare > 0 {
+		nPromo = int(math.Round(f.PromotedShare * float64(n)))
+	}
+	for _, i := range cands {
+		if nPromo == 0 {
+			break
+		}
+		if c.promoted[i] && ok(i) {
+			picked[i] = true
+			take(i)
+			nPromo--
+		}
+	}
+	out := make([]int32, 0, n)
+	for _, i := range cands {
+		if len(out) >= n {
+			break
+		}
+		if picked[i] {
+			out = append(out, i)
+			continue
+		}
+		if len(out)+countPending(picked, out) >= n || !ok(i) {
+			continue
+		}
+		take(i)
+		out = append(out, i)
+	}
+	return out
+}
+
+// countPending counts picked (promoted) items not yet placed in out.
+func countPending(picked map[int32]bool, out []int32) int {
+	n := len(picked)
+	for _, i := range out {
+		if picked[i] {
+			n--
+		}
+	}
+	return n
+}

@@ -1,0 +1,310 @@
+package recommend
+
+import (
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// indexCandidates serves large catalogues: candidates come from the
+// embedding index, the customer's own items, the neighbours of their recent
+// items, the session and the trending list; only they are scored.
+func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, n, slots int) ranked {
+	nc := len(h.Components)
+	set := map[int32]bool{}
+	add := func(it int32) {
+		if c.allows(it) {
+			set[it] = true
+		}
+	}
+	recent := ownItems(tail(q.History, 50))
+	for _, it := range ownItems(q.History) {
+		add(it)
+	}
+	for _, it := range recent {
+		if m.knn != nil {
+			for _, nb := range m.knn.Neighbors[it] {
+				add(nb.Item)
+			}
+		}
+	}
+	for _, it := range sess {
+		for _, nb := range m.Session.Next[it] {
+			add(nb.Item)
+		}
+	}
+	if m.als != nil {
+		for _, it := range m.index.Search(m.als.UserVector(q), 200, c.allows) {
+			set[it] = true
+		}
+	}
+	for _, it := range m.trendTop(100) {
+		add(it)
+	}
+	for it := range c.promoted {
+		add(it)
+	}
+	cands := make([]int32, 0, len(set))
+	for it := range set {
+		cands = append(cands, it)
+	}
+	sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
+	contrib := make([][]float64, len(cands))
+	for k := range contrib {
+		contrib[k] = make([]float64, slots)
+	}
+	col := make([]float64, len(cands))
+	for ci, comp := range h.Components {
+		w, wOwn := h.W[NumRepeatFeatures+ci], h.W[NumRepeatFeatures+nc+ci]
+		if w == 0 && wOwn == 0 {
+			continue
+		}
+		scoreSubset(comp.Scorer, q, cands, col)
+		normalizeMax(col)
+		for k, v := range col {
+			contrib[k][ci] = w * v
+		}
+		if wOwn != 0 {
+			for k, it := range cands {
+				if set[it] && isOwn(q.History, it) {
+					contrib[k][ci] += wOwn * col[k]
+				}
+			}
+		}
+	}
+	sm := Summarize(q.History)
+	pos := make(map[int32]int, len(cands))
+	for k, it := range cands {
+		pos[it] = k
+	}
+	for _, s := range sm.Items {
+		if k, ok := pos[s.Item]; ok {
+			v := Repeat(s, sm, q.Now).Vector()
+			for f := range v {
+				contrib[k][nc] += h.W[f] * v[f]
+			}
+		}
+	}
+	if len(sess) > 0 {
+		sc := map[int32]float64{}
+		w := 1.0
+		for k := len(sess) - 1; k >= 0; k-- {
+			for _, nb := range m.Session.Next[sess[k]] {
+				sc[nb.Item] += w * float64(nb.Sim)
+			}
+			w *= m.Session.Cfg.Decay
+		}
+		mx := 0.0
+		for _, v := range sc {
+			mx = math.Max(mx, v)
+		}
+		for k, it := range cands {
+			if mx > 0 {
+				contrib[k][nc+1] = sc[it] / mx
+			}
+		}
+	}
+	r := ranked{score: map[int32]float64{}, contrib: map[int32][]float64{}}
+	for k, it := range cands {
+		s := 0.0
+		for _, v := range contrib[k] {
+			s += v
+		}
+		r.score[it] = s
+		r.contrib[it] = contrib[k]
+	}
+	r.items = cands
+	itemsByScore(r.items, func(i int32) float64 { return r.score[i] })
+	if len(r.items) > n*8+len(c.promoted) {
+		r.items = r.items[:n*8+len(c.promoted)]
+	}
+	return r
+}
+
+func isOwn(h []Event, it int32) bool {
+	for _, e := range h {
+		if e.Item == it {
+			return true
+		}
+	}
+	return false
+}
+
+// scoreSubset scores only the given items with a component, without a pass
+// over the catalogue for the component types the hybrid uses.
+func scoreSubset(sc Scorer, q *Query, items []int32, out []float64) {
+	clear(out)
+	switch s := sc.(type) {
+	case *ALS:
+		u := s.UserVector(q)
+		for k, it := range items {
+			out[k] = dot(u, s.ItemVector(int(it)))
+		}
+	case *Popular:
+		for k, it := range items {
+			out[k] = s.Scores[it]
+		}
+	case *ItemKNN:
+		acc := map[int32]float64{}
+		for _, w := range historyWeights(tail(q.History, 500), q.Now, s.Cfg.HalfLifeDays) {
+			for _, nb := range s.Neighbors[w.Item] {
+				acc[nb.Item] += w.Sim * float64(nb.Sim)
+			}
+		}
+		for k, it := range items {
+			out[k] = acc[it]
+		}
+	case *LastBasket:
+		acc := map[int32]float64{}
+		for _, a := range lastBasketItems(q.History) {
+			for _, nb := range s.KNN.Neighbors[a] {
+				acc[nb.Item] += float64(nb.Sim)
+			}
+		}
+		for k, it := range items {
+			out[k] = acc[it]
+		}
+	}
+}
+
+// trendTop returns the n most trending items.
+func (m *Model) trendTop(n int) []int32 {
+	if len(m.trendCache) >= n {
+		return m.trendCache[:n]
+	}
+	return TopK(m.Trending.Scores, n)
+}
+
+// Similar returns up to n items like sku: bought by the same customers
+// (item-kNN), close in the latent space (ALS) or in the same category.
+// Returns ENOTFOUND for an unknown SKU.
+func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, error) {
+	m := e.model.Load()
+	i := m.Log.Item(sku)
+	if i < 0 {
+		return nil, shelfwise.Errorf(shelfwise.ENOTFOUND, "product %s is not in the model", sku)
+	}
+	it := int32(i)
+	if n <= 0 {
+		n = 10
+	}
+	score := map[int32]float64{}
+	if m.knn != nil {
+		mx := 0.0
+		for _, nb := range m.knn.Neighbors[it] {
+			mx = math.Max(mx, float64(nb.Sim))
+		}
+		for _, nb := range m.knn.Neighbors[it] {
+			score[nb.Item] += 0.6 * float64(nb.Sim) / mx
+		}
+	}
+	if m.als != nil {
+		v := m.als.ItemVector(i)
+		var near []int32
+		if m.index != nil {
+			near = m.index.Search(v, 50, nil)
+		} else {
+			s := make([]float64, m.Log.NumItems())
+			for j := range s {
+				s[j] = dot(v, m.als.ItemVector(j))
+			}
+			near = TopK(s, 50)
+		}
+		for _, j := range near {
+			score[j] += 0.4 * math.Max(0, cosine(v, m.als.ItemVector(int(j))))
+		}
+	}
+	if cat := m.category[it]; cat != "" {
+		for _, j := range m.catTop[cat] {
+			score[j] += 0.2
+		}
+	}
+	delete(score, it)
+	items := make([]int32, 0, len(score))
+	for j := range score {
+		if !m.products[j].NonProduct && m.family[j] != m.family[it] {
+			items = append(items, j)
+		}
+	}
+	itemsByScore(items, func(j int32) float64 { return score[j] })
+	items = items[:min(n, len(items))]
+	out := make([]shelfwise.Recommendation, len(items))
+	for k, j := range items {
+		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[j], Score: score[j], Reason: "similar to " + m.name(it), Source: "similar"}
+	}
+	return out, nil
+}
+
+// BoughtTogether returns up to n items most often in the same basket as
+// sku, by confidence, with support and lift in the reason. ENOTFOUND for
+// an unknown SKU.
+func (e *Engine) BoughtTogether(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, error) {
+	m := e.model.Load()
+	i := m.Log.Item(sku)
+	if i < 0 {
+		return nil, shelfwise.Errorf(shelfwise.ENOTFOUND, "product %s is not in the model", sku)
+	}
+	if n <= 0 {
+		n = 10
+	}
+	var out []shelfwise.Recommendation
+	for _, r := range m.FBT.Rules[i] {
+		if len(out) >= n {
+			break
+		}
+		if m.products[r.Item].NonProduct {
+			continue
+		}
+		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[r.Item], Score: r.Confidence,
+			Reason: "bought with " + m.name(int32(i)) + " in " + percent(r.Confidence) + " of its baskets (lift " + trim(r.Lift) + ")", Source: "fbt"})
+	}
+	return out, nil
+}
+
+// Trending returns the n most trending items, in a category (department,
+// category or subcategory) when one is given.
+func (e *Engine) Trending(category string, n int) []shelfwise.Recommendation {
+	m := e.model.Load()
+	if n <= 0 {
+		n = 10
+	}
+	var items []int32
+	if category != "" {
+		for _, it := range m.catTop[category] {
+			items = append(items, it)
+		}
+		if len(items) == 0 { // a department or category above the leaf level
+			for _, it := range m.trendTop(m.Log.NumItems()) {
+				p := m.products[it]
+				if p.Department == category || p.Category == category {
+					items = append(items, it)
+				}
+				if len(items) >= n {
+					break
+				}
+			}
+		}
+	} else {
+		items = m.trendTop(n + 20)
+	}
+	var out []shelfwise.Recommendation
+	for _, it := range items {
+		if len(out) >= n {
+			break
+		}
+		if m.products[it].NonProduct {
+			continue
+		}
+		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[it], Score: m.Trending.Scores[it], Reason: m.trendReason(it), Source: "trending"})
+	}
+	return out
+}
+
+func percent(x float64) string { return trim(100*x) + "%" }
+
+// trim formats x with at most one decimal.
+func trim(x float64) string {
+	return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64)
+}

@@ -1,0 +1,179 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+
+	"github.com/shelfwise/shelfwise/ml/gbdt"
+)
+
+// Reranker re-orders the top of the linear blend with gradient-boosted
+// trees (logistic loss: "bought in the next period?") trained on the
+// validation period. The trees see the blend's features, the blend's score
+// and customer-level features, so they can learn interactions a weighted
+// sum cannot (e.g. how much a frequent buyer's own items should outrank
+// collaborative picks).
+type Reranker struct {
+	Trees *gbdt.Model
+	// Top is how many of the blend's best items are re-ordered.
+	Top int
+}
+
+// numUserFeatures is the number of customer-level reranker features.
+const numUserFeatures = 5
+
+// userFeatures describe the customer: log baskets, repeat rate, log
+// distinct items, days since the latest purchase, log lines per basket.
+func userFeatures(sm *Summary, now int64) [numUserFeatures]float32 {
+	var last int64
+	lines := 0
+	for _, s := range sm.Items {
+		last = max(last, s.Last)
+		lines += s.Lines
+	}
+	days := 365.0
+	if last > 0 {
+		days = math.Max(0, float64(now-last)/86400)
+	}
+	return [numUserFeatures]float32{
+		float32(math.Log1p(float64(sm.Baskets))),
+		float32(sm.RepeatRate),
+		float32(math.Log1p(float64(len(sm.Items)))),
+		float32(days),
+		float32(math.Log1p(float64(lines) / float64(max(1, sm.Baskets)))),
+	}
+}
+
+// rerankRow assembles one reranker row: the blend features (repeat part and
+// component part, without the own-item copies), the blend score, an own-item
+// flag and the customer features.
+func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32) []float64 {
+	dst = dst[:0]
+	for _, v := range feats[:NumRepeatFeatures+nc] {
+		dst = append(dst, float64(v))
+	}
+	o := 0.0
+	if own {
+		o = 1
+	}
+	dst = append(dst, linear, o)
+	for _, v := range uf {
+		dst = append(dst, float64(v))
+	}
+	return dst
+}
+
+// trainReranker fits the reranker on the validation table with weights w.
+func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, seed uint64) (*Reranker, error) {
+	nc := (t.nFeat - NumRepeatFeatures) / 2
+	var rows [][]float64
+	var y []float64
+	for _, tu := range t.users {
+		scores := t.linearScores(&tu, w)
+		for _, ci := range TopK(scores, top) {
+			f := tu.feats[int(ci)*t.nFeat : int(ci+1)*t.nFeat]
+			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat))
+			if tu.relevant[tu.cands[ci]] {
+				y = append(y, 1)
+			} else {
+				y = append(y, 0)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	X, err := gbdt.FromRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y}, nil, gbdt.Params{
+		Objective: gbdt.Logistic, NumTrees: 300, LearningRate: 0.05, MaxDepth: 5, MinSamplesLeaf: 100,
+		EarlyStoppingRounds: 30, ValidationFraction: 0.15,
+	}, rand.New(rand.NewPCG(seed, 0x7e)))
+	if err != nil {
+		return nil, err
+	}
+	return &Reranker{Trees: m, Top: top}, nil
+}
+
+// linearScores scores a tuning user's candidates with weights w.
+func (t *tuningTable) linearScores(tu *tuningUser, w []float64) []float64 {
+	scores := make([]float64, len(tu.cands))
+	for ci := range tu.cands {
+		row := tu.feats[ci*t.nFeat : (ci+1)*t.nFeat]
+		s := 0.0
+		for f, x := range row {
+			s += w[f] * float64(x)
+		}
+		scores[ci] = s
+	}
+	return scores
+}
+
+// objectiveReranked is the validation objective of blend + reranker.
+func (t *tuningTable) objectiveReranked(w []float64, r *Reranker) float64 {
+	nc := (t.nFeat - NumRepeatFeatures) / 2
+	parts := make([]float64, len(t.users))
+	parallelFor(len(t.users), func(_, i int) {
+		tu := &t.users[i]
+		scores := t.linearScores(tu, w)
+		top := TopK(scores, r.Top)
+		row := make([]float64, 0, NumRepeatFeatures+nc+2+numUserFeatures)
+		re := make([]float64, len(top))
+		for k, ci := range top {
+			f := tu.feats[int(ci)*t.nFeat : int(ci+1)*t.nFeat]
+			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat)
+			re[k] = r.Trees.PredictRaw(row)
+		}
+		parts[i] = t.userObjective(tu, top, re)
+	})
+	s := 0.0
+	for _, p := range parts {
+		s += p
+	}
+	return s / float64(max(1, len(t.users)))
+}
+
+// userObjective is NDCG@k + Recall@k of the candidates `items` (indexes
+// into tu.cands) ranked by scores.
+func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []float64) float64 {
+	hits, dcg := 0, 0.0
+	for r, k := range TopK(scores, t.k) {
+		if tu.relevant[tu.cands[items[k]]] {
+			hits++
+			dcg += 1 / math.Log2(float64(r)+2)
+		}
+	}
+	idcg := 0.0
+	for r := 0; r < min(t.k, tu.n); r++ {
+		idcg += 1 / math.Log2(float64(r)+2)
+	}
+	return dcg/idcg + float64(hits)/float64(tu.n)
+}
+
+// fitReranker decides on held-out validation customers whether trees improve
+// the blend: trained on even-numbered customers, scored on odd-numbered
+// ones. If they help, it returns trees trained on all; else nil.
+func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*Reranker, error) {
+	var a, b tuningTable
+	a, b = *t, *t
+	a.users, b.users = nil, nil
+	for i, u := range t.users {
+		if i%2 == 0 {
+			a.users = append(a.users, u)
+		} else {
+			b.users = append(b.users, u)
+		}
+	}
+	r, err := a.trainReranker(ctx, w, top, 1)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	t.rerankGain = b.objectiveReranked(w, r) - b.objective(w)
+	if t.rerankGain <= 0.002 {
+		return nil, nil
+	}
+	return t.trainReranker(ctx, w, top, 2)
+}

@@ -1,0 +1,244 @@
+package recommend
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// slot names the part of the blend an item's score mostly came from.
+type slot int
+
+// scored candidates with the part of the score each source contributed:
+// the hybrid's components (by index), then repeat, session and trending.
+type ranked struct {
+	items   []int32
+	score   map[int32]float64
+	contrib map[int32][]float64
+}
+
+// recommend scores, filters and explains for one query.
+func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recommendation {
+	h := m.All
+	if req.Filter.NewOnly {
+		h = m.New
+	}
+	own := ownItems(q.History)
+	c := m.compile(&req.Filter, own)
+	nc := len(h.Components)
+	slots := nc + 3 // components, repeat, session, cold-start trending
+	var r ranked
+	if len(q.History) == 0 && len(sess) == 0 {
+		r = m.coldCandidates(c, req.N, slots)
+	} else if m.index != nil {
+		r = m.indexCandidates(h, q, sess, c, req.N, slots)
+	} else {
+		r = m.denseCandidates(h, q, sess, c, req.N, slots)
+	}
+	picked := c.selectList(r.items, req.N)
+	out := make([]shelfwise.Recommendation, len(picked))
+	for k, it := range picked {
+		reason, source := m.explain(h, q, sess, it, r.contrib[it])
+		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[it], Score: r.score[it], Reason: reason, Source: source}
+	}
+	return out
+}
+
+func ownItems(h []Event) []int32 {
+	items, _ := UserItems(h)
+	return items
+}
+
+// denseCandidates scores the whole catalogue.
+func (m *Model) denseCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, n, slots int) ranked {
+	ni := m.Log.NumItems()
+	nc := len(h.Components)
+	out := make([]float64, ni)
+	contrib := make([][]float64, slots)
+	for s := range contrib {
+		contrib[s] = make([]float64, ni)
+	}
+	h.score(q, out, contrib)
+	if len(sess) > 0 {
+		buf := contrib[nc+1]
+		m.Session.ScoreSession(sess, buf)
+		normalizeMax(buf)
+		for i, v := range buf {
+			out[i] += v
+		}
+	}
+	for i := range out {
+		if !c.allows(int32(i)) {
+			out[i] = math.Inf(-1)
+		}
+	}
+	top := TopK(out, n*8+len(c.promoted))
+	if c.promoted != nil {
+		seen := map[int32]bool{}
+		for _, it := range top {
+			seen[it] = true
+		}
+		for it := range c.promoted {
+			if !seen[it] && !math.IsInf(out[it], -1) {
+				top = append(top, it)
+			}
+		}
+		itemsByScore(top, func(i int32) float64 { return out[i] })
+	}
+	r := ranked{items: top, score: map[int32]float64{}, contrib: map[int32][]float64{}}
+	for _, it := range top {
+		r.score[it] = out[it]
+		v := make([]float64, slots)
+		for s := range v {
+			v[s] = contrib[s][it]
+		}
+		r.contrib[it] = v
+	}
+	return r
+}
+
+// coldCandidates ranks trending items for a visitor without history.
+func (m *Model) coldCandidates(c *compiled, n, slots int) ranked {
+	var src []int32
+	if c.cats != nil {
+		for cat := range c.cats {
+			src = append(src, m.catTop[cat]...)
+		}
+		itemsByScore(src, func(i int32) float64 { return m.Trending.Scores[i] })
+	}
+	if len(src) < n {
+		src = append(src, TopK(m.Trending.Scores, n*8+len(c.exclude))...)
+	}
+	r := ranked{score: map[int32]float64{}, contrib: map[int32][]float64{}}
+	for _, it := range src {
+		if _, dup := r.score[it]; dup || !c.allows(it) {
+			continue
+		}
+		r.items = append(r.items, it)
+		r.score[it] = m.Trending.Scores[it]
+		v := make([]float64, slots)
+		v[slots-1] = 1
+		r.contrib[it] = v
+	}
+	return r
+}
+
+// explain turns the dominant source of an item's score into a reason.
+func (m *Model) explain(h *Hybrid, q *Query, sess []int32, it int32, contrib []float64) (string, string) {
+	nc := len(h.Components)
+	best, bv := -1, 0.0
+	for s, v := range contrib {
+		if v > bv {
+			best, bv = s, v
+		}
+	}
+	switch {
+	case best == nc:
+		return m.repeatReason(q, it), "repeat"
+	case best == nc+1:
+		if a := m.anchor(sess, it); a >= 0 {
+			return "often bought after " + m.name(a), "session"
+		}
+		return "goes with what you are looking at", "session"
+	case best == nc+2, best < 0:
+		return m.trendReason(it), "trending"
+	}
+	name := h.Components[best].Name
+	switch name {
+	case "trending", "trending_linear", "rising":
+		return m.trendReason(it), "trending"
+	case "popular":
+		return "popular with customers", "popular"
+	case "last_basket":
+		if a := m.anchor(lastBasketItems(q.History), it); a >= 0 {
+			return "bought with " + m.name(a), "fbt"
+		}
+	}
+	recent := ownItems(tail(q.History, 200))
+	if a := m.anchor(recent, it); a >= 0 {
+		if name == "als" {
+			return "customers who bought " + m.name(a) + " also like this", "als"
+		}
+		return "similar to " + m.name(a), "itemknn"
+	}
+	return "picked for you", name
+}
+
+// tail returns the last n events of h.
+func tail(h []Event, n int) []Event {
+	if len(h) > n {
+		return h[len(h)-n:]
+	}
+	return h
+}
+
+// anchor finds, among items, the one most related to it: by bought-together
+// rules, then item-kNN neighbours, then latent similarity. -1 if none.
+func (m *Model) anchor(items []int32, it int32) int32 {
+	best, bv := int32(-1), 0.0
+	for _, a := range items {
+		if a == it {
+			continue
+		}
+		v := 0.0
+		for _, r := range m.FBT.Rules[a] {
+			if r.Item == it {
+				v = 2 + r.Confidence
+			}
+		}
+		if v == 0 && m.knn != nil {
+			for _, nb := range m.knn.Neighbors[a] {
+				if nb.Item == it {
+					v = 1 + float64(nb.Sim)
+				}
+			}
+		}
+		if v == 0 && m.als != nil {
+			v = cosine(m.als.ItemVector(int(a)), m.als.ItemVector(int(it)))
+		}
+		if v > bv {
+			best, bv = a, v
+		}
+	}
+	return best
+}
+
+// repeatReason describes the customer's own buying of an item.
+func (m *Model) repeatReason(q *Query, it int32) string {
+	sm := Summarize(q.History)
+	for _, s := range sm.Items {
+		if s.Item != it {
+			continue
+		}
+		if c := s.CycleDays(); c > 0 && s.Baskets >= 3 {
+			return "you buy this every " + cycleText(c)
+		}
+		if s.Baskets > 1 {
+			return fmt.Sprintf("you bought this %d times", s.Baskets)
+		}
+		return "you bought this before"
+	}
+	return "you bought this before"
+}
+
+// cycleText renders a buying cycle: "~5 days", "~3 weeks", "~2 months".
+func cycleText(days float64) string {
+	switch {
+	case days < 1.5:
+		return "day"
+	case days < 13:
+		return fmt.Sprintf("~%.0f days", days)
+	case days < 60:
+		return fmt.Sprintf("~%.0f weeks", days/7)
+	default:
+		return fmt.Sprintf("~%.0f months", days/30.4)
+	}
+}
+
+func (m *Model) trendReason(it int32) string {
+	if c := m.category[it]; c != "" {
+		return "trending in " + c
+	}
+	return "trending now"
+}
