@@ -211,3 +211,13 @@ func TestBigGzipReads(t *testing.T) {
 		t.Errorf("fingerprint=%q", rep.Fingerprint)
 	}
 }
+
+func TestFormatsRegisteredOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range formatList() {
+		if seen[f.Name] {
+			t.Errorf("format %s registered twice", f.Name)
+		}
+		seen[f.Name] = true
+	}
+}

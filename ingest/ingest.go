@@ -45,10 +45,7 @@ func formatList() []Format {
 	return []Format{
 		onlineRetailFormat,
 		dunnhumbyFormat,
-		dunnhumbyFormat,
 		walmartFormat,
-		walmartFormat,
-		m5Format,
 		m5Format,
 		shoppersFormat,
 		cdnowFormat,
