@@ -108,6 +108,7 @@ over HTTP with a web dashboard. Start with "shelfwise demo".`,
 func (m *Main) extraCommands() []*cobra.Command {
 	return []*cobra.Command{
 		m.newRecommendCmd(),
+		m.newImportCmd(),
 	}
 }
 
