@@ -23,7 +23,7 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 		total = 0
 		existed := false
 		var id int64
-		err := w.tx.QueryRowContext(ctx, `SELECT id FROM customer_dict WHERE code = ?`, string(c)).Scan(&id)
+		err := w.c.QueryRowContext(ctx, `SELECT id FROM customer_dict WHERE code = ?`, string(c)).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -32,7 +32,7 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 			existed = true
 		}
 		del := func(query string, arg any) error {
-			res, err := w.tx.ExecContext(ctx, query, arg)
+			res, err := w.c.ExecContext(ctx, query, arg)
 			if err != nil {
 				return fmt.Errorf("erase customer: %w", err)
 			}
@@ -50,7 +50,7 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 					return err
 				}
 			}
-			if _, err := w.tx.ExecContext(ctx, `DELETE FROM customer_dict WHERE id = ?`, id); err != nil {
+			if _, err := w.c.ExecContext(ctx, `DELETE FROM customer_dict WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}
@@ -65,7 +65,7 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 		if !existed && total == 0 {
 			return shelfwise.Errorf(shelfwise.ENOTFOUND, "no data about this customer")
 		}
-		_, err = w.tx.ExecContext(ctx, `INSERT INTO audit_log(t, action, count) VALUES (?, 'erase_customer', ?)`,
+		_, err = w.c.ExecContext(ctx, `INSERT INTO audit_log(t, action, count) VALUES (?, 'erase_customer', ?)`,
 			toMS(db.Now()), total)
 		return err
 	})

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -37,23 +36,24 @@ func (db *DB) BeginImport(ctx context.Context, meta shelfwise.ImportMeta) (shelf
 	if err := db.lockWriter(ctx); err != nil {
 		return nil, err
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	w, err := db.beginWriter(ctx, 0)
 	if err != nil {
 		db.unlockWriter()
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO imports(format, source, started) VALUES (?, ?, ?)`,
+	res, err := w.c.ExecContext(ctx, `INSERT INTO imports(format, source, started) VALUES (?, ?, ?)`,
 		meta.Format, meta.Source, toMS(meta.Time))
 	var id int64
 	if err == nil {
 		id, err = res.LastInsertId()
 	}
 	if err != nil {
-		tx.Rollback()
+		w.rollback()
 		db.unlockWriter()
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	return &importTx{meta: meta, w: db.newWriter(tx, id), id: id}, nil
+	w.importID = id
+	return &importTx{meta: meta, w: w, id: id}, nil
 }
 
 // check refuses use after Commit or Rollback.
@@ -156,7 +156,7 @@ func (t *importTx) Commit(ctx context.Context, report shelfwise.ImportReport) er
 	defer t.release()
 	err := t.commit(ctx, report)
 	if err != nil {
-		t.w.tx.Rollback()
+		t.w.rollback()
 	}
 	return err
 }
@@ -185,7 +185,7 @@ func (t *importTx) commit(ctx context.Context, report shelfwise.ImportReport) er
 	if report.Fingerprint != "" {
 		fp = report.Fingerprint
 		var n int
-		if err := t.w.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports WHERE fingerprint = ?`, fp).Scan(&n); err != nil {
+		if err := t.w.c.QueryRowContext(ctx, `SELECT COUNT(*) FROM imports WHERE fingerprint = ?`, fp).Scan(&n); err != nil {
 			return fmt.Errorf("commit import: %w", err)
 		}
 		if n > 0 {
@@ -196,13 +196,13 @@ func (t *importTx) commit(ctx context.Context, report shelfwise.ImportReport) er
 	if err != nil {
 		return err
 	}
-	_, err = t.w.tx.ExecContext(ctx, `UPDATE imports SET fingerprint = ?, report = ? WHERE id = ?`, fp, string(js), t.id)
+	_, err = t.w.c.ExecContext(ctx, `UPDATE imports SET fingerprint = ?, report = ? WHERE id = ?`, fp, string(js), t.id)
 	if isConstraint(err) {
 		return conflict(report.Fingerprint)
 	} else if err != nil {
 		return fmt.Errorf("commit import: %w", err)
 	}
-	if err := t.w.tx.Commit(); err != nil {
+	if err := t.w.commit(ctx); err != nil {
 		return fmt.Errorf("commit import: %w", err)
 	}
 	return nil
@@ -219,10 +219,7 @@ func (t *importTx) Rollback() error {
 	}
 	t.done = true
 	defer t.release()
-	if err := t.w.tx.Rollback(); err != nil && err != sql.ErrTxDone {
-		return err
-	}
-	return nil
+	return t.w.rollback()
 }
 
 func (t *importTx) release() { t.once.Do(t.w.db.unlockWriter) }

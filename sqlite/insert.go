@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -35,8 +37,12 @@ type inserter struct {
 	written   int64
 	nextCheck int64 // written count at which to reconsider bulk loading
 	bulk      bool
-	manyStmt  *sql.Stmt
-	oneStmt   *sql.Stmt
+	// The full-batch INSERT runs on the driver connection directly with
+	// one reused argument slice: database/sql would allocate and convert
+	// the arguments of every execution.
+	args    []driver.NamedValue
+	ds      driver.Stmt
+	oneStmt *sql.Stmt
 }
 
 func newInserter(w *writer, table string, cols []string) *inserter {
@@ -53,6 +59,50 @@ func newInserter(w *writer, table string, cols []string) *inserter {
 	}
 }
 
+// execMany runs the full-batch INSERT with the rows in b.buf.
+func (b *inserter) execMany(ctx context.Context) error {
+	if b.args == nil {
+		b.args = make([]driver.NamedValue, len(b.buf))
+		for i := range b.args {
+			b.args[i].Ordinal = i + 1
+		}
+	}
+	for i, v := range b.buf {
+		b.args[i].Value = v
+	}
+	return b.w.c.Raw(func(dc any) error {
+		if b.ds == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return errors.New("sqlite: driver connection cannot prepare with a context")
+			}
+			ds, err := p.PrepareContext(ctx, b.many)
+			if err != nil {
+				return err
+			}
+			b.ds = ds
+		}
+		ex, ok := b.ds.(driver.StmtExecContext)
+		if !ok {
+			return errors.New("sqlite: driver statement cannot execute with a context")
+		}
+		// A context that can be cancelled would cost the driver a goroutine
+		// per execution; cancellation is checked between batches instead.
+		_, err := ex.ExecContext(context.Background(), b.args)
+		return err
+	})
+}
+
+// close finalises the driver statement.
+func (b *inserter) close() error {
+	if b.ds == nil {
+		return nil
+	}
+	ds := b.ds
+	b.ds = nil
+	return b.w.c.Raw(func(any) error { return ds.Close() })
+}
+
 // add counts the row just appended to b.buf and writes a full batch.
 func (b *inserter) add(ctx context.Context) error {
 	b.n++
@@ -62,14 +112,10 @@ func (b *inserter) add(ctx context.Context) error {
 	if b.n < rowsPerInsert {
 		return nil
 	}
-	if b.manyStmt == nil {
-		s, err := b.w.stmt(ctx, b.many)
-		if err != nil {
-			return err
-		}
-		b.manyStmt = s
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	if _, err := b.manyStmt.ExecContext(ctx, b.buf...); err != nil {
+	if err := b.execMany(ctx); err != nil {
 		return fmt.Errorf("insert into %s: %w", b.table, err)
 	}
 	b.written += int64(b.n)
@@ -109,7 +155,7 @@ func (b *inserter) considerBulk(ctx context.Context) error {
 	if b.bulk {
 		return nil
 	}
-	tx := b.w.tx
+	tx := b.w.c
 	var maxID sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM `+b.table).Scan(&maxID); err != nil {
 		return err
@@ -148,7 +194,7 @@ func (b *inserter) considerBulk(ctx context.Context) error {
 // restoreIndexes rebuilds the indexes dropped for bulk loads.
 func (w *writer) restoreIndexes(ctx context.Context) error {
 	for len(w.dropped) > 0 {
-		if _, err := w.tx.ExecContext(ctx, w.dropped[0]); err != nil {
+		if _, err := w.c.ExecContext(ctx, w.dropped[0]); err != nil {
 			return fmt.Errorf("rebuild index: %w", err)
 		}
 		w.dropped = w.dropped[1:]

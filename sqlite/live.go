@@ -14,19 +14,18 @@ func (db *DB) write(ctx context.Context, fn func(w *writer) error) error {
 		return err
 	}
 	defer db.unlockWriter()
-	tx, err := db.w.BeginTx(ctx, nil)
+	w, err := db.beginWriter(ctx, 0)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	w := db.newWriter(tx, 0)
+	defer w.rollback()
 	if err := fn(w); err != nil {
 		return err
 	}
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return w.commit(ctx)
 }
 
 // PutProducts upserts catalogue entries in their own transaction.

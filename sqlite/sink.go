@@ -70,6 +70,15 @@ var orderLineCols = []string{"import_id", "t", "invoice_id", "store_id", "custom
 
 func (w *writer) addOrderLines(ctx context.Context, ls []shelfwise.OrderLine) error {
 	b := w.inserter("order_lines", orderLineCols...)
+	if err := w.invoices.prefetch(ctx, w, len(ls), func(i int) string { return string(ls[i].Invoice) }); err != nil {
+		return err
+	}
+	if err := w.customers.prefetch(ctx, w, len(ls), func(i int) string { return string(ls[i].Customer) }); err != nil {
+		return err
+	}
+	if err := w.skus.prefetch(ctx, w, len(ls), func(i int) string { return string(ls[i].SKU) }); err != nil {
+		return err
+	}
 	for i := range ls {
 		l := &ls[i]
 		if err := ctx.Err(); err != nil && i%4096 == 0 {
@@ -117,6 +126,15 @@ var eventCols = []string{"import_id", "t", "session_id", "customer_id", "type", 
 
 func (w *writer) addEvents(ctx context.Context, evs []shelfwise.Event) error {
 	b := w.inserter("events", eventCols...)
+	if err := w.sessions.prefetch(ctx, w, len(evs), func(i int) string { return string(evs[i].Session) }); err != nil {
+		return err
+	}
+	if err := w.customers.prefetch(ctx, w, len(evs), func(i int) string { return string(evs[i].Customer) }); err != nil {
+		return err
+	}
+	if err := w.skus.prefetch(ctx, w, len(evs), func(i int) string { return string(evs[i].SKU) }); err != nil {
+		return err
+	}
 	for i := range evs {
 		e := &evs[i]
 		if err := needTime(fmt.Sprintf("event %d", i), e.Time); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -15,8 +17,8 @@ import (
 // inserters. ImportTx and the live AddEvents both write through one.
 type writer struct {
 	db       *DB
-	tx       *sql.Tx
-	importID any // boxed once: the id every row of this transaction carries
+	c        *sql.Conn // the write connection, inside BEGIN IMMEDIATE
+	importID any       // boxed once: the id every row of this transaction carries
 
 	skus, stores, customers, invoices, sessions, countries *dict
 
@@ -28,15 +30,69 @@ type writer struct {
 	dropped []string
 }
 
-func (db *DB) newWriter(tx *sql.Tx, importID int64) *writer {
-	w := &writer{db: db, tx: tx, importID: importID, stmts: map[string]*sql.Stmt{}, ins: map[string]*inserter{}, counts: map[string]int64{}}
-	w.skus = newDict("sku_dict")
-	w.stores = newDict("store_dict")
-	w.customers = newDict("customer_dict")
-	w.invoices = newDict("invoice_dict")
-	w.sessions = newDict("session_dict")
-	w.countries = newDict("country_dict")
-	return w
+// beginWriter takes the write connection and begins an immediate
+// transaction on it. The caller holds the writer lock and must end the
+// writer with commit or rollback.
+func (db *DB) beginWriter(ctx context.Context, importID int64) (*writer, error) {
+	c, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	w := &writer{db: db, c: c, importID: importID, stmts: map[string]*sql.Stmt{}, ins: map[string]*inserter{}, counts: map[string]int64{}}
+	w.skus = newDict("sku_dict", 1<<18)
+	w.stores = newDict("store_dict", 1<<14)
+	w.customers = newDict("customer_dict", 1<<18)
+	w.invoices = newDict("invoice_dict", 1<<16)
+	w.sessions = newDict("session_dict", 1<<16)
+	w.countries = newDict("country_dict", 1<<10)
+	return w, nil
+}
+
+// commit commits the transaction (the caller has flushed) and releases the
+// connection. The writer is done afterwards, whatever the outcome.
+func (w *writer) commit(ctx context.Context) error {
+	if w.c == nil {
+		return errors.New("sqlite: transaction already ended")
+	}
+	_, err := w.c.ExecContext(ctx, "COMMIT")
+	if err != nil {
+		w.rollback()
+		return err
+	}
+	return w.release()
+}
+
+// rollback discards the transaction and releases the connection; a no-op
+// once the writer is done.
+func (w *writer) rollback() error {
+	if w.c == nil {
+		return nil
+	}
+	// Not the caller's context: a cancelled import must still roll back.
+	_, err := w.c.ExecContext(context.Background(), "ROLLBACK")
+	if err != nil && !strings.Contains(err.Error(), "no transaction is active") {
+		w.release()
+		return err
+	}
+	return w.release()
+}
+
+// release closes the statements and returns the connection to the pool.
+func (w *writer) release() error {
+	var errs []error
+	for _, b := range w.ins {
+		errs = append(errs, b.close())
+	}
+	for _, s := range w.stmts {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, w.c.Close())
+	w.c, w.stmts, w.ins = nil, nil, nil
+	return errors.Join(errs...)
 }
 
 // stmt returns query prepared in the transaction, once per transaction.
@@ -46,7 +102,7 @@ func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := w.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := w.tx.PrepareContext(ctx, query)
+	s, err := w.c.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
 	}
@@ -96,61 +152,6 @@ func (w *writer) written() map[string]int64 {
 		}
 	}
 	return m
-}
-
-// zeroID is the boxed id of the empty value in every dictionary.
-var zeroID any = int64(0)
-
-// maxDictCache bounds a dictionary cache; past it the cache starts over, so
-// memory stays bounded on imports with millions of invoices or customers.
-const maxDictCache = 1 << 18
-
-// dict maps codes to ids of one dictionary table, inserting new codes.
-// Ids are cached boxed, so appending them to an argument list allocates
-// nothing.
-type dict struct {
-	sel      string
-	m        map[string]any
-	lastCode string
-	lastID   any
-}
-
-func newDict(table string) *dict {
-	return &dict{
-		// One statement whether the code is new or not: an upsert that
-		// returns the id either way.
-		sel: "INSERT INTO " + table + "(code) VALUES (?) ON CONFLICT(code) DO UPDATE SET code = excluded.code RETURNING id",
-		m:   make(map[string]any),
-	}
-}
-
-// id returns the id of code, creating it; the empty code is id 0.
-func (d *dict) id(ctx context.Context, w *writer, code string) (any, error) {
-	if code == "" {
-		return zeroID, nil
-	}
-	if d.lastID != nil && code == d.lastCode {
-		return d.lastID, nil
-	}
-	if v, ok := d.m[code]; ok {
-		d.lastCode, d.lastID = code, v
-		return v, nil
-	}
-	s, err := w.stmt(ctx, d.sel)
-	if err != nil {
-		return nil, err
-	}
-	var id int64
-	if err := s.QueryRowContext(ctx, code).Scan(&id); err != nil {
-		return nil, err
-	}
-	if len(d.m) >= maxDictCache {
-		clear(d.m)
-	}
-	v := any(id)
-	d.m[code] = v
-	d.lastCode, d.lastID = code, v
-	return v, nil
 }
 
 // Boxed small codes: appending them allocates nothing.
