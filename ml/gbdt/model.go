@@ -18,6 +18,9 @@ type Model struct {
 	// ValidLoss is the validation loss at BestIteration when early
 	// stopping ran, else 0.
 	ValidLoss float64
+	// Rounds is the number of boosting rounds run, before truncation to
+	// BestIteration (not serialised).
+	Rounds int
 	// Params are the training parameters with defaults filled in.
 	Params Params
 	// CatValues and IsCat describe categorical features as in Binned.

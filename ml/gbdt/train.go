@@ -168,6 +168,7 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 		}
 	}
 	m.BestIteration = len(m.Trees)
+	m.Rounds = len(m.Trees)
 	if valid != nil && p.EarlyStoppingRounds > 0 {
 		m.BestIteration = bestIter + 1
 		m.Trees = m.Trees[:m.BestIteration]

@@ -55,6 +55,10 @@ type Net struct {
 	Mean, Std []float64
 	// TweediePower and Alpha parameterise the Tweedie and pinball losses.
 	TweediePower, Alpha float64
+	// Epochs is the number of epochs Train ran and BestEpoch the one whose
+	// weights it kept (the best on validation with early stopping); not
+	// serialised.
+	Epochs, BestEpoch int
 
 	pool sync.Pool // *buffers for Predict
 }
@@ -274,21 +278,27 @@ func (n *Net) PredictBatch(ctx context.Context, X []float64, out []float64, work
 
 // Gradient returns the prediction (response scale) at x and writes its
 // gradient with respect to the raw inputs into grad (len NumInputs).
-func (n *Net) Gradient(x, grad []float64) float64 {
+func (n *Net) Gradient(x, grad []float64) float64 { return n.gradient(x, grad, false) }
+
+// RawGradient is Gradient for the raw output (the logit for binary
+// cross-entropy), whose attributions add up in log-odds.
+func (n *Net) RawGradient(x, grad []float64) float64 { return n.gradient(x, grad, true) }
+
+func (n *Net) gradient(x, grad []float64, raw bool) float64 {
 	b := n.getBuffers()
 	defer n.pool.Put(b)
 	n.standardize(x, b.acts[0])
 	z := n.forward(b)
 	y := n.link(z)
 	// d link / dz.
-	var d float64
-	switch n.Loss {
-	case BinaryCrossEntropy:
+	d := 1.0
+	switch {
+	case raw:
+		y = z
+	case n.Loss == BinaryCrossEntropy:
 		d = y * (1 - y)
-	case Tweedie:
+	case n.Loss == Tweedie:
 		d = y
-	default:
-		d = 1
 	}
 	last := len(n.Layers)
 	b.grad[last][0] = d

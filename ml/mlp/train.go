@@ -182,6 +182,7 @@ func Train(ctx context.Context, d Data, cfg Config, rng *rand.Rand) (*Net, error
 	}
 	best, bestLoss, bad := append([]float64(nil), params...), math.Inf(1), 0
 	for ep := 0; ep < c.Epochs; ep++ {
+		net.Epochs = ep + 1
 		rng.Shuffle(len(perm), func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
 		for lo := 0; lo < len(perm); lo += c.BatchSize {
 			if lo%(c.BatchSize*256) == 0 && ctx.Err() != nil {
@@ -194,6 +195,7 @@ func Train(ctx context.Context, d Data, cfg Config, rng *rand.Rand) (*Net, error
 		}
 		if l := tr.meanLoss(vx, valid.Y, valid.W); l < bestLoss-1e-9 {
 			bestLoss, bad = l, 0
+			net.BestEpoch = ep + 1
 			copy(best, params)
 		} else if bad++; bad >= c.Patience {
 			break
@@ -201,6 +203,8 @@ func Train(ctx context.Context, d Data, cfg Config, rng *rand.Rand) (*Net, error
 	}
 	if c.Patience > 0 {
 		copy(params, best)
+	} else {
+		net.BestEpoch = net.Epochs
 	}
 	tr.close()
 	return net, nil
