@@ -19,7 +19,7 @@ const rowsPerInsert = 64
 // date row by row costs more than rebuilding it once the import is a
 // sizeable part of the table. Readers never see the difference: the drop
 // and the rebuild are in the same transaction.
-const bulkMinRows = 1 << 16
+var bulkMinRows int64 = 1 << 16
 
 // bulkRatio: switch only while the table held at most this many times the
 // rows the import has written so far (rechecked at every doubling).
