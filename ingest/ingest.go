@@ -117,6 +117,7 @@ func Import(ctx context.Context, db shelfwise.DB, format, path string, opts Opti
 	if _, err := Lookup(format); err != nil {
 		return shelfwise.ImportReport{}, err
 	}
+	start := time.Now()
 	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: format, Source: path, Time: time.Now().UTC()})
 	if err != nil {
 		return shelfwise.ImportReport{}, fmt.Errorf("begin import: %w", err)
@@ -131,9 +132,13 @@ func Import(ctx context.Context, db shelfwise.DB, format, path string, opts Opti
 		if shelfwise.ErrorCode(err) == shelfwise.ECONFLICT {
 			rep.AlreadyImported = true
 			rep.Written = map[string]int64{}
+			rep.Seconds = time.Since(start).Seconds()
 			return rep, nil
 		}
 		return rep, fmt.Errorf("commit import: %w", err)
 	}
+	// Seconds covers the whole import, commit included; the stored report
+	// has the read time only.
+	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }
