@@ -94,7 +94,6 @@ over HTTP with a web dashboard. Start with "shelfwise demo".`,
 	root.PersistentFlags().StringVar(&m.DataDir, "db", m.DataDir, "data directory of the embedded store")
 	cmds := []*cobra.Command{
 		m.newEvalCmd(),
-		m.newDemoCmd(),
 	}
 	for _, c := range m.extraCommands() {
 		cmds = append(cmds, c)
@@ -110,7 +109,6 @@ func (m *Main) extraCommands() []*cobra.Command {
 	return []*cobra.Command{
 		m.newRecommendCmd(),
 		m.newImportCmd(),
-		m.newSimulateCmd(),
 		m.newStatsCmd(),
 	}
 }
