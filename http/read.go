@@ -1,0 +1,368 @@
+package http
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.cfg.DB.Stats(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) getImports(w http.ResponseWriter, r *http.Request) error {
+	ims, err := s.cfg.DB.Imports(r.Context())
+	if err != nil {
+		return err
+	}
+	if ims == nil {
+		ims = []shelfwise.ImportReport{}
+	}
+	writeJSON(w, http.StatusOK, ims)
+	return nil
+}
+
+// ProductList is a page of the catalogue.
+type ProductList struct {
+	Total    int         `json:"total"`
+	Products []ProductIn `json:"products"`
+}
+
+func (s *Server) getProducts(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 1000, 1, 100000)
+	if err != nil {
+		return err
+	}
+	offset, err := queryInt(r, "offset", 0, 0, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	ps, err := s.cfg.DB.Products(r.Context())
+	if err != nil {
+		return err
+	}
+	out := ProductList{Total: len(ps), Products: []ProductIn{}}
+	for i := offset; i < len(ps) && i < offset+limit; i++ {
+		p := ps[i]
+		out.Products = append(out.Products, ProductIn{SKU: string(p.SKU), Name: p.Name, Department: p.Department,
+			Category: p.Category, Subcategory: p.Subcategory, Brand: p.Brand, Attributes: p.Attributes, NonProduct: p.NonProduct})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// RecItem is one recommended product.
+type RecItem struct {
+	SKU    string  `json:"sku"`
+	Score  float64 `json:"score"`
+	Reason string  `json:"reason"`
+	Source string  `json:"source"`
+}
+
+// RecListOut is a recommendation response.
+type RecListOut struct {
+	Items   []RecItem `json:"items"`
+	Model   string    `json:"model"`
+	Version int       `json:"version"`
+}
+
+// SessionRecIn is the body of POST /v1/recommendations/session.
+type SessionRecIn struct {
+	SKUs       []string `json:"skus"`
+	N          int      `json:"n,omitempty"`
+	Department string   `json:"department,omitempty"`
+	Category   string   `json:"category,omitempty"`
+	Exclude    []string `json:"exclude,omitempty"`
+}
+
+func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
+	n, err := queryInt(r, "n", 10, 1, 100)
+	if err != nil {
+		return RecQuery{}, err
+	}
+	newOnly, err := queryBool(r, "new_only", false)
+	if err != nil {
+		return RecQuery{}, err
+	}
+	q := RecQuery{N: n, Department: r.URL.Query().Get("department"), Category: r.URL.Query().Get("category"),
+		NewOnly: newOnly, Now: s.cfg.Now()}
+	if ex := r.URL.Query().Get("exclude"); ex != "" {
+		for _, x := range strings.Split(ex, ",") {
+			q.Exclude = append(q.Exclude, shelfwise.SKU(strings.TrimSpace(x)))
+		}
+	}
+	return q, nil
+}
+
+func (s *Server) writeRecs(w http.ResponseWriter, l RecList) {
+	out := RecListOut{Items: make([]RecItem, len(l.Items)), Model: l.Model, Version: l.Version}
+	for i, it := range l.Items {
+		out.Items[i] = RecItem{SKU: string(it.SKU), Score: it.Score, Reason: it.Reason, Source: it.Source}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) recommender() (Recommender, error) {
+	if s.cfg.Recommender == nil {
+		return nil, notLanded("recommendations")
+	}
+	return s.cfg.Recommender, nil
+}
+
+func (s *Server) recCustomer(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.recommender()
+	if err != nil {
+		return err
+	}
+	raw := r.PathValue("id")
+	if strings.TrimSpace(raw) == "" || len(raw) > maxIDLen {
+		return shelfwise.Errorf(shelfwise.EINVALID, "the customer id must be 1 to %d bytes", maxIDLen)
+	}
+	q, err := s.recQuery(r)
+	if err != nil {
+		return err
+	}
+	l, err := rec.ForCustomer(r.Context(), s.cfg.Pseudonymizer.Key(raw), q)
+	if err != nil {
+		return err
+	}
+	s.writeRecs(w, l)
+	return nil
+}
+
+func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.recommender()
+	if err != nil {
+		return err
+	}
+	var in SessionRecIn
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if len(in.SKUs) == 0 || len(in.SKUs) > 200 {
+		return invalidField("skus", "send 1 to 200 products the session viewed or carted")
+	}
+	if in.N == 0 {
+		in.N = 10
+	}
+	if in.N < 1 || in.N > 100 {
+		return invalidField("n", "must be from 1 to 100")
+	}
+	q := RecQuery{N: in.N, Department: in.Department, Category: in.Category, Now: s.cfg.Now()}
+	skus := make([]shelfwise.SKU, len(in.SKUs))
+	for i, x := range in.SKUs {
+		skus[i] = shelfwise.SKU(x)
+	}
+	for _, x := range in.Exclude {
+		q.Exclude = append(q.Exclude, shelfwise.SKU(x))
+	}
+	l, err := rec.ForSession(r.Context(), skus, q)
+	if err != nil {
+		return err
+	}
+	s.writeRecs(w, l)
+	return nil
+}
+
+// recBySKU answers an item-to-item query with f, a Recommender method.
+func (s *Server) recBySKU(w http.ResponseWriter, r *http.Request,
+	f func(Recommender, context.Context, shelfwise.SKU, RecQuery) (RecList, error)) error {
+	rec, err := s.recommender()
+	if err != nil {
+		return err
+	}
+	q, err := s.recQuery(r)
+	if err != nil {
+		return err
+	}
+	l, err := f(rec, r.Context(), shelfwise.SKU(r.PathValue("sku")), q)
+	if err != nil {
+		return err
+	}
+	s.writeRecs(w, l)
+	return nil
+}
+
+func (s *Server) recSimilar(w http.ResponseWriter, r *http.Request) error {
+	return s.recBySKU(w, r, Recommender.Similar)
+}
+
+func (s *Server) recTogether(w http.ResponseWriter, r *http.Request) error {
+	return s.recBySKU(w, r, Recommender.BoughtTogether)
+}
+
+func (s *Server) recTrending(w http.ResponseWriter, r *http.Request) error {
+	rec, err := s.recommender()
+	if err != nil {
+		return err
+	}
+	q, err := s.recQuery(r)
+	if err != nil {
+		return err
+	}
+	l, err := rec.Trending(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	s.writeRecs(w, l)
+	return nil
+}
+
+// Point is one step of a series.
+type Point struct {
+	Time  time.Time `json:"time"`
+	Value float64   `json:"value"`
+}
+
+// QuantileOut is one quantile level of a forecast, one value per step.
+type QuantileOut struct {
+	Level  float64   `json:"level"`
+	Values []float64 `json:"values"`
+}
+
+// ForecastOut is a forecast response: the history it continues, the mean,
+// quantiles and the decomposition of the mean.
+type ForecastOut struct {
+	Key        string               `json:"key"`
+	Grain      string               `json:"grain"`
+	Model      string               `json:"model"`
+	Version    int                  `json:"version"`
+	History    []Point              `json:"history"`
+	Times      []time.Time          `json:"times"`
+	Mean       []float64            `json:"mean"`
+	Quantiles  []QuantileOut        `json:"quantiles"`
+	Components map[string][]float64 `json:"components"`
+}
+
+// forecastQuery reads the series key, grain and horizon of a forecast.
+func forecastQuery(r *http.Request) (ForecastQuery, error) {
+	v := r.URL.Query()
+	h, err := queryInt(r, "horizon", 28, 1, 365)
+	if err != nil {
+		return ForecastQuery{}, err
+	}
+	g := shelfwise.Grain(v.Get("grain"))
+	switch g {
+	case "":
+		g = shelfwise.GrainDay
+	case shelfwise.GrainDay, shelfwise.GrainWeek:
+	default:
+		return ForecastQuery{}, shelfwise.Errorf(shelfwise.EINVALID, "query parameter grain must be day or week")
+	}
+	return ForecastQuery{Grain: g, Horizon: h, Key: shelfwise.SeriesKey{
+		SKU: shelfwise.SKU(v.Get("sku")), Store: shelfwise.StoreID(v.Get("store")),
+		Department: v.Get("department"), Category: v.Get("category"), Subcategory: v.Get("subcategory"),
+	}}, nil
+}
+
+func forecastOut(res ForecastResult) ForecastOut {
+	f := res.Forecast
+	out := ForecastOut{Key: f.Key.String(), Grain: string(f.Grain), Model: f.Model, Version: res.Version,
+		Mean: f.Mean, Components: f.Components, History: []Point{}}
+	if h := res.History; h != nil {
+		for i, x := range h.Values {
+			out.History = append(out.History, Point{Time: h.Time(i), Value: x})
+		}
+	}
+	step := func(i int) time.Time {
+		switch f.Grain {
+		case shelfwise.GrainWeek:
+			return f.Origin.AddDate(0, 0, 7*i)
+		case shelfwise.GrainDay:
+			return f.Origin.AddDate(0, 0, i)
+		}
+		return time.Time{}
+	}
+	for i := range f.Mean {
+		out.Times = append(out.Times, step(i))
+	}
+	for i, lv := range f.Levels {
+		out.Quantiles = append(out.Quantiles, QuantileOut{Level: lv, Values: f.Quantiles[i]})
+	}
+	return out
+}
+
+func (s *Server) getForecast(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Forecaster == nil {
+		return notLanded("forecasting")
+	}
+	q, err := forecastQuery(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.cfg.Forecaster.Forecast(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, forecastOut(res))
+	return nil
+}
+
+// SessionIn is a browsing session to score: named numeric and categorical
+// features as in the training data (e.g. ProductRelated, BounceRates,
+// Month, VisitorType).
+type SessionIn struct {
+	Features    map[string]float64 `json:"features"`
+	Categorical map[string]string  `json:"categorical,omitempty"`
+}
+
+func (s *Server) scoreSession(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Propensity == nil {
+		return notLanded("purchase propensity")
+	}
+	var in SessionIn
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if len(in.Features) == 0 {
+		return invalidField("features", "required: the session's numeric features by name")
+	}
+	if len(in.Features)+len(in.Categorical) > 500 {
+		return invalidField("features", "more than 500 features")
+	}
+	for k, v := range in.Features {
+		if err := checkFinite("features."+clip(k), v); err != nil {
+			return err
+		}
+	}
+	sc, err := s.cfg.Propensity.Score(r.Context(), shelfwise.Session{Features: in.Features, Categorical: in.Categorical})
+	if err != nil {
+		return err
+	}
+	if sc.Reasons == nil {
+		sc.Reasons = []Reason{}
+	}
+	writeJSON(w, http.StatusOK, sc)
+	return nil
+}
+
+func (s *Server) propensitySummary(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Propensity == nil {
+		return notLanded("purchase propensity")
+	}
+	sum, err := s.cfg.Propensity.Summary(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+// parseVersion reads the {version} path value.
+func parseVersion(r *http.Request) (int, error) {
+	v, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || v < 1 {
+		return 0, shelfwise.Errorf(shelfwise.EINVALID, "version must be a positive integer")
+	}
+	return v, nil
+}
