@@ -10,10 +10,10 @@ import (
 
 // Role sets of routes. Admin may call everything, so every set has it.
 var (
-	rolesAdmin    = []shelfwise.Role{shelfwise.RoleAdmin}
-	rolesAnalyst  = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleAnalyst}
-	rolesIngest   = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleApp}
-	rolesAnyKey   = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleAnalyst, shelfwise.RoleApp}
+	rolesAdmin     = []shelfwise.Role{shelfwise.RoleAdmin}
+	rolesAnalyst   = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleAnalyst}
+	rolesIngest    = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleApp}
+	rolesAnyKey    = []shelfwise.Role{shelfwise.RoleAdmin, shelfwise.RoleAnalyst, shelfwise.RoleApp}
 	rolesDashboard = rolesAnalyst
 )
 

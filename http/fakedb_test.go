@@ -195,7 +195,9 @@ func (f *fakeDB) Baskets(context.Context, shelfwise.OrderFilter, func(shelfwise.
 	return notImpl()
 }
 
-func (f *fakeDB) Prices(context.Context, shelfwise.SKU) ([]shelfwise.Price, error) { return nil, notImpl() }
+func (f *fakeDB) Prices(context.Context, shelfwise.SKU) ([]shelfwise.Price, error) {
+	return nil, notImpl()
+}
 
 func (f *fakeDB) Promotions(context.Context, shelfwise.SKU) ([]shelfwise.Promotion, error) {
 	return nil, notImpl()
