@@ -109,6 +109,7 @@ func (m *Main) extraCommands() []*cobra.Command {
 	return []*cobra.Command{
 		m.newRecommendCmd(),
 		m.newImportCmd(),
+		m.newSimulateCmd(),
 		m.newStatsCmd(),
 	}
 }
