@@ -34,9 +34,10 @@ type RecList struct {
 type Recommender interface {
 	// ForCustomer ranks products for a known customer, with reasons.
 	ForCustomer(ctx context.Context, c shelfwise.CustomerKey, q RecQuery) (RecList, error)
-	// ForSession ranks products for an anonymous session from the products
-	// it has seen or carted, most recent last.
-	ForSession(ctx context.Context, skus []shelfwise.SKU, q RecQuery) (RecList, error)
+	// ForSession ranks products for an anonymous session: the live session
+	// (its events sent to POST /v1/events) and/or the products it has seen
+	// or carted, most recent last.
+	ForSession(ctx context.Context, session shelfwise.SessionID, skus []shelfwise.SKU, q RecQuery) (RecList, error)
 	// Similar lists products like sku.
 	Similar(ctx context.Context, sku shelfwise.SKU, q RecQuery) (RecList, error)
 	// BoughtTogether lists products often in the same basket as sku.

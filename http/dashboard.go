@@ -36,7 +36,11 @@ type dashboard struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	links    map[string]*session // one-time sign-in links, by token
 }
+
+// linkTTL is how long a one-time sign-in link stays valid.
+const linkTTL = 5 * time.Minute
 
 type session struct {
 	key     shelfwise.APIKey
@@ -106,7 +110,7 @@ var navPages = []navItem{
 }
 
 func newDashboard(s *Server) *dashboard {
-	d := &dashboard{s: s, sessions: map[string]*session{}}
+	d := &dashboard{s: s, sessions: map[string]*session{}, links: map[string]*session{}}
 	d.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"num":     num,
 		"pct":     func(x float64) string { return num(100*x) + "%" },
@@ -159,6 +163,7 @@ func (d *dashboard) register() {
 	mux.HandleFunc("GET /login", d.loginPage)
 	mux.HandleFunc("POST /login", d.login)
 	mux.HandleFunc("POST /logout", d.logout)
+	mux.HandleFunc("GET /login/link", d.loginLink)
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "max-age=3600")
@@ -318,6 +323,11 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 			Error: "App keys cannot open the dashboard; sign in with an admin or analyst key."})
 		return
 	}
+	d.startSession(w, r, key, strings.TrimSpace(r.PostForm.Get("key")), next)
+}
+
+// startSession signs key in: a new session, its cookie, and a redirect.
+func (d *dashboard) startSession(w http.ResponseWriter, r *http.Request, key shelfwise.APIKey, secret, next string) {
 	token := randomToken()
 	d.mu.Lock()
 	now := d.s.cfg.Now()
@@ -326,12 +336,54 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 			delete(d.sessions, t)
 		}
 	}
-	d.sessions[token] = &session{key: key, secret: strings.TrimSpace(r.PostForm.Get("key")), csrf: randomToken(), expires: now.Add(sessionTTL)}
+	d.sessions[token] = &session{key: key, secret: secret, csrf: randomToken(), expires: now.Add(sessionTTL)}
 	d.mu.Unlock()
+	securityHeaders(w)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
+		// Lax, not Strict, so that the one-time link opened from a
+		// terminal or another site still carries the cookie on its
+		// redirect; state-changing forms also need the CSRF token.
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(sessionTTL.Seconds())})
 	d.s.log.Info("dashboard sign-in", "key", key.ID)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// SignInLink returns a one-time path ("/login/link?token=...") that signs
+// the holder in as key (secret is the key's secret) and opens next. It is
+// valid for five minutes and works once. The demo prints one; tests use it
+// to drive a browser without typing the key.
+func (s *Server) SignInLink(key shelfwise.APIKey, secret, next string) string {
+	d := s.dash
+	token := randomToken()
+	d.mu.Lock()
+	now := s.cfg.Now()
+	for t, l := range d.links {
+		if now.After(l.expires) {
+			delete(d.links, t)
+		}
+	}
+	d.links[token] = &session{key: key, secret: secret, expires: now.Add(linkTTL)}
+	d.mu.Unlock()
+	return "/login/link?" + url.Values{"token": {token}, "next": {safeNext(next)}}.Encode()
+}
+
+func (d *dashboard) loginLink(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	d.mu.Lock()
+	l, ok := d.links[token]
+	delete(d.links, token)
+	d.mu.Unlock()
+	if !ok || d.s.cfg.Now().After(l.expires) {
+		d.render(w, r, "login", &view{Title: "Sign in", Data: "/dashboard/", status: http.StatusUnauthorized,
+			Error: "That sign-in link has expired or was already used. Sign in with your API key."})
+		return
+	}
+	if _, err := d.s.cfg.Keys.Authenticate(r.Context(), l.secret); err != nil {
+		d.render(w, r, "login", &view{Title: "Sign in", Data: "/dashboard/", status: http.StatusUnauthorized,
+			Error: "The key of that link is no longer valid."})
+		return
+	}
+	d.startSession(w, r, l.key, l.secret, safeNext(r.URL.Query().Get("next")))
 }
 
 // endSession forgets the request's session.
@@ -346,6 +398,6 @@ func (d *dashboard) endSession(r *http.Request) {
 func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
 	d.endSession(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
+		SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

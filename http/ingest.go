@@ -125,6 +125,9 @@ func (s *Server) ingest(r *http.Request, b *EventBatch) (IngestResult, error) {
 		s.metrics.ingestEvents.Add(float64(len(evs)))
 		s.metrics.ingestLines.Add(float64(len(lines)))
 		s.metrics.ingestBatches.WithLabelValues("committed").Inc()
+		if s.cfg.OnIngest != nil {
+			s.cfg.OnIngest(evs, lines)
+		}
 	} else {
 		s.metrics.ingestBatches.WithLabelValues("duplicate").Inc()
 	}

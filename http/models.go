@@ -237,3 +237,28 @@ func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, KeyRevoked{Revoked: id})
 	return nil
 }
+
+// LinkIn is the body of POST /v1/dashboard/links.
+type LinkIn struct {
+	// Next is the dashboard page to open (default the overview).
+	Next string `json:"next,omitempty"`
+}
+
+// LinkOut is a one-time sign-in path, relative to the server.
+type LinkOut struct {
+	Path string `json:"path"`
+}
+
+func (s *Server) postLink(w http.ResponseWriter, r *http.Request) error {
+	var in LinkIn
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	secret, err := s.bearer(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, LinkOut{Path: s.SignInLink(apiKey(r), secret, in.Next)})
+	return nil
+}

@@ -78,7 +78,8 @@ type RecListOut struct {
 
 // SessionRecIn is the body of POST /v1/recommendations/session.
 type SessionRecIn struct {
-	SKUs       []string `json:"skus"`
+	Session    string   `json:"session,omitempty"`
+	SKUs       []string `json:"skus,omitempty"`
 	N          int      `json:"n,omitempty"`
 	Department string   `json:"department,omitempty"`
 	Category   string   `json:"category,omitempty"`
@@ -149,8 +150,11 @@ func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if len(in.SKUs) == 0 || len(in.SKUs) > 200 {
-		return invalidField("skus", "send 1 to 200 products the session viewed or carted")
+	if (in.Session == "" && len(in.SKUs) == 0) || len(in.SKUs) > 200 {
+		return invalidField("skus", "send the session id and/or 1 to 200 products the session viewed or carted")
+	}
+	if err := checkLen("session", in.Session, maxIDLen); err != nil {
+		return err
 	}
 	if in.N == 0 {
 		in.N = 10
@@ -166,7 +170,7 @@ func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range in.Exclude {
 		q.Exclude = append(q.Exclude, shelfwise.SKU(x))
 	}
-	l, err := rec.ForSession(r.Context(), skus, q)
+	l, err := rec.ForSession(r.Context(), shelfwise.SessionID(in.Session), skus, q)
 	if err != nil {
 		return err
 	}

@@ -118,6 +118,9 @@ func (s *Server) apiRoutes() []route {
 		{method: "GET", path: "/v1/jobs/{id}", roles: rolesAnalyst, tag: "jobs",
 			summary: "A job's status and progress.", resp: shelfwise.Job{}, h: s.getJob},
 
+		{method: "POST", path: "/v1/dashboard/links", roles: rolesDashboard, tag: "dashboard", status: http.StatusCreated,
+			summary: "A one-time dashboard sign-in link (valid 5 minutes) for the calling key.",
+			body:    LinkIn{}, resp: LinkOut{}, h: s.postLink},
 		{method: "GET", path: "/v1/keys", roles: rolesAdmin, tag: "keys", summary: "API keys (never their secrets).",
 			resp: []shelfwise.APIKey{{}}, h: s.getKeys},
 		{method: "POST", path: "/v1/keys", roles: rolesAdmin, tag: "keys", status: http.StatusCreated,

@@ -40,6 +40,11 @@ type Config struct {
 
 	Logger *slog.Logger
 
+	// OnIngest, if set, is called with every newly committed ingest batch
+	// (after the commit, before the response), e.g. to feed live events to
+	// the recommendation engine. It must be quick and must not fail.
+	OnIngest func(evs []shelfwise.Event, lines []shelfwise.OrderLine)
+
 	// RateLimit is the sustained requests per second allowed per API key
 	// (default 2000; negative: unlimited) and RateBurst the bucket size
 	// (default 2 x RateLimit).
@@ -305,18 +310,27 @@ func (s *Server) logRequest(r *http.Request, pattern string, status int, code st
 // authenticate reads the API key from "Authorization: Bearer" or
 // "X-API-Key".
 func (s *Server) authenticate(r *http.Request) (shelfwise.APIKey, error) {
+	secret, err := s.bearer(r)
+	if err != nil {
+		return shelfwise.APIKey{}, err
+	}
+	return s.cfg.Keys.Authenticate(r.Context(), secret)
+}
+
+// bearer returns the key secret the request carries.
+func (s *Server) bearer(r *http.Request) (string, error) {
 	secret := r.Header.Get("X-API-Key")
 	if h := r.Header.Get("Authorization"); h != "" {
 		const p = "Bearer "
 		if len(h) <= len(p) || h[:len(p)] != p {
-			return shelfwise.APIKey{}, shelfwise.Errorf(shelfwise.EUNAUTHORIZED,
+			return "", shelfwise.Errorf(shelfwise.EUNAUTHORIZED,
 				"the Authorization header must be \"Bearer <API key>\"")
 		}
 		secret = h[len(p):]
 	}
 	if secret == "" {
-		return shelfwise.APIKey{}, shelfwise.Errorf(shelfwise.EUNAUTHORIZED,
+		return "", shelfwise.Errorf(shelfwise.EUNAUTHORIZED,
 			"missing API key: send \"Authorization: Bearer <key>\" (create one with shelfwise keys create --role ...)")
 	}
-	return s.cfg.Keys.Authenticate(r.Context(), secret)
+	return secret, nil
 }

@@ -53,8 +53,8 @@ func (f fakeRecommender) ForCustomer(_ context.Context, c shelfwise.CustomerKey,
 	return f.list(q, "you bought similar things"), nil
 }
 
-func (f fakeRecommender) ForSession(_ context.Context, skus []shelfwise.SKU, q RecQuery) (RecList, error) {
-	return f.list(q, "viewed with "+string(skus[0])), nil
+func (f fakeRecommender) ForSession(_ context.Context, s shelfwise.SessionID, skus []shelfwise.SKU, q RecQuery) (RecList, error) {
+	return f.list(q, "viewed in this session"), nil
 }
 
 func (f fakeRecommender) Similar(_ context.Context, sku shelfwise.SKU, q RecQuery) (RecList, error) {
@@ -356,7 +356,8 @@ func TestAuthMatrix(t *testing.T) {
 	}
 	for _, p := range []string{"GET /v1/stats", "GET /v1/imports", "GET /v1/products", "GET /v1/forecasts",
 		"GET /v1/propensity/summary", "GET /v1/models", "GET /v1/models/{task}/versions",
-		"GET /v1/models/{task}/versions/{version}", "POST /v1/models/{task}/retrain", "GET /v1/jobs", "GET /v1/jobs/{id}"} {
+		"GET /v1/models/{task}/versions/{version}", "POST /v1/models/{task}/retrain", "GET /v1/jobs", "GET /v1/jobs/{id}",
+		"POST /v1/dashboard/links"} {
 		want[p] = []shelfwise.Role{admin, analyst}
 	}
 	for _, p := range []string{"PUT /v1/products", "PUT /v1/stores", "DELETE /v1/customers/{id}",

@@ -1,0 +1,243 @@
+package http
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// browser is a cookie-keeping client of the test server.
+type browser struct {
+	t   *testing.T
+	srv *httptest.Server
+	c   *http.Client
+}
+
+func newBrowser(t *testing.T, e *testEnv) *browser {
+	srv := httptest.NewServer(e.s)
+	t.Cleanup(srv.Close)
+	jar := &cookieJar{m: map[string]*http.Cookie{}}
+	return &browser{t: t, srv: srv, c: &http.Client{Jar: jar}}
+}
+
+type cookieJar struct{ m map[string]*http.Cookie }
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	for _, c := range cs {
+		if c.MaxAge < 0 {
+			delete(j.m, c.Name)
+		} else {
+			j.m[c.Name] = c
+		}
+	}
+}
+
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie {
+	var out []*http.Cookie
+	for _, c := range j.m {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Get(b.srv.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, sb.String()
+}
+
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.PostForm(b.srv.URL+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, sb.String()
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+func TestDashboard(t *testing.T) {
+	e := newEnv(t, []float64{0.3})
+	e.do("PUT", "/v1/products", e.keys[shelfwise.RoleAdmin], `{"products":[{"sku":"A1","name":"Red mug","category":"Kitchen"}]}`)
+	e.do("POST", "/v1/events", e.keys[shelfwise.RoleApp], batchJSON(5, "CUST-9"))
+
+	t.Run("RedirectsToLogin", func(t *testing.T) {
+		b := newBrowser(t, e)
+		status, body := b.get("/dashboard/models")
+		if status != 200 || !strings.Contains(body, `name="key"`) || !strings.Contains(body, `value="/dashboard/models"`) {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("AppKeyRefused", func(t *testing.T) {
+		b := newBrowser(t, e)
+		status, body := b.post("/login", url.Values{"key": {e.keys[shelfwise.RoleApp]}})
+		if status != 403 || !strings.Contains(body, "App keys cannot open the dashboard") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("WrongKey", func(t *testing.T) {
+		b := newBrowser(t, e)
+		status, body := b.post("/login", url.Values{"key": {"swk_nope"}})
+		if status != 401 || !strings.Contains(body, "not valid") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+
+	b := newBrowser(t, e)
+	if status, body := b.post("/login", url.Values{"key": {e.keys[shelfwise.RoleAnalyst]}, "next": {"/dashboard/data"}}); status != 200 ||
+		!strings.Contains(body, "What the store holds") {
+		t.Fatalf("sign in: %d %s", status, body)
+	}
+	pages := []struct {
+		path string
+		want []string
+	}{
+		{"/dashboard/", []string{`data-kpi="Order lines">1<`, `data-kpi="Events">5<`, "Model health", "no model trained yet", "<svg"}},
+		{"/dashboard/forecasts", []string{"Forecasting is not available on this server yet"}},
+		{"/dashboard/recommendations?customer=CUST-9", []string{"Red mug", "you bought similar things", "Purchase history", "Trending now"}},
+		{"/dashboard/propensity", []string{"Purchase propensity is not available on this server yet"}},
+		{"/dashboard/models", []string{"recommend", "Retrain now", "No versions yet"}},
+		{"/dashboard/data", []string{`data-stat="Order lines">1<`, "No imports yet"}},
+	}
+	for _, p := range pages {
+		t.Run("Page"+p.path, func(t *testing.T) {
+			status, body := b.get(p.path)
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			for _, w := range p.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			if strings.Contains(body, "<script") {
+				t.Error("page has a script")
+			}
+			if strings.Contains(body, "CUST-9") {
+				t.Error("page shows the raw customer id")
+			}
+		})
+	}
+	t.Run("RetrainFromDashboard", func(t *testing.T) {
+		_, body := b.get("/dashboard/models")
+		m := csrfField.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no CSRF token in the form")
+		}
+		if status, body := b.post("/dashboard/models/recommend/retrain", url.Values{"csrf": {"bad"}}); status != 403 {
+			t.Fatalf("bad CSRF: %d %s", status, body)
+		}
+		status, body := b.post("/dashboard/models/recommend/retrain", url.Values{"csrf": {m[1]}})
+		if status != 200 || !strings.Contains(body, "Queued retrain of recommend") {
+			t.Fatalf("retrain: %d %s", status, body)
+		}
+		// Analysts may not promote.
+		if status, body := b.post("/dashboard/models/recommend/promote", url.Values{"csrf": {m[1]}, "version": {"1"}}); status != 403 ||
+			!strings.Contains(body, "needs a key with role admin") {
+			t.Fatalf("analyst promote: %d %s", status, body)
+		}
+	})
+	t.Run("SignInLink", func(t *testing.T) {
+		r := e.do("POST", "/v1/dashboard/links", e.keys[shelfwise.RoleAdmin], `{"next":"/dashboard/models"}`)
+		var l LinkOut
+		json.Unmarshal(r.body, &l)
+		b2 := newBrowser(t, e)
+		status, body := b2.get(l.Path)
+		if status != 200 || !strings.Contains(body, "Retrain now") || !strings.Contains(body, "(admin)") {
+			t.Fatalf("link: %d %s", status, body)
+		}
+		b3 := newBrowser(t, e)
+		if status, body := b3.get(l.Path); status != 401 || !strings.Contains(body, "already used") {
+			t.Fatalf("reused link: %d", status)
+		}
+	})
+	t.Run("RevokedKeyEndsSession", func(t *testing.T) {
+		r := e.do("POST", "/v1/keys", e.keys[shelfwise.RoleAdmin], `{"role":"analyst"}`)
+		var k KeyOut
+		json.Unmarshal(r.body, &k)
+		b4 := newBrowser(t, e)
+		if status, _ := b4.post("/login", url.Values{"key": {k.Secret}}); status != 200 {
+			t.Fatal(status)
+		}
+		e.do("DELETE", "/v1/keys/"+k.Key.ID, e.keys[shelfwise.RoleAdmin], "")
+		if status, _ := b4.get("/dashboard/"); status != 401 {
+			t.Fatalf("revoked key still signed in: %d", status)
+		}
+	})
+	t.Run("SecurityHeaders", func(t *testing.T) {
+		resp, err := b.c.Get(b.srv.URL + "/dashboard/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+			t.Fatalf("CSP %q", csp)
+		}
+	})
+}
+
+func TestNiceTicks(t *testing.T) {
+	got := niceTicks(0, 10, 5)
+	want := []float64{0, 2, 4, 6, 8, 10}
+	if len(got) != len(want) {
+		t.Fatalf("ticks %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("ticks %v, want %v", got, want)
+		}
+	}
+	if got := niceTicks(0.13, 0.87, 4); got[0] != 0.2 || got[len(got)-1] != 0.8 {
+		t.Fatalf("ticks %v", got)
+	}
+}
+
+func TestChartSVG(t *testing.T) {
+	c := &Chart{Title: "t <&>", Lines: []Line{{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 3, 2}, Marker: true, Color: "#000"}},
+		Bands: []Band{{Name: "80% interval", X: []float64{0, 1, 2}, Lo: []float64{0, 2, 1}, Hi: []float64{2, 4, 3}, Color: "#f00", Opacity: 0.3}}}
+	svg := string(c.SVG())
+	for _, want := range []string{"<title>t &lt;&amp;&gt;</title>", "<polygon", `stroke="#000"`, "80% interval", "<circle"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("svg lacks %q", want)
+		}
+	}
+	if n := strings.Count(svg, "<circle"); n != 4 { // 3 points + legend sample
+		t.Errorf("%d circles, want 4", n)
+	}
+	if got := string((&Chart{Title: "e"}).SVG()); !strings.Contains(got, "no data") {
+		t.Error("empty chart does not say no data")
+	}
+	if got := intText(1234567); got != "1,234,567" {
+		t.Errorf("intText=%s", got)
+	}
+}
