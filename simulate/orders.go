@@ -147,6 +147,13 @@ func (o *orderState) visit(d int) {
 	bucket := &o.due[d%dueRing]
 	o.dueNow = append(o.dueNow[:0], *bucket...)
 	*bucket = (*bucket)[:0]
+	clear(o.dueProd)
+	o.served = o.served[:0]
+	for i, e := range o.dueNow {
+		p := int32(pt.w.t.Customers[e.c].Repeat[e.rep].Product)
+		o.dueProd[p] = append(o.dueProd[p], int32(i))
+		o.served = append(o.served, false)
+	}
 	if len(o.chunks) == 0 {
 		return
 	}
@@ -161,13 +168,6 @@ func (o *orderState) visit(d int) {
 		o.visitors = append(o.visitors, visitor{c: c})
 	}
 	o.drawn = len(o.visitors)
-	clear(o.dueProd)
-	o.served = o.served[:0]
-	for i, e := range o.dueNow {
-		p := int32(pt.w.t.Customers[e.c].Repeat[e.rep].Product)
-		o.dueProd[p] = append(o.dueProd[p], int32(i))
-		o.served = append(o.served, false)
-	}
 }
 
 // assign gives every chunk a buyer: a due repeat buyer of the product
@@ -236,7 +236,7 @@ func (o *orderState) reschedule(d int) {
 		every := o.pt.w.t.Customers[e.c].Repeat[e.rep].Every
 		next := int32(0)
 		switch {
-		case i < len(o.served) && o.served[i]:
+		case o.served[i]:
 			next = int32(d + every + r.IntN(5) - 2)
 			e.orig = next
 		case d+1-int(e.orig) <= duePatience:

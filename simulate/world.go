@@ -114,11 +114,10 @@ func newWorld(cfg Config) *Truth {
 	t.drawStores(r, cfg)
 	t.drawProducts(r, cfg)
 	t.Sessions = newSessionModel(cfg)
-	t.prepare()
 	if !cfg.Aggregate {
 		t.drawCustomers(r, cfg)
-		t.prepare()
 	}
+	t.prepare()
 	return t
 }
 
