@@ -37,7 +37,7 @@ type APIKey struct {
 	Name    string    `json:"name,omitempty"`
 	Created time.Time `json:"created"`
 	// Revoked is when the key was revoked (zero while it is valid).
-	Revoked time.Time `json:"revoked,omitempty"`
+	Revoked time.Time `json:"revoked,omitzero"`
 }
 
 // APIKeyService creates, checks and revokes API keys.

@@ -38,8 +38,8 @@ type Job struct {
 	Error    string    `json:"error,omitempty"`
 	Attempts int       `json:"attempts"`
 	Created  time.Time `json:"created"`
-	Started  time.Time `json:"started,omitempty"`
-	Finished time.Time `json:"finished,omitempty"`
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
 }
 
 // Seconds is the job's run time so far (or in total when done).

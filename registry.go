@@ -54,7 +54,7 @@ type ModelVersion struct {
 	Status   VersionStatus `json:"status"`
 	Created  time.Time     `json:"created"`
 	// Promoted is when the version was last promoted (zero if never).
-	Promoted time.Time `json:"promoted,omitempty"`
+	Promoted time.Time `json:"promoted,omitzero"`
 	// Note says why the version has its status ("NDCG@10 0.081 < 0.084").
 	Note string `json:"note,omitempty"`
 	// Job is the id of the job that trained it, if any.
