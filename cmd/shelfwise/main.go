@@ -112,6 +112,8 @@ func (m *Main) extraCommands() []*cobra.Command {
 		m.newSimulateCmd(),
 		m.newStatsCmd(),
 	}
+		m.newServeCmd(),
+		m.newKeysCmd(),
 }
 
 // Secret returns the pseudonymisation key for the data directory.

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
+	"github.com/shelfwise/shelfwise/recommend"
+	"github.com/shelfwise/shelfwise/registry"
+)
+
+// wireCapabilities registers every capability that exists as a model task
+// and points the server's read routes at it. Add a line when one lands.
+func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *shelfhttp.Config) {
+	rc := &recommendCap{db: db}
+	mgr.AddTask(rc.task())
+	cfg.Recommender = rc
+	cfg.OnIngest = rc.observe
+}
+
+// recommendCap serves recommendations from the promoted recommend model
+// through one recommend.Engine, swapped atomically on promotion.
+type recommendCap struct {
+	db      shelfwise.DB
+	mu      sync.Mutex // guards creating eng
+	eng     atomic.Pointer[recommend.Engine]
+	version atomic.Int64
+	// trained keeps the models trained by this process by artifact
+	// checksum, so promoting them does not train again.
+	trained sync.Map
+}
+
+// recommendRecipe is the registry artifact of a recommend model: the model
+// has no serialised form yet, so the artifact records how to rebuild it
+// deterministically from the store (same purchases, same configuration).
+type recommendRecipe struct {
+	Format    string    `json:"format"`
+	Config    string    `json:"config"`
+	TrainTo   time.Time `json:"train_to"`
+	Purchases int       `json:"purchases"`
+	Trained   time.Time `json:"trained"`
+}
+
+const recipeFormat = "shelfwise-recommend-recipe/1"
+
+func (rc *recommendCap) task() registry.Task {
+	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load}
+}
+
+// purchases reads sale lines up to (not including) to, zero = all.
+func (rc *recommendCap) purchases(ctx context.Context, to time.Time) ([]recommend.Purchase, []shelfwise.Product, error) {
+	var lines []shelfwise.OrderLine
+	err := rc.db.OrderLines(ctx, shelfwise.OrderFilter{To: to, Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
+		func(l shelfwise.OrderLine) error {
+			lines = append(lines, l)
+			return nil
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	prods, err := rc.db.Products(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps := recommend.PurchasesFromLines(lines)
+	if len(ps) == 0 {
+		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no purchases to train recommendations on")
+	}
+	return ps, prods, nil
+}
+
+// train evaluates the hybrid on the last 28 days (trained on the days
+// before) and then trains the served model on every purchase.
+func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
+	progress(0.02, "reading purchases")
+	ps, prods, err := rc.purchases(ctx, time.Time{})
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	progress(0.1, fmt.Sprintf("evaluating on the last 28 days of %d purchases", len(ps)))
+	ev, err := recommend.Evaluate(ctx, ps, recommend.Protocol{TestDays: 28, K: 10}, recommend.HybridTrainer(recommend.DefaultModel.Hybrid))
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	progress(0.5, "training on all purchases")
+	model, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	last := ps[0].Time
+	for _, p := range ps {
+		if p.Time.After(last) {
+			last = p.Time
+		}
+	}
+	recipe := recommendRecipe{Format: recipeFormat, Config: "default", TrainTo: last.Add(time.Millisecond),
+		Purchases: len(ps), Trained: time.Now().UTC()}
+	art, err := json.Marshal(recipe)
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	sum := sha256.Sum256(art)
+	rc.trained.Store(hex.EncodeToString(sum[:]), model)
+	return registry.Candidate{
+		Model: "hybrid",
+		Metrics: map[string]float64{
+			"ndcg@10": ev.NDCG, "recall@10": ev.Recall, "map@10": ev.MAP, "hit_rate@10": ev.HitRate,
+			"coverage": ev.Coverage, "test_users": float64(ev.Users),
+		},
+		PrimaryMetric: "ndcg@10", HigherIsBetter: true,
+		DataSnapshot: fmt.Sprintf("purchases=%d customers=%d items=%d until=%s", len(ps), model.Log.NumUsers(),
+			model.Log.NumItems(), last.Format(time.RFC3339)),
+		Artifact: art,
+	}, nil
+}
+
+// load returns the model of a version: the one trained in this process, or
+// rebuilt from its recipe after a restart.
+func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art []byte) (func(), error) {
+	var model *recommend.Model
+	if x, ok := rc.trained.Load(v.Checksum); ok {
+		model = x.(*recommend.Model)
+	} else {
+		var rec recommendRecipe
+		if err := json.Unmarshal(art, &rec); err != nil || rec.Format != recipeFormat {
+			return nil, fmt.Errorf("recommend v%d: not a %s artifact", v.Version, recipeFormat)
+		}
+		ps, prods, err := rc.purchases(ctx, rec.TrainTo)
+		if err != nil {
+			return nil, err
+		}
+		if model, err = recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel); err != nil {
+			return nil, err
+		}
+		rc.trained.Store(v.Checksum, model)
+	}
+	return func() {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if e := rc.eng.Load(); e != nil {
+			e.Swap(model)
+		} else {
+			rc.eng.Store(recommend.NewEngine(model))
+		}
+		rc.version.Store(int64(v.Version))
+	}, nil
+}
+
+func (rc *recommendCap) engine() (*recommend.Engine, error) {
+	e := rc.eng.Load()
+	if e == nil {
+		return nil, shelfwise.Errorf(shelfwise.ENOTFOUND,
+			"no recommendation model has been promoted yet: train one with POST /v1/models/recommend/retrain")
+	}
+	return e, nil
+}
+
+// observe feeds committed live events and purchases to the engine, so the
+// next recommendation reflects them.
+func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLine) {
+	e := rc.eng.Load()
+	if e == nil {
+		return
+	}
+	for _, ev := range evs {
+		if ev.SKU != "" {
+			e.Observe(ev) // events without customer and session are skipped
+		}
+	}
+	for _, l := range lines {
+		if l.Kind == shelfwise.LineSale && l.Customer != "" {
+			e.Observe(shelfwise.Event{Time: l.Time, Customer: l.Customer, Type: shelfwise.EventPurchase,
+				SKU: l.SKU, Quantity: l.Quantity, Price: l.UnitPrice, Store: l.Store})
+		}
+	}
+}
+
+func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList {
+	e := rc.eng.Load()
+	return shelfhttp.RecList{Items: items, Model: "hybrid " + e.Model().Version, Version: int(rc.version.Load())}
+}
+
+func recFilter(q shelfhttp.RecQuery) recommend.Filter {
+	f := recommend.Filter{Exclude: q.Exclude, NewOnly: q.NewOnly, DedupeVariants: true}
+	for _, c := range []string{q.Department, q.Category} {
+		if c != "" {
+			f.Categories = append(f.Categories, c)
+		}
+	}
+	return f
+}
+
+// ForCustomer implements shelfhttp.Recommender.
+func (rc *recommendCap) ForCustomer(ctx context.Context, c shelfwise.CustomerKey, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	e, err := rc.engine()
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: recFilter(q)})
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	return rc.list(recs), nil
+}
+
+// ForSession implements shelfhttp.Recommender: the live session when it is
+// named, else products bought with (or similar to) the ones given.
+func (rc *recommendCap) ForSession(ctx context.Context, s shelfwise.SessionID, skus []shelfwise.SKU, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	e, err := rc.engine()
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	if s != "" {
+		for _, sku := range skus {
+			e.Observe(shelfwise.Event{Time: time.Now(), Session: s, Type: shelfwise.EventView, SKU: sku})
+		}
+		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: recFilter(q)})
+		if err != nil {
+			return shelfhttp.RecList{}, err
+		}
+		return rc.list(recs), nil
+	}
+	seen := map[shelfwise.SKU]bool{}
+	for _, sku := range append(skus, q.Exclude...) {
+		seen[sku] = true
+	}
+	var out []shelfwise.Recommendation
+	for i := len(skus) - 1; i >= 0 && i >= len(skus)-3 && len(out) < q.N; i-- {
+		recs, err := e.BoughtTogether(skus[i], q.N)
+		if err != nil || len(recs) == 0 {
+			recs, _ = e.Similar(skus[i], q.N)
+		}
+		for _, r := range recs {
+			if !seen[r.SKU] && len(out) < q.N {
+				seen[r.SKU] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return rc.list(out), nil
+}
+
+// excluded drops q.Exclude from recs and cuts to q.N.
+func excluded(recs []shelfwise.Recommendation, q shelfhttp.RecQuery) []shelfwise.Recommendation {
+	drop := map[shelfwise.SKU]bool{}
+	for _, s := range q.Exclude {
+		drop[s] = true
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		if !drop[r.SKU] && len(out) < q.N {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Similar implements shelfhttp.Recommender.
+func (rc *recommendCap) Similar(ctx context.Context, sku shelfwise.SKU, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	e, err := rc.engine()
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	recs, err := e.Similar(sku, q.N+len(q.Exclude))
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	return rc.list(excluded(recs, q)), nil
+}
+
+// BoughtTogether implements shelfhttp.Recommender.
+func (rc *recommendCap) BoughtTogether(ctx context.Context, sku shelfwise.SKU, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	e, err := rc.engine()
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	recs, err := e.BoughtTogether(sku, q.N+len(q.Exclude))
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	return rc.list(excluded(recs, q)), nil
+}
+
+// Trending implements shelfhttp.Recommender.
+func (rc *recommendCap) Trending(ctx context.Context, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	e, err := rc.engine()
+	if err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	cat := q.Category
+	if cat == "" {
+		cat = q.Department
+	}
+	return rc.list(excluded(e.Trending(cat, q.N+len(q.Exclude)), q)), nil
+}
