@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -91,4 +92,66 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSeries30k streams 30,000 daily item x store series (28 days of
+// sales points each, like a slice of M5) and reports series/s and the
+// largest heap seen while streaming, which stays small because one series
+// is built at a time.
+func BenchmarkSeries30k(b *testing.B) {
+	const items, stores, days = 3000, 10, 28
+	ctx := context.Background()
+	db, err := Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(2, 2))
+	d0 := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	pts := make([]shelfwise.SalesPoint, 0, days)
+	for i := 0; i < items; i++ {
+		for s := 0; s < stores; s++ {
+			pts = pts[:0]
+			for d := 0; d < days; d++ {
+				pts = append(pts, shelfwise.SalesPoint{SKU: shelfwise.SKU(fmt.Sprintf("ITEM_%04d", i)), Store: shelfwise.StoreID(fmt.Sprintf("S%d", s)),
+					Grain: shelfwise.GrainDay, Date: d0.AddDate(0, 0, d), Units: float64(r.IntN(4)), Price: 2.5, Available: true})
+			}
+			if err := tx.AddSalesPoints(ctx, pts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(ctx, shelfwise.ImportReport{Fingerprint: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	var peak uint64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		err := db.Series(ctx, shelfwise.SeriesQuery{Grain: shelfwise.GrainDay, Level: []string{"sku", "store"}}, func(s *shelfwise.Series) error {
+			if len(s.Values) != days {
+				return fmt.Errorf("series %s has %d steps, want %d", s.Key, len(s.Values), days)
+			}
+			if n++; n%1000 == 0 {
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != items*stores {
+			b.Fatalf("%d series, want %d", n, items*stores)
+		}
+	}
+	b.ReportMetric(float64(items*stores*b.N)/b.Elapsed().Seconds(), "series/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(items*stores*days*b.N), "cpu-ns/point")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

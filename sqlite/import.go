@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/shelfwise/shelfwise"
@@ -15,12 +16,130 @@ var _ shelfwise.ImportTx = (*importTx)(nil)
 // importTx is one import: a single write transaction holding the writer
 // lock from BeginImport until Commit or Rollback. Its methods must be
 // called from one goroutine at a time.
+//
+// The Sink methods check their records, copy them and hand them to a
+// writer goroutine, so the caller parses the next batch while SQLite stores
+// this one (two cores instead of one on a large import). An error the
+// writer hits is returned by the next call, or by Commit, which then rolls
+// everything back.
 type importTx struct {
 	meta shelfwise.ImportMeta
 	w    *writer
 	id   int64
 	once sync.Once // releases the writer lock
 	done bool
+
+	jobs chan func() error // to the writer goroutine; nil until the first
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error // the writer goroutine's first error
+
+	// Recycled copies of the high-volume record batches.
+	lines  slicePool[shelfwise.OrderLine]
+	events slicePool[shelfwise.Event]
+	points slicePool[shelfwise.SalesPoint]
+}
+
+// slicePool recycles batch copies between the caller and the writer
+// goroutine, so a large import does not allocate a copy of every batch.
+type slicePool[T any] struct {
+	free chan []T
+}
+
+func (p *slicePool[T]) get(xs []T) []T {
+	if p.free == nil {
+		p.free = make(chan []T, queueDepth+2)
+	}
+	select {
+	case b := <-p.free:
+		if cap(b) >= len(xs) {
+			return append(b[:0], xs...)
+		}
+	default:
+	}
+	return slices.Clone(xs)
+}
+
+func (p *slicePool[T]) put(b []T) {
+	clear(b) // drop the strings it refers to
+	select {
+	case p.free <- b[:0]:
+	default:
+	}
+}
+
+// queueDepth is how many batches may wait for the writer goroutine.
+const queueDepth = 2
+
+// enqueue checks xs, copies it and queues write on the copy.
+// A nil pool clones xs.
+func enqueue[T any](ctx context.Context, t *importTx, xs []T, pool *slicePool[T], check func(int, *T) error, write func(context.Context, []T) error) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.asyncErr(); err != nil {
+		return err
+	}
+	if err := checkAll(xs, check); err != nil {
+		return err
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	var cp []T
+	if pool != nil {
+		cp = pool.get(xs)
+	} else {
+		cp = slices.Clone(xs)
+	}
+	if t.jobs == nil {
+		t.jobs = make(chan func() error, queueDepth)
+		t.wg.Add(1)
+		go t.run()
+	}
+	t.jobs <- func() error {
+		err := write(ctx, cp)
+		if pool != nil {
+			pool.put(cp)
+		}
+		return err
+	}
+	return nil
+}
+
+// run is the writer goroutine: it runs the queued writes in order until
+// the first error, then only drains the queue.
+func (t *importTx) run() {
+	defer t.wg.Done()
+	for job := range t.jobs {
+		if t.asyncErr() != nil {
+			continue
+		}
+		if err := job(); err != nil {
+			t.mu.Lock()
+			t.err = err
+			t.mu.Unlock()
+		}
+	}
+}
+
+func (t *importTx) asyncErr() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// drain waits until every queued write ran and returns the first error.
+func (t *importTx) drain() error {
+	if t.jobs != nil {
+		close(t.jobs)
+		t.wg.Wait()
+		t.jobs = nil
+	}
+	return t.asyncErr()
 }
 
 // BeginImport starts an import: it takes the writer lock (waiting for a
@@ -66,82 +185,52 @@ func (t *importTx) check() error {
 
 // PutProducts upserts catalogue entries within the import.
 func (t *importTx) PutProducts(ctx context.Context, ps []shelfwise.Product) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.putProducts(ctx, ps)
+	return enqueue(ctx, t, ps, nil, checkProduct, t.w.putProducts)
 }
 
 // PutStores upserts stores within the import.
 func (t *importTx) PutStores(ctx context.Context, ss []shelfwise.Store) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.putStores(ctx, ss)
+	return enqueue(ctx, t, ss, nil, checkStore, t.w.putStores)
 }
 
 // AddOrderLines appends order lines.
 func (t *importTx) AddOrderLines(ctx context.Context, ls []shelfwise.OrderLine) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addOrderLines(ctx, ls)
+	return enqueue(ctx, t, ls, &t.lines, checkOrderLine, t.w.addOrderLines)
 }
 
 // AddEvents appends behaviour events.
 func (t *importTx) AddEvents(ctx context.Context, evs []shelfwise.Event) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addEvents(ctx, evs)
+	return enqueue(ctx, t, evs, &t.events, checkEvent, t.w.addEvents)
 }
 
 // AddSessions appends summarised sessions.
 func (t *importTx) AddSessions(ctx context.Context, ss []shelfwise.Session) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addSessions(ctx, ss)
+	return enqueue(ctx, t, ss, nil, checkSession, t.w.addSessions)
 }
 
 // AddSalesPoints appends aggregated sales observations.
 func (t *importTx) AddSalesPoints(ctx context.Context, ps []shelfwise.SalesPoint) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addSalesPoints(ctx, ps)
+	return enqueue(ctx, t, ps, &t.points, checkSalesPoint, t.w.addSalesPoints)
 }
 
 // AddPrices appends shelf prices.
 func (t *importTx) AddPrices(ctx context.Context, ps []shelfwise.Price) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addPrices(ctx, ps)
+	return enqueue(ctx, t, ps, nil, checkPrice, t.w.addPrices)
 }
 
 // AddPromotions appends promotions.
 func (t *importTx) AddPromotions(ctx context.Context, ps []shelfwise.Promotion) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addPromotions(ctx, ps)
+	return enqueue(ctx, t, ps, nil, checkPromotion, t.w.addPromotions)
 }
 
 // AddStockLevels appends stock levels.
 func (t *importTx) AddStockLevels(ctx context.Context, ss []shelfwise.StockLevel) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addStockLevels(ctx, ss)
+	return enqueue(ctx, t, ss, nil, checkStockLevel, t.w.addStockLevels)
 }
 
 // AddCalendarEvents appends calendar events.
 func (t *importTx) AddCalendarEvents(ctx context.Context, cs []shelfwise.CalendarEvent) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	return t.w.addCalendarEvents(ctx, cs)
+	return enqueue(ctx, t, cs, nil, checkCalendarEvent, t.w.addCalendarEvents)
 }
 
 // Commit writes the buffered rows and the report, then commits. The report's
@@ -154,7 +243,10 @@ func (t *importTx) Commit(ctx context.Context, report shelfwise.ImportReport) er
 	}
 	t.done = true
 	defer t.release()
-	err := t.commit(ctx, report)
+	err := t.drain()
+	if err == nil {
+		err = t.commit(ctx, report)
+	}
 	if err != nil {
 		t.w.rollback()
 	}
@@ -219,6 +311,7 @@ func (t *importTx) Rollback() error {
 	}
 	t.done = true
 	defer t.release()
+	t.drain()
 	return t.w.rollback()
 }
 

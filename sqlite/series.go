@@ -144,10 +144,14 @@ func planSeries(q shelfwise.SeriesQuery) (*seriesPlan, error) {
 	}
 	p.nkeys = len(keys)
 	sel := strings.Join(append(keys, "b.step"), ", ")
-	p.sql = `SELECT ` + sel + `, SUM(b.v),
-			SUM(CASE WHEN b.price > 0 THEN b.price * b.pw ELSE 0 END),
-			SUM(CASE WHEN b.price > 0 THEN b.pw ELSE 0 END),
-			MAX(b.promo), MAX(b.avail), MAX(b.cens), MAX(b.wk)
+	// Every column read costs, so aggregate levels read only the value and
+	// the flags are packed: 1 available, 2 censored, 4 weekly.
+	cols := `SUM(b.v), MAX(b.avail) + 2 * MAX(b.cens) + 4 * MAX(b.wk)`
+	if p.bySKU {
+		cols += `, SUM(CASE WHEN b.price > 0 THEN b.price * b.pw ELSE 0 END),
+			SUM(CASE WHEN b.price > 0 THEN b.pw ELSE 0 END), MAX(b.promo)`
+	}
+	p.sql = `SELECT ` + sel + `, ` + cols + `
 		FROM (` + base + `) b ` + strings.Join(joins, " ") + `
 		GROUP BY ` + sel + ` ORDER BY ` + sel
 	p.args = args
@@ -206,13 +210,16 @@ func (db *DB) Series(ctx context.Context, q shelfwise.SeriesQuery, fn func(*shel
 	defer rows.Close()
 	raw := make([]sql.RawBytes, p.nkeys)
 	cur := make([]string, p.nkeys)
-	dest := make([]any, 0, p.nkeys+8)
+	dest := make([]any, 0, p.nkeys+6)
 	for i := range raw {
 		dest = append(dest, &raw[i])
 	}
 	var r seriesRow
-	var avail, cens, wk int64
-	dest = append(dest, &r.step, &r.v, &r.psum, &r.pw, &r.promo, &avail, &cens, &wk)
+	var flags int64
+	dest = append(dest, &r.step, &r.v, &flags)
+	if p.bySKU {
+		dest = append(dest, &r.psum, &r.pw, &r.promo)
+	}
 	var buf []seriesRow
 	started := false
 	emit := func() error {
@@ -231,7 +238,7 @@ func (db *DB) Series(ctx context.Context, q shelfwise.SeriesQuery, fn func(*shel
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r.available, r.censored, r.weekly = avail != 0, cens != 0, wk != 0
+		r.available, r.censored, r.weekly = flags&1 != 0, flags&2 != 0, flags&4 != 0
 		same := started
 		for i := range raw {
 			if same && !bytes.Equal(raw[i], []byte(cur[i])) {

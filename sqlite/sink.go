@@ -7,8 +7,8 @@ import (
 	"github.com/shelfwise/shelfwise"
 )
 
-// The writer's Sink methods: they turn records into rows of the fact and
-// catalogue tables. Validation errors are EINVALID and name the record.
+// The writer's Sink methods: they check records (see check.go) and turn
+// them into rows of the catalogue and fact tables.
 
 func (w *writer) putProducts(ctx context.Context, ps []shelfwise.Product) error {
 	const q = `INSERT INTO products(sku_id, name, department, category, subcategory, brand, attributes, non_product)
@@ -16,10 +16,13 @@ func (w *writer) putProducts(ctx context.Context, ps []shelfwise.Product) error 
 		ON CONFLICT(sku_id) DO UPDATE SET name=excluded.name, department=excluded.department,
 			category=excluded.category, subcategory=excluded.subcategory, brand=excluded.brand,
 			attributes=excluded.attributes, non_product=excluded.non_product`
-	for i, p := range ps {
-		if p.SKU == "" {
-			return shelfwise.Errorf(shelfwise.EINVALID, "product %d: missing SKU", i)
-		}
+	if err := checkAll(ps, checkProduct); err != nil {
+		return err
+	}
+	if err := w.skus.prefetch(ctx, w, len(ps), func(i int) string { return string(ps[i].SKU) }); err != nil {
+		return err
+	}
+	for _, p := range ps {
 		id, err := w.skus.id(ctx, w, string(p.SKU))
 		if err != nil {
 			return err
@@ -40,13 +43,10 @@ func (w *writer) putStores(ctx context.Context, ss []shelfwise.Store) error {
 	const q = `INSERT INTO stores(store_id, name, region, type, size, attributes) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT(store_id) DO UPDATE SET name=excluded.name, region=excluded.region,
 			type=excluded.type, size=excluded.size, attributes=excluded.attributes`
-	for i, s := range ss {
-		if s.ID == "" {
-			return shelfwise.Errorf(shelfwise.EINVALID, "store %d: missing ID", i)
-		}
-		if err := finite("store "+string(s.ID), s.Size); err != nil {
-			return err
-		}
+	if err := checkAll(ss, checkStore); err != nil {
+		return err
+	}
+	for _, s := range ss {
 		id, err := w.stores.id(ctx, w, string(s.ID))
 		if err != nil {
 			return err
@@ -69,6 +69,9 @@ func (w *writer) count(table string, n int) { w.counts[table] += int64(n) }
 var orderLineCols = []string{"import_id", "t", "invoice_id", "store_id", "customer_id", "sku_id", "quantity", "unit_price", "discount", "kind", "country_id"}
 
 func (w *writer) addOrderLines(ctx context.Context, ls []shelfwise.OrderLine) error {
+	if err := checkAll(ls, checkOrderLine); err != nil {
+		return err
+	}
 	b := w.inserter("order_lines", orderLineCols...)
 	if err := w.invoices.prefetch(ctx, w, len(ls), func(i int) string { return string(ls[i].Invoice) }); err != nil {
 		return err
@@ -81,19 +84,7 @@ func (w *writer) addOrderLines(ctx context.Context, ls []shelfwise.OrderLine) er
 	}
 	for i := range ls {
 		l := &ls[i]
-		if err := ctx.Err(); err != nil && i%4096 == 0 {
-			return err
-		}
-		if l.Time.IsZero() || l.SKU == "" {
-			return shelfwise.Errorf(shelfwise.EINVALID, "order line %d (invoice %s): missing time or SKU", i, l.Invoice)
-		}
-		if err := finite("order line", l.Quantity, l.UnitPrice, l.Discount); err != nil {
-			return err
-		}
-		kind, err := kindCode(l.Kind)
-		if err != nil {
-			return err
-		}
+		kind, _ := kindCode(l.Kind)
 		inv, err := w.invoices.id(ctx, w, string(l.Invoice))
 		if err != nil {
 			return err
@@ -125,6 +116,9 @@ func (w *writer) addOrderLines(ctx context.Context, ls []shelfwise.OrderLine) er
 var eventCols = []string{"import_id", "t", "session_id", "customer_id", "type", "sku_id", "query", "quantity", "price", "store_id"}
 
 func (w *writer) addEvents(ctx context.Context, evs []shelfwise.Event) error {
+	if err := checkAll(evs, checkEvent); err != nil {
+		return err
+	}
 	b := w.inserter("events", eventCols...)
 	if err := w.sessions.prefetch(ctx, w, len(evs), func(i int) string { return string(evs[i].Session) }); err != nil {
 		return err
@@ -137,16 +131,7 @@ func (w *writer) addEvents(ctx context.Context, evs []shelfwise.Event) error {
 	}
 	for i := range evs {
 		e := &evs[i]
-		if err := needTime(fmt.Sprintf("event %d", i), e.Time); err != nil {
-			return err
-		}
-		if err := finite("event", e.Quantity, e.Price); err != nil {
-			return err
-		}
-		typ, err := eventCode(e.Type)
-		if err != nil {
-			return err
-		}
+		typ, _ := eventCode(e.Type)
 		sess, err := w.sessions.id(ctx, w, string(e.Session))
 		if err != nil {
 			return err
@@ -174,14 +159,12 @@ func (w *writer) addEvents(ctx context.Context, evs []shelfwise.Event) error {
 var sessionCols = []string{"import_id", "session_id", "customer_id", "start", "features", "categorical", "purchased"}
 
 func (w *writer) addSessions(ctx context.Context, ss []shelfwise.Session) error {
+	if err := checkAll(ss, checkSession); err != nil {
+		return err
+	}
 	b := w.inserter("sessions", sessionCols...)
 	for i := range ss {
 		s := &ss[i]
-		for _, v := range s.Features {
-			if err := finite(fmt.Sprintf("session %d features", i), v); err != nil {
-				return err
-			}
-		}
 		feats, err := jsonText(s.Features)
 		if err != nil {
 			return err
@@ -209,28 +192,21 @@ func (w *writer) addSessions(ctx context.Context, ss []shelfwise.Session) error 
 var salesPointCols = []string{"import_id", "sku_id", "store_id", "grain", "day", "period", "units", "revenue", "price", "feature", "display", "deal", "available", "censored"}
 
 func (w *writer) addSalesPoints(ctx context.Context, ps []shelfwise.SalesPoint) error {
+	if err := checkAll(ps, checkSalesPoint); err != nil {
+		return err
+	}
 	b := w.inserter("sales_points", salesPointCols...)
+	if err := w.skus.prefetch(ctx, w, len(ps), func(i int) string { return string(ps[i].SKU) }); err != nil {
+		return err
+	}
 	for i := range ps {
 		p := &ps[i]
-		g, err := grainCode(p.Grain)
-		if err != nil {
-			return err
-		}
+		g, _ := grainCode(p.Grain)
 		var day any
 		if g != 2 {
-			if err := needTime(fmt.Sprintf("sales point %d (%s@%s)", i, p.SKU, p.Store), p.Date); err != nil {
-				return err
-			}
 			day = dayOf(p.Date)
 		}
-		if err := finite("sales point", p.Units, p.Revenue, p.Price, p.Feature, p.Display, p.Deal); err != nil {
-			return err
-		}
-		sku, err := w.skus.id(ctx, w, string(p.SKU))
-		if err != nil {
-			return err
-		}
-		store, err := w.stores.id(ctx, w, string(p.Store))
+		sku, store, err := w.skuStore(ctx, p.SKU, p.Store)
 		if err != nil {
 			return err
 		}
@@ -244,15 +220,12 @@ func (w *writer) addSalesPoints(ctx context.Context, ps []shelfwise.SalesPoint) 
 }
 
 func (w *writer) addPrices(ctx context.Context, ps []shelfwise.Price) error {
+	if err := checkAll(ps, checkPrice); err != nil {
+		return err
+	}
 	b := w.inserter("prices", "import_id", "sku_id", "store_id", "start", "end", "price")
 	for i := range ps {
 		p := &ps[i]
-		if err := needTime(fmt.Sprintf("price %d (%s)", i, p.SKU), p.Start); err != nil {
-			return err
-		}
-		if err := finite("price", p.Price); err != nil {
-			return err
-		}
 		sku, store, err := w.skuStore(ctx, p.SKU, p.Store)
 		if err != nil {
 			return err
@@ -266,15 +239,12 @@ func (w *writer) addPrices(ctx context.Context, ps []shelfwise.Price) error {
 }
 
 func (w *writer) addPromotions(ctx context.Context, ps []shelfwise.Promotion) error {
+	if err := checkAll(ps, checkPromotion); err != nil {
+		return err
+	}
 	b := w.inserter("promotions", "import_id", "sku_id", "store_id", "start", "end", "kind", "discount", "value")
 	for i := range ps {
 		p := &ps[i]
-		if err := needTime(fmt.Sprintf("promotion %d (%s)", i, p.SKU), p.Start); err != nil {
-			return err
-		}
-		if err := finite("promotion", p.Discount, p.Value); err != nil {
-			return err
-		}
 		sku, store, err := w.skuStore(ctx, p.SKU, p.Store)
 		if err != nil {
 			return err
@@ -288,15 +258,12 @@ func (w *writer) addPromotions(ctx context.Context, ps []shelfwise.Promotion) er
 }
 
 func (w *writer) addStockLevels(ctx context.Context, ss []shelfwise.StockLevel) error {
+	if err := checkAll(ss, checkStockLevel); err != nil {
+		return err
+	}
 	b := w.inserter("stock_levels", "import_id", "sku_id", "store_id", "t", "on_hand")
 	for i := range ss {
 		s := &ss[i]
-		if err := needTime(fmt.Sprintf("stock level %d (%s)", i, s.SKU), s.Time); err != nil {
-			return err
-		}
-		if err := finite("stock level", s.OnHand); err != nil {
-			return err
-		}
 		sku, store, err := w.skuStore(ctx, s.SKU, s.Store)
 		if err != nil {
 			return err
@@ -310,12 +277,12 @@ func (w *writer) addStockLevels(ctx context.Context, ss []shelfwise.StockLevel) 
 }
 
 func (w *writer) addCalendarEvents(ctx context.Context, cs []shelfwise.CalendarEvent) error {
+	if err := checkAll(cs, checkCalendarEvent); err != nil {
+		return err
+	}
 	b := w.inserter("calendar_events", "import_id", "t", "name", "type", "region", "store_id")
 	for i := range cs {
 		c := &cs[i]
-		if err := needTime(fmt.Sprintf("calendar event %d (%s)", i, c.Name), c.Date); err != nil {
-			return err
-		}
 		store, err := w.stores.id(ctx, w, string(c.Store))
 		if err != nil {
 			return err
@@ -328,11 +295,8 @@ func (w *writer) addCalendarEvents(ctx context.Context, cs []shelfwise.CalendarE
 	return nil
 }
 
-// skuStore resolves a product and store pair; the SKU is required.
+// skuStore resolves a product and store pair.
 func (w *writer) skuStore(ctx context.Context, sku shelfwise.SKU, store shelfwise.StoreID) (any, any, error) {
-	if sku == "" {
-		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "missing SKU")
-	}
 	s, err := w.skus.id(ctx, w, string(sku))
 	if err != nil {
 		return nil, nil, err

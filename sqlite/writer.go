@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -220,24 +218,6 @@ func grainCode(g shelfwise.Grain) (int64, error) {
 		return 2, nil
 	}
 	return 0, shelfwise.Errorf(shelfwise.EINVALID, "unknown grain %q", g)
-}
-
-// finite rejects NaN and infinite numbers, which SQLite would store as NULL.
-func finite(what string, xs ...float64) error {
-	for _, x := range xs {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return shelfwise.Errorf(shelfwise.EINVALID, "%s: number %v is not finite", what, x)
-		}
-	}
-	return nil
-}
-
-// needTime rejects a missing time.
-func needTime(what string, t time.Time) error {
-	if t.IsZero() {
-		return shelfwise.Errorf(shelfwise.EINVALID, "%s: missing time", what)
-	}
-	return nil
 }
 
 // jsonText encodes a map as JSON, "" when empty.
