@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -36,7 +35,7 @@ var walmartFormat = Format{
 	Description: "Walmart Recruiting store sales (Kaggle 2014): train.csv with features.csv and stores.csv beside it " +
 		"(--data is the folder or train.csv; test.csv has no sales and is not read). Weekly sales points per store x " +
 		"department (SKU dept-N; Revenue = Units = Weekly_Sales, negatives kept), holiday weeks as calendar events, " +
-		"MarkDown1-5 as store-wide promotions, temperature, fuel price, CPI and unemployment as covariates, stores with " +
+		"MarkDown1-5 (store-wide, no product), temperature, fuel price, CPI and unemployment as covariates, stores with " +
 		"type and size. Walmart dates a week by its last day (a Friday); Shelfwise dates it by its first, the Saturday " +
 		"six days before. Rows read = train rows",
 	Read: readWalmart,
@@ -48,13 +47,19 @@ var walmartFormat = Format{
 // labelled 2010-11-26 holds Thanksgiving (Thursday 2010-11-25).
 func walmartWeekStart(label time.Time) time.Time { return label.AddDate(0, 0, -6) }
 
-// walmartMarkdowns and walmartCovariates are the features columns read.
-var (
-	walmartMarkdowns  = []string{"MarkDown1", "MarkDown2", "MarkDown3", "MarkDown4", "MarkDown5"}
-	walmartCovariates = []struct{ col, name string }{
-		{"Temperature", "temperature"}, {"Fuel_Price", "fuel_price"}, {"CPI", "cpi"}, {"Unemployment", "unemployment"},
-	}
-)
+// walmartFeatures are the features columns read, as covariates named
+// name. The five MarkDown columns are anonymised markdown amounts of a store
+// and week that name no product: store-level drivers, so covariates too
+// (a Promotion needs a SKU).
+var walmartFeatures = []struct {
+	col, name string
+	markdown  bool
+}{
+	{"MarkDown1", "markdown1", true}, {"MarkDown2", "markdown2", true}, {"MarkDown3", "markdown3", true},
+	{"MarkDown4", "markdown4", true}, {"MarkDown5", "markdown5", true},
+	{"Temperature", "temperature", false}, {"Fuel_Price", "fuel_price", false}, {"CPI", "cpi", false},
+	{"Unemployment", "unemployment", false},
+}
 
 // walmartStoreWeek keys features and holiday flags.
 type walmartStoreWeek struct {
@@ -83,10 +88,7 @@ func readWalmart(ctx context.Context, path string, opts Options, b *Batcher, rep
 	} {
 		rep.Rule(r[0], r[1])
 	}
-	for _, c := range walmartMarkdowns {
-		rep.Rule(walmartMissingRule(c), "absent (no promotion)")
-	}
-	for _, c := range walmartCovariates {
+	for _, c := range walmartFeatures {
 		rep.Rule(walmartMissingRule(c.col), "absent")
 	}
 	rep.Rule(RuleWalmartNegMarkdown, "kept, flagged")
@@ -150,14 +152,12 @@ func (w *walmartReader) readStores(ctx context.Context, path string) error {
 	})
 }
 
-// readFeatures writes markdowns as store-wide promotions and the other
-// features as covariates, per store x week; NA values are absent.
+// readFeatures writes the markdowns, temperature, fuel price, CPI and
+// unemployment as covariates per store x week (NA values are absent) and
+// notes the holiday weeks.
 func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 	req := [][]string{{"Store"}, {"Date"}, {"IsHoliday"}}
-	for _, c := range walmartMarkdowns {
-		req = append(req, []string{c})
-	}
-	for _, c := range walmartCovariates {
+	for _, c := range walmartFeatures {
 		req = append(req, []string{c.col})
 	}
 	f, err := openCSV(path, csvOptions{Required: req})
@@ -192,30 +192,7 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 			}
 		}
 		negative := false
-		for i, col := range walmartMarkdowns {
-			c := f.Col(col)
-			v, ok, err := f.OptFloat(c)
-			if err != nil {
-				return err
-			}
-			fp = append(fp, optString(v, ok))
-			if !ok {
-				w.rep.Hit(walmartMissingRule(col), line)
-				continue
-			}
-			negative = negative || v < 0
-			if dup {
-				continue
-			}
-			if err := w.b.Promotion(ctx, shelfwise.Promotion{Store: shelfwise.StoreID(store), Start: start, End: start.AddDate(0, 0, 7),
-				Kind: fmt.Sprintf("markdown%d", i+1), Value: v}); err != nil {
-				return err
-			}
-		}
-		if negative {
-			w.rep.Hit(RuleWalmartNegMarkdown, line)
-		}
-		for _, cv := range walmartCovariates {
+		for _, cv := range walmartFeatures {
 			v, ok, err := f.OptFloat(f.Col(cv.col))
 			if err != nil {
 				return err
@@ -225,12 +202,16 @@ func (w *walmartReader) readFeatures(ctx context.Context, path string) error {
 				w.rep.Hit(walmartMissingRule(cv.col), line)
 				continue
 			}
+			negative = negative || (cv.markdown && v < 0)
 			if dup {
 				continue
 			}
 			if err := w.b.Covariate(ctx, shelfwise.Covariate{Store: shelfwise.StoreID(store), Date: start, Name: cv.name, Value: v}); err != nil {
 				return err
 			}
+		}
+		if negative {
+			w.rep.Hit(RuleWalmartNegMarkdown, line)
 		}
 		w.rep.Fingerprint(fp...)
 		return nil

@@ -40,7 +40,7 @@ func TestWalmartRealCounts(t *testing.T) {
 	}
 	written := map[string]int64{
 		"sales_points": 421570, "stores": 45, "products": 81, "calendar_events": 13,
-		"promotions": 45*182*5 - (4158 + 5269 + 4577 + 4726 + 4140), "covariates": 45*182*4 - 2*585,
+		"covariates": 45*182*9 - (4158 + 5269 + 4577 + 4726 + 4140) - 2*585,
 	}
 	for kind, n := range written {
 		if rep.Written[kind] != n {
@@ -109,17 +109,20 @@ func TestWalmartRealCounts(t *testing.T) {
 			t.Errorf("store 1 = %+v, want type A, size 151315", s)
 		}
 	}
-	for _, p := range mem.Promotions {
-		if p.Kind == "markdown1" && p.Store == "1" {
+	for _, c := range mem.Covariates {
+		if c.Name == "markdown1" && c.Store == "1" {
 			// Store 1's first MarkDown1 is 10382.9, in the week labelled 2011-11-11.
-			if p.Value != 10382.9 || !p.Start.Equal(time.Date(2011, 11, 5, 0, 0, 0, 0, time.UTC)) {
-				t.Errorf("first markdown1 of store 1 = %+v, want 10382.9 from 2011-11-05", p)
+			if c.Value != 10382.9 || !c.Date.Equal(time.Date(2011, 11, 5, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("first markdown1 of store 1 = %+v, want 10382.9 in the week from 2011-11-05", c)
 			}
 			break
 		}
 	}
 	if c := mem.Covariates[0]; c.Store != "1" || c.Name != "temperature" || c.Value != 42.31 {
 		t.Errorf("first covariate %+v, want store 1 temperature 42.31", c)
+	}
+	if len(mem.Promotions) != 0 {
+		t.Errorf("promotions=%d, want none (markdowns are store-level covariates)", len(mem.Promotions))
 	}
 }
 
@@ -128,7 +131,7 @@ func TestWalmartRealCounts(t *testing.T) {
 func walmartFixture(t *testing.T, train string) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeFixture(t, dir, "stores.csv", "Store,Type,Size\r1,A,151315\r2,B,202307")
+	writeFixture(t, dir, "stores.csv", "Store,Type,Size\r1,A,151315\r2,B,202307\r2,B,202307")
 	f, err := os.Create(filepath.Join(dir, "features.csv.gz"))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +139,8 @@ func walmartFixture(t *testing.T, train string) string {
 	zw := gzip.NewWriter(f)
 	zw.Write([]byte("Store,Date,Temperature,Fuel_Price,MarkDown1,MarkDown2,MarkDown3,MarkDown4,MarkDown5,CPI,Unemployment,IsHoliday\n" +
 		"1,2010-02-05,42.31,2.572,NA,NA,NA,NA,NA,211.1,8.1,FALSE\n" +
-		"1,2010-02-12,38.51,2.548,100,-5,NA,NA,0,NA,NA,TRUE\n"))
+		"1,2010-02-12,38.51,2.548,100,-5,NA,NA,0,NA,NA,TRUE\n" +
+		"1,2010-02-12,38.51,2.548,100,-5,NA,NA,0,NA,NA,TRUE\n")) // duplicate store-week
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +164,8 @@ func TestWalmartFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int64{RuleDuplicate: 1, RuleWalmartDuplicateKey: 2, RuleWalmartNegativeSales: 2, RuleWalmartZeroSales: 1,
-		RuleWalmartUnknownStore: 1, RuleWalmartHolidayDiffers: 2, walmartMissingRule("MarkDown1"): 1,
-		walmartMissingRule("MarkDown3"): 2, walmartMissingRule("CPI"): 1, RuleWalmartNegMarkdown: 1}
+		RuleWalmartUnknownStore: 1, RuleWalmartHolidayDiffers: 2, walmartMissingRule("MarkDown1"): 1, RuleWalmartStoreDup: 1,
+		walmartMissingRule("MarkDown3"): 3, walmartMissingRule("CPI"): 2, RuleWalmartNegMarkdown: 2, RuleWalmartFeatureDup: 1}
 	got := ruleCounts(rep)
 	for rule, n := range want {
 		if got[rule] != n {
@@ -174,9 +178,9 @@ func TestWalmartFixture(t *testing.T) {
 	if s := mem.Stores[1]; s.ID != "2" || s.Type != "B" || s.Size != 202307 {
 		t.Errorf("store %+v, want 2 B 202307 (CR-only line ends)", s)
 	}
-	if len(mem.Promotions) != 3 || len(mem.Covariates) != 6 || len(mem.Calendar) != 1 || len(mem.Products) != 2 {
-		t.Errorf("promotions %d covariates %d events %d products %d, want 3, 6, 1, 2",
-			len(mem.Promotions), len(mem.Covariates), len(mem.Calendar), len(mem.Products))
+	if len(mem.Covariates) != 9 || len(mem.Calendar) != 1 || len(mem.Products) != 2 {
+		t.Errorf("covariates %d events %d products %d, want 9 (6 + 3 markdowns), 1, 2",
+			len(mem.Covariates), len(mem.Calendar), len(mem.Products))
 	}
 }
 
