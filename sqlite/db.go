@@ -88,7 +88,7 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	if readOnly {
-		q.Add("_pragma", "cache_size(-16384)")
+		q.Add("_pragma", "cache_size(-32768)")
 		q.Set("_query_only", "1")
 	} else {
 		q.Add("_pragma", "cache_size(-65536)")

@@ -2,6 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -48,64 +52,78 @@ func (db *DB) OrderLines(ctx context.Context, f shelfwise.OrderFilter, fn func(s
 }
 
 // Baskets streams the invoices among the lines matching f, in the order of
-// their first line's time, each with its distinct SKUs in first-seen order.
-// Lines without an invoice form no basket. The basket's customer, store and
-// time are those of its first line.
+// their first line's time, each with its distinct SKUs in the order of their
+// lines. Lines without an invoice form no basket. The basket's customer and
+// store are those of its first line.
 func (db *DB) Baskets(ctx context.Context, f shelfwise.OrderFilter, fn func(shelfwise.Basket) error) error {
 	w, err := orderWhere(f)
 	if err != nil {
 		return err
 	}
 	w.add("l.invoice_id <> 0")
-	rows, err := db.r.QueryContext(ctx, `WITH x AS (
-			SELECT l.id, l.invoice_id, l.t, l.customer_id, l.store_id, l.sku_id,
-				MIN(l.t) OVER (PARTITION BY l.invoice_id) AS t0
-			FROM order_lines l`+w.String()+`)
-		SELECT x.invoice_id, i.code, x.t0, COALESCE(c.code, ''), COALESCE(st.code, ''), s.code
-		FROM x
-		JOIN invoice_dict i ON i.id = x.invoice_id
-		JOIN sku_dict s ON s.id = x.sku_id
-		LEFT JOIN customer_dict c ON c.id = x.customer_id
-		LEFT JOIN store_dict st ON st.id = x.store_id
-		ORDER BY x.t0, x.invoice_id, x.t, x.id`, w.args...)
+	skus, err := db.codes(ctx, "sku_dict")
+	if err != nil {
+		return err
+	}
+	// With MIN(l.t), SQLite takes the bare customer and store columns from
+	// the invoice's first line.
+	rows, err := db.r.QueryContext(ctx, `SELECT i.code, b.t0, COALESCE(c.code, ''), COALESCE(st.code, ''), b.skus
+		FROM (SELECT l.invoice_id, MIN(l.t) AS t0, l.customer_id, l.store_id,
+				group_concat(l.sku_id, ',' ORDER BY l.t, l.id) AS skus
+			FROM order_lines l`+w.String()+`
+			GROUP BY l.invoice_id) b
+		JOIN invoice_dict i ON i.id = b.invoice_id
+		LEFT JOIN customer_dict c ON c.id = b.customer_id
+		LEFT JOIN store_dict st ON st.id = b.store_id
+		ORDER BY b.t0, b.invoice_id`, w.args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var (
-		cur  shelfwise.Basket
-		curI int64 = -1
-		seen       = map[shelfwise.SKU]bool{}
-	)
 	for rows.Next() {
-		var id, t0 int64
-		var inv, cust, store, sku string
-		if err := rows.Scan(&id, &inv, &t0, &cust, &store, &sku); err != nil {
+		var inv, cust, store, list string
+		var t0 int64
+		if err := rows.Scan(&inv, &t0, &cust, &store, &list); err != nil {
 			return err
 		}
-		if id != curI {
-			if curI >= 0 {
-				if err := fn(cur); err != nil {
-					return err
-				}
+		b := shelfwise.Basket{Invoice: shelfwise.InvoiceID(inv), Customer: shelfwise.CustomerKey(cust),
+			Store: shelfwise.StoreID(store), Time: fromMS(t0)}
+		for _, f := range strings.Split(list, ",") {
+			id, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return fmt.Errorf("baskets: sku list %q: %w", list, err)
 			}
-			curI = id
-			cur = shelfwise.Basket{Invoice: shelfwise.InvoiceID(inv), Customer: shelfwise.CustomerKey(cust),
-				Store: shelfwise.StoreID(store), Time: fromMS(t0)}
-			clear(seen)
+			sku := shelfwise.SKU(skus[id])
+			if !slices.Contains(b.SKUs, sku) {
+				b.SKUs = append(b.SKUs, sku)
+			}
 		}
-		if s := shelfwise.SKU(sku); !seen[s] {
-			seen[s] = true
-			cur.SKUs = append(cur.SKUs, s)
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	return rows.Err()
+}
+
+// codes loads a whole dictionary table, id -> code. Used where a read
+// touches most of the table anyway; SKU and customer dictionaries are small
+// next to the facts.
+func (db *DB) codes(ctx context.Context, table string) (map[int64]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, code FROM `+table)
+	if err != nil {
+		return nil, err
 	}
-	if curI >= 0 {
-		return fn(cur)
+	defer rows.Close()
+	m := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var code string
+		if err := rows.Scan(&id, &code); err != nil {
+			return nil, err
+		}
+		m[id] = code
 	}
-	return nil
+	return m, rows.Err()
 }
 
 // Interactions aggregates, per customer x product within [q.From, q.To),
@@ -131,13 +149,19 @@ func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([
 		FROM events WHERE customer_id <> 0 AND sku_id <> 0 AND type IN (1, 3)` + ew.and()
 		args = append(args, lw.args...)
 	}
+	skus, err := db.codes(ctx, "sku_dict")
+	if err != nil {
+		return nil, err
+	}
+	custs, err := db.codes(ctx, "customer_dict")
+	if err != nil {
+		return nil, err
+	}
 	rows, err := db.r.QueryContext(ctx, `WITH x AS (`+query+`)
-		SELECT cd.code, sd.code, SUM(x.sale), SUM(x.q), SUM(x.views), SUM(x.carts),
+		SELECT x.c, x.s, SUM(x.sale), SUM(x.q), SUM(x.views), SUM(x.carts),
 			COALESCE(MIN(CASE WHEN x.sale THEN x.t END), MIN(x.t)),
 			COALESCE(MAX(CASE WHEN x.sale THEN x.t END), MAX(x.t))
-		FROM x JOIN customer_dict cd ON cd.id = x.c JOIN sku_dict sd ON sd.id = x.s
-		GROUP BY x.c, x.s
-		ORDER BY cd.code, sd.code`, args...)
+		FROM x GROUP BY x.c, x.s`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +169,22 @@ func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([
 	var out []shelfwise.Interaction
 	for rows.Next() {
 		var it shelfwise.Interaction
-		var c, s string
-		var first, last int64
+		var c, s, first, last int64
 		if err := rows.Scan(&c, &s, &it.Lines, &it.Quantity, &it.Views, &it.Carts, &first, &last); err != nil {
 			return nil, err
 		}
-		it.Customer, it.SKU = shelfwise.CustomerKey(c), shelfwise.SKU(s)
+		it.Customer, it.SKU = shelfwise.CustomerKey(custs[c]), shelfwise.SKU(skus[s])
 		it.FirstTime, it.LastTime = fromMS(first), fromMS(last)
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b shelfwise.Interaction) int {
+		if c := strings.Compare(string(a.Customer), string(b.Customer)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.SKU), string(b.SKU))
+	})
+	return out, nil
 }
