@@ -117,6 +117,7 @@ func newDashboard(s *Server) *dashboard {
 		"date":    func(t time.Time) string { return fmtTime(t, "2006-01-02") },
 		"time":    func(t time.Time) string { return fmtTime(t, "2006-01-02 15:04 MST") },
 		"short":   func(s string) string { return clip12(s) },
+		"inc":     func(i int) int { return i + 1 },
 		"hasRole": func(k shelfwise.APIKey, r string) bool { return string(k.Role) == r },
 	}).ParseFS(templateFS, "templates/*.html"))
 	d.css, _ = templateFS.ReadFile("templates/style.css")

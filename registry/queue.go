@@ -319,7 +319,7 @@ func (q *Queue) run(ctx context.Context, id string) {
 	q.mu.Lock()
 	switch {
 	case err == nil:
-		j.Status, j.Result, j.Progress = shelfwise.JobSucceeded, result, 1
+		j.Status, j.Result, j.Progress, j.Message = shelfwise.JobSucceeded, result, 1, "done"
 	case ctx.Err() != nil:
 		// Shutdown: leave it to run again at the next start.
 		j.Status, j.Message = shelfwise.JobQueued, "interrupted by shutdown; will run again at next start"
