@@ -94,6 +94,7 @@ over HTTP with a web dashboard. Start with "shelfwise demo".`,
 	root.PersistentFlags().StringVar(&m.DataDir, "db", m.DataDir, "data directory of the embedded store")
 	cmds := []*cobra.Command{
 		m.newEvalCmd(),
+		m.newDemoCmd(),
 	}
 	for _, c := range m.extraCommands() {
 		cmds = append(cmds, c)
@@ -111,9 +112,9 @@ func (m *Main) extraCommands() []*cobra.Command {
 		m.newImportCmd(),
 		m.newSimulateCmd(),
 		m.newStatsCmd(),
-	}
 		m.newServeCmd(),
 		m.newKeysCmd(),
+	}
 }
 
 // Secret returns the pseudonymisation key for the data directory.
