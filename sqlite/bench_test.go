@@ -155,3 +155,27 @@ func BenchmarkSeries30k(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(items*stores*days*b.N), "cpu-ns/point")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
+
+// BenchmarkAddEvents measures a live ingest call: 10 events and one order
+// line in one durable (synchronous=FULL) transaction with an idempotency key.
+func BenchmarkAddEvents(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	evs := make([]shelfwise.Event, 10)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range evs {
+			evs[j] = shelfwise.Event{Time: t0.Add(time.Duration(i) * time.Second), Session: shelfwise.SessionID(fmt.Sprint("s", i)),
+				Customer: shelfwise.CustomerKey(fmt.Sprint("c", i%100)), Type: shelfwise.EventView, SKU: shelfwise.SKU(fmt.Sprint("P", j))}
+		}
+		lines := []shelfwise.OrderLine{{Invoice: shelfwise.InvoiceID(fmt.Sprint("W", i)), Time: t0, Customer: "c1", SKU: "P1", Quantity: 1, UnitPrice: 2}}
+		if _, err := db.AddEvents(ctx, fmt.Sprint("key-", i), evs, lines); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

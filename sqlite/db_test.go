@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -68,6 +70,20 @@ func TestOpen(t *testing.T) {
 			if got, want := v, ms[len(ms)-1].version; got != want {
 				t.Fatalf("open #%d: schema version %d, want %d", i+1, got, want)
 			}
+		}
+	})
+	t.Run("OddPath", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "my data #1?", "50% off")
+		db, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+			t.Errorf("database file not where expected: %v", err)
+		}
+		if _, err := db.Stats(ctx); err != nil {
+			t.Error(err)
 		}
 	})
 	t.Run("ErrNewerSchema", func(t *testing.T) {
