@@ -142,6 +142,5 @@ func (m *Main) demoStats(ctx context.Context, d *demoRun) error {
 
 // demoServe serves the dashboard on the demo store until interrupted.
 func (m *Main) demoServe(ctx context.Context, addr string) error {
-	fmt.Fprintln(m.Stdout, "\nThe dashboard is not built yet; run with --no-serve to skip this step.")
-	return nil
+	return m.ServeDashboard(ctx, addr)
 }
