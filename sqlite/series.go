@@ -184,7 +184,8 @@ func pointValue(measure string) string {
 // (quantity, or quantity x price for revenue) and sales points; non-product
 // lines are skipped. Day series use daily data; week series also take weekly
 // sales points and start on the weekday of the series' weekly points, else
-// on Mondays; period series come from period-indexed points only.
+// on Mondays; period series come from period-indexed points only (From
+// and To do not apply to them).
 //
 // Where the level includes the SKU, Price holds the average price paid per
 // step (then the shelf price from Prices where nothing sold, 0 if unknown),
