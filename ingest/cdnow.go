@@ -58,6 +58,7 @@ func readCDNOW(ctx context.Context, path string, opts Options, b *Batcher, rep *
 		return err
 	}
 	seen := map[[16]byte]struct{}{}
+	keys := newKeyCache(opts.Pseudonymizer)
 	return eachRow(ctx, f, rep, opts.MaxBadRows, func(line int64) error {
 		raw := strings.TrimLeft(f.Str(cCust), "0")
 		if raw == "" && f.Str(cCust) != "" {
@@ -81,7 +82,7 @@ func readCDNOW(ctx context.Context, path string, opts Options, b *Batcher, rep *
 		if err != nil {
 			return badRow(err)
 		}
-		cust := opts.Pseudonymizer.Key(raw)
+		cust := keys.Key(raw)
 		h := rowHash(string(cust), t.Format("2006-01-02"), strconv.FormatInt(qty, 10), formatFloat(val))
 		rep.FingerprintHash(h)
 		if _, dup := seen[h]; dup {

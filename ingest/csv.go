@@ -322,6 +322,9 @@ func (f *csvFile) Time(i int, layouts ...string) (time.Time, error) {
 
 func parseTime(s string, layouts ...string) (time.Time, error) {
 	if len(layouts) == 0 {
+		if t, ok := parseISODateTime(s); ok {
+			return t, nil
+		}
 		layouts = timeLayouts
 	}
 	for _, l := range layouts {
@@ -455,4 +458,32 @@ func appendFields(dst []string, b []byte) []string {
 		i = j
 	}
 	return dst
+}
+
+// parseISODateTime parses "2006-01-02 15:04:05" (the most common layout,
+// and how Parquet timestamps are rendered) without time.Parse's layout
+// interpretation. ok is false for anything else, including invalid dates.
+func parseISODateTime(s string) (time.Time, bool) {
+	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	if t.Day() != d { // e.g. February 30th normalised into March
+		return time.Time{}, false
+	}
+	return t, true
 }

@@ -125,7 +125,8 @@ func readGeneric(ctx context.Context, path string, opts Options, b *Batcher, rep
 		return err
 	}
 	g := &genericReader{ctx: ctx, f: f, gc: gc, m: m, opts: opts, b: b, rep: rep,
-		seen: map[[16]byte]struct{}{}, products: map[shelfwise.SKU]*shelfwise.Product{}}
+		seen: map[[16]byte]struct{}{}, products: map[shelfwise.SKU]*shelfwise.Product{},
+		keys: newKeyCache(opts.Pseudonymizer)}
 	dupAction := "kept"
 	if gc.idx[FieldInvoice] >= 0 {
 		dupAction = "dropped"
@@ -168,6 +169,7 @@ type genericReader struct {
 	ctx      context.Context
 	seen     map[[16]byte]struct{}
 	products map[shelfwise.SKU]*shelfwise.Product
+	keys     *keyCache
 	skuOrder []shelfwise.SKU
 }
 
@@ -243,7 +245,7 @@ func (g *genericReader) row(line int64) error {
 	}
 	inv, desc := f.Str(g.col(FieldInvoice)), f.Str(g.col(FieldDescription))
 	store, country := f.Str(g.col(FieldStore)), f.Str(g.col(FieldCountry))
-	cust := g.opts.Pseudonymizer.Key(normalizeID(f.Str(g.col(FieldCustomer))))
+	cust := g.keys.Key(normalizeID(f.Str(g.col(FieldCustomer))))
 	timeS := t.Format(time.RFC3339Nano)
 	h := rowHash(inv, timeS, sku, desc, string(cust), formatFloat(qty), formatFloat(price), formatFloat(discount), store, country)
 	rep.FingerprintHash(h)

@@ -70,6 +70,8 @@ func readOnlineRetail(ctx context.Context, path string, opts Options, b *Batcher
 		rep.Rule(r.name, r.action)
 	}
 	seen := make(map[[16]byte]struct{}, 1<<16)
+	keys := newKeyCache(opts.Pseudonymizer)
+	var numBuf [3][]byte
 	products := map[shelfwise.SKU]*shelfwise.Product{}
 	var skuOrder []shelfwise.SKU
 	var bad int64
@@ -117,11 +119,11 @@ func readOnlineRetail(ctx context.Context, path string, opts Options, b *Batcher
 			rep.Hit(RuleUnparseable, line)
 			continue
 		}
-		cust := opts.Pseudonymizer.Key(rawCust)
-		priceS := formatFloat(price)
-		qtyS := strconv.FormatInt(qty, 10)
-		timeS := t.Format("2006-01-02 15:04:05")
-		h := rowHash(inv, sku, desc, qtyS, timeS, priceS, string(cust), country)
+		cust := keys.Key(rawCust)
+		numBuf[0] = strconv.AppendFloat(numBuf[0][:0], price, 'g', -1, 64)
+		numBuf[1] = strconv.AppendInt(numBuf[1][:0], qty, 10)
+		numBuf[2] = strconv.AppendInt(numBuf[2][:0], t.Unix(), 10)
+		h := rowHash(inv, sku, desc, unsafeString(numBuf[1]), unsafeString(numBuf[2]), unsafeString(numBuf[0]), string(cust), country)
 		rep.FingerprintHash(h)
 
 		_, dup := seen[h]

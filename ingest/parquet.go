@@ -149,7 +149,7 @@ func openParquet(path string, o csvOptions) (*csvFile, error) {
 func (c *pqColumn) render(v parquet.Value) string {
 	switch {
 	case c.timeUnit > 0:
-		return time.Unix(0, v.Int64()*int64(c.timeUnit)).UTC().Format("2006-01-02 15:04:05")
+		return formatISODateTime(time.Unix(0, v.Int64()*int64(c.timeUnit)).UTC())
 	case c.dateCol:
 		return time.Unix(int64(v.Int32())*86400, 0).UTC().Format("2006-01-02")
 	case c.decimal:
@@ -192,4 +192,33 @@ func formatFloat(x float64) string {
 		return strconv.FormatInt(int64(x), 10)
 	}
 	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
+// formatISODateTime writes t as "2006-01-02 15:04:05", like t.Format with
+// that layout but without interpreting the layout on every value.
+func formatISODateTime(t time.Time) string {
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.Format("2006-01-02 15:04:05")
+	}
+	var b [19]byte
+	put := func(i, v, n int) {
+		for j := i + n - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	b[4] = '-'
+	put(5, int(mo), 2)
+	b[7] = '-'
+	put(8, d, 2)
+	b[10] = ' '
+	put(11, h, 2)
+	b[13] = ':'
+	put(14, mi, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	return string(b[:])
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"hash/fnv"
 	"math/bits"
+	"unsafe"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -112,18 +112,38 @@ type fingerprint struct {
 	n      uint64
 }
 
-// rowHash hashes a row's normalised fields (FNV-128a, fields separated by
-// the unit separator), for fingerprints and duplicate detection.
+// rowHash hashes a row's normalised fields (FNV-128a, each field followed by
+// the unit separator 0x1f), for fingerprints and duplicate detection. It is
+// hash/fnv's New128a computed in place, without allocating.
 func rowHash(fields ...string) [16]byte {
-	h := fnv.New128a()
-	var sep = []byte{0x1f}
+	hi, lo := uint64(fnvOffsetHi), uint64(fnvOffsetLo)
 	for _, s := range fields {
-		h.Write([]byte(s))
-		h.Write(sep)
+		for i := 0; i < len(s); i++ {
+			hi, lo = fnvStep(hi, lo, s[i])
+		}
+		hi, lo = fnvStep(hi, lo, 0x1f)
 	}
 	var sum [16]byte
-	h.Sum(sum[:0])
+	binary.BigEndian.PutUint64(sum[:8], hi)
+	binary.BigEndian.PutUint64(sum[8:], lo)
 	return sum
+}
+
+// FNV-128 parameters: offset basis and prime 2^88 + 2^8 + 0x3b.
+const (
+	fnvOffsetHi   = 0x6c62272e07bb0142
+	fnvOffsetLo   = 0x62b821756295c58d
+	fnvPrimeLo    = 0x13b
+	fnvPrimeShift = 24 // the prime's high word is 1<<24
+)
+
+// fnvStep is one FNV-1a step on the 128-bit state (hi, lo).
+func fnvStep(hi, lo uint64, c byte) (uint64, uint64) {
+	lo ^= uint64(c)
+	// (hi, lo) * prime mod 2^128, prime = 1<<88 + fnvPrimeLo.
+	mhi, mlo := bits.Mul64(lo, fnvPrimeLo)
+	mhi += hi*fnvPrimeLo + lo<<fnvPrimeShift
+	return mhi, mlo
 }
 
 func (f *fingerprint) add(sum [16]byte) {
@@ -183,3 +203,35 @@ func eachRow(ctx context.Context, f *csvFile, rep *Report, maxBad int, fn func(l
 		}
 	}
 }
+
+// keyCache memoises pseudonyms: exports repeat a customer on every line,
+// and one HMAC-SHA256 per line is the largest single cost of an import.
+// It forgets everything when it holds maxCachedKeys entries, so memory stays
+// bounded on exports with millions of customers.
+type keyCache struct {
+	p *shelfwise.Pseudonymizer
+	m map[string]shelfwise.CustomerKey
+}
+
+const maxCachedKeys = 1 << 18
+
+func newKeyCache(p *shelfwise.Pseudonymizer) *keyCache {
+	return &keyCache{p: p, m: map[string]shelfwise.CustomerKey{}}
+}
+
+// Key returns the pseudonym of a raw (already normalised) identifier.
+func (c *keyCache) Key(raw string) shelfwise.CustomerKey {
+	if k, ok := c.m[raw]; ok {
+		return k
+	}
+	k := c.p.Key(raw)
+	if len(c.m) >= maxCachedKeys {
+		clear(c.m)
+	}
+	c.m[raw] = k
+	return k
+}
+
+// unsafeString views b as a string without copying, for hashing scratch
+// buffers; the string must not outlive the next write to b.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
