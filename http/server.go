@@ -334,3 +334,6 @@ func (s *Server) bearer(r *http.Request) (string, error) {
 	}
 	return secret, nil
 }
+
+// Config returns the server's configuration (with defaults applied).
+func (s *Server) Config() Config { return s.cfg }
