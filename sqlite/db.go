@@ -98,6 +98,8 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "cache_size(-65536)")
 		// Statement journals of multi-row INSERTs stay in memory.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// After a large import has been checkpointed, shrink the WAL file.
+		q.Add("_pragma", "journal_size_limit(67108864)")
 		q.Set("_txlock", "immediate")
 	}
 	// In a file: URI, '%', '?' and '#' in the path must be escaped.
