@@ -254,9 +254,6 @@ func (t *importTx) Commit(ctx context.Context, report shelfwise.ImportReport) er
 }
 
 func (t *importTx) commit(ctx context.Context, report shelfwise.ImportReport) error {
-	if err := t.w.flush(ctx); err != nil {
-		return fmt.Errorf("commit import: %w", err)
-	}
 	if report.Format == "" {
 		report.Format = t.meta.Format
 	}
@@ -266,13 +263,6 @@ func (t *importTx) commit(ctx context.Context, report shelfwise.ImportReport) er
 	if report.Time.IsZero() {
 		report.Time = t.meta.Time
 	}
-	written := t.w.written()
-	if report.Written == nil {
-		report.Written = map[string]int64{}
-	} else {
-		report.Written = maps.Clone(report.Written)
-	}
-	maps.Copy(report.Written, written)
 	var fp any
 	if report.Fingerprint != "" {
 		fp = report.Fingerprint
@@ -284,6 +274,16 @@ func (t *importTx) commit(ctx context.Context, report shelfwise.ImportReport) er
 			return conflict(report.Fingerprint)
 		}
 	}
+	// After the duplicate check: a duplicate import need not rebuild indexes.
+	if err := t.w.flush(ctx); err != nil {
+		return fmt.Errorf("commit import: %w", err)
+	}
+	if report.Written == nil {
+		report.Written = map[string]int64{}
+	} else {
+		report.Written = maps.Clone(report.Written)
+	}
+	maps.Copy(report.Written, t.w.written())
 	js, err := json.Marshal(report)
 	if err != nil {
 		return err
