@@ -41,10 +41,11 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 			return err
 		}
 		if existed {
+			// "<> 0" lets SQLite use the partial customer indexes.
 			for _, q := range []string{
-				`DELETE FROM order_lines WHERE customer_id = ?`,
-				`DELETE FROM events WHERE customer_id = ?`,
-				`DELETE FROM sessions WHERE customer_id = ?`,
+				`DELETE FROM order_lines WHERE customer_id = ? AND customer_id <> 0`,
+				`DELETE FROM events WHERE customer_id = ? AND customer_id <> 0`,
+				`DELETE FROM sessions WHERE customer_id = ? AND customer_id <> 0`,
 			} {
 				if err := del(q, id); err != nil {
 					return err

@@ -19,7 +19,7 @@ func (db *DB) Events(ctx context.Context, f shelfwise.EventFilter, fn func(shelf
 		w.add("e.t < ?", toMS(f.To))
 	}
 	if f.Customer != "" {
-		w.add("e.customer_id = (SELECT id FROM customer_dict WHERE code = ?)", string(f.Customer))
+		w.add("e.customer_id = (SELECT id FROM customer_dict WHERE code = ?) AND e.customer_id <> 0", string(f.Customer))
 	}
 	if f.Session != "" {
 		w.add("e.session_id = (SELECT id FROM session_dict WHERE code = ?)", string(f.Session))

@@ -51,7 +51,8 @@ func orderWhere(f shelfwise.OrderFilter) (*where, error) {
 		w.add("l.t < ?", toMS(f.To))
 	}
 	if f.Customer != "" {
-		w.add("l.customer_id = (SELECT id FROM customer_dict WHERE code = ?)", string(f.Customer))
+		// "<> 0" lets SQLite use the partial customer index.
+		w.add("l.customer_id = (SELECT id FROM customer_dict WHERE code = ?) AND l.customer_id <> 0", string(f.Customer))
 	}
 	if f.SKU != "" {
 		w.add("l.sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(f.SKU))
