@@ -1,0 +1,22 @@
+// Package propensity predicts whether a browsing session ends in a
+// purchase. It turns shelfwise.Session records (the UCI Online Shoppers
+// layout from ingest's "shoppers" format, the simulator's sessions, or
+// sessions summarised from behaviour events by FromEvents) into feature
+// tables, trains one of four models — the seed's MLP (10 -> 64 -> 32 -> 1),
+// gradient-boosted trees, logistic regression, or a stacked ensemble of the
+// three — picks decision thresholds on data held out inside the training
+// set, scores one session or a batch, and explains a score with its top
+// reasons (TreeSHAP for trees, integrated gradients for the MLP, exact
+// contributions for logistic regression) and a model with permutation
+// importance. CrossValidate runs the evaluation protocol of issue 3:
+// stratified k-fold, metrics on the pooled out-of-fold predictions, all
+// tuning inside the training folds.
+//
+// The in-process API the HTTP service and the demo call:
+//
+//	m, err := propensity.Train(ctx, sessions, propensity.Config{Model: propensity.Ensemble, Features: propensity.AllFeatures})
+//	p := m.Score(session)                  // probability of purchase
+//	ps, err := m.ScoreBatch(ctx, sessions)
+//	ex := m.Explain(session, 3)            // probability, decision, top reasons
+//	blob, _ := m.MarshalBinary()           // versioned, checksummed
+package propensity

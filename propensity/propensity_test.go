@@ -1,0 +1,110 @@
+package propensity
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/ml/metrics"
+)
+
+// synthSessions draws sessions whose purchase probability is
+// sigmoid(-2 + 1.5*log1p(pages) - 3*exit + (channel == "ads" ? 1 : 0)).
+func synthSessions(n int, seed uint64) []shelfwise.Session {
+	r := rand.New(rand.NewPCG(seed, 5))
+	channels := []string{"direct", "ads", "mail", "social"}
+	out := make([]shelfwise.Session, n)
+	for i := range out {
+		pages := float64(r.IntN(40))
+		exit := r.Float64() * 0.3
+		ch := channels[r.IntN(len(channels))]
+		z := -2 + 1.5*math.Log1p(pages)*0.5 - 3*exit
+		if ch == "ads" {
+			z++
+		}
+		out[i] = shelfwise.Session{
+			ID:          shelfwise.SessionID("s" + strconv.Itoa(i)),
+			Features:    map[string]float64{"pages": pages, "exit": exit, "noise": r.NormFloat64()},
+			Categorical: map[string]string{"channel": ch},
+			Purchased:   r.Float64() < 1/(1+math.Exp(-z)),
+		}
+	}
+	return out
+}
+
+func TestTrainScoreSynthetic(t *testing.T) {
+	train, test := synthSessions(3000, 1), synthSessions(2000, 2)
+	y := make([]bool, len(test))
+	for i, s := range test {
+		y[i] = s.Purchased
+	}
+	// The true model's AUC on the test set bounds what any model reaches.
+	for _, kind := range []ModelKind{LogReg, GBDT, MLP, Ensemble} {
+		t.Run(string(kind), func(t *testing.T) {
+			cfg := Config{Model: kind, Features: AllFeatures, Seed: 3}
+			if kind == GBDT || kind == Ensemble {
+				g := DefaultGBDT()
+				g.LearningRate, g.NumTrees, g.EarlyStoppingRounds = 0.1, 300, 30
+				cfg.GBDT = &g
+			}
+			m, err := Train(context.Background(), train, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := m.ScoreBatch(context.Background(), test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p[7] != m.Score(test[7]) {
+				t.Fatal("ScoreBatch and Score disagree")
+			}
+			if auc := metrics.ROCAUC(p, y); auc < 0.66 {
+				t.Fatalf("test AUC %.3f", auc)
+			}
+			if m.Threshold <= 0 || m.Threshold >= 1 {
+				t.Fatalf("threshold %v", m.Threshold)
+			}
+		})
+	}
+}
+
+func TestSchema(t *testing.T) {
+	ss := synthSessions(200, 3)
+	sc, err := NewSchema(ss, AllFeatures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.FeatureNames(); len(got) != 4 || got[0] != "exit" || got[3] != "channel" {
+		t.Fatalf("features %v", got)
+	}
+	raw := make([]float64, sc.RawCols())
+	sc.Raw(shelfwise.Session{Features: map[string]float64{"pages": 3}, Categorical: map[string]string{"channel": "tv"}}, raw)
+	if !math.IsNaN(raw[0]) || raw[2] != 3 || !math.IsNaN(raw[3]) {
+		t.Fatalf("raw row %v: want missing exit, pages 3, unseen channel", raw)
+	}
+	dense := make([]float64, sc.DenseCols())
+	sc.Dense(raw, dense)
+	if dense[0] != sc.Impute[0] || math.Abs(dense[2]-math.Log1p(3)) > 1e-12 {
+		t.Fatalf("dense row %v", dense)
+	}
+	// The unseen channel lands in the "other" column, the last one.
+	if dense[len(dense)-1] != 1 {
+		t.Fatalf("unseen level not in the other column: %v", dense)
+	}
+	if _, err := NewSchema(ss, "bogus"); err == nil {
+		t.Fatal("bogus feature set accepted")
+	}
+}
+
+func TestTrainNeedsBothClasses(t *testing.T) {
+	ss := synthSessions(100, 4)
+	for i := range ss {
+		ss[i].Purchased = false
+	}
+	if _, err := Train(context.Background(), ss, Config{Model: LogReg}); shelfwise.ErrorCode(err) != shelfwise.EINVALID {
+		t.Fatalf("err=%v, want EINVALID", err)
+	}
+}
