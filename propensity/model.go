@@ -120,7 +120,7 @@ type Model struct {
 	// samples) whose raw scores are averaged.
 	Boosted []*gbdt.Model
 	Net     *mlp.Net
-	LogReg   *linear.Logistic
+	LogReg  *linear.Logistic
 	// Stack combines the components' logits (ensemble only).
 	Stack *linear.Logistic
 	// Threshold is the F1-optimal decision threshold, chosen on the
