@@ -9,7 +9,7 @@ import (
 
 // Stats summarises what the store holds. Products, Stores and Customers
 // count every distinct SKU, store and customer pseudonym the data mentions
-// (catalogue or not); Series counts product x store pairs with sales lines or
+// (catalogue or not); Series counts product x store pairs with order lines or
 // sales points; Imports counts completed imports. FirstTime and LastTime span
 // order lines, events and sales points.
 func (db *DB) Stats(ctx context.Context) (shelfwise.Stats, error) {
