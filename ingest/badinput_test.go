@@ -221,3 +221,49 @@ func TestFormatsRegisteredOnce(t *testing.T) {
 		seen[f.Name] = true
 	}
 }
+
+// TestOtherLayoutsSameRows reads the same three lines as Online Retail II
+// CSV and as JSON lines: same rows, same pseudonyms, same fingerprint.
+func TestOtherLayoutsSameRows(t *testing.T) {
+	csvData := orHeader + "\n" +
+		"536365,85123A,\"MULTI\nLINE\",6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n" +
+		"C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,,United Kingdom\n"
+	ii := "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n" +
+		"536365,85123A,\"MULTI\nLINE\",6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n" +
+		"C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,,United Kingdom\n"
+	jsonl := `{"InvoiceNo":"536365","StockCode":"85123A","Description":"MULTI\nLINE","Quantity":6,"InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850.0,"Country":"United Kingdom"}` + "\r\n" +
+		`{"InvoiceNo":"C536379","StockCode":"D","Description":"Discount","Quantity":-1,"InvoiceDate":"2010-12-01 09:41:00","UnitPrice":27.5,"CustomerID":null,"Country":"United Kingdom"}` + "\r\n"
+	var fps []string
+	var firstLines [][]int64
+	for _, v := range []struct{ name, data string }{{"or.csv", csvData}, {"or2.csv", ii}, {"or.jsonl.gz", jsonl}} {
+		path := fixturePath(t, v.name)
+		data := []byte(v.data)
+		if strings.HasSuffix(v.name, ".gz") {
+			data = gzipBytes(data)
+		}
+		writeFile(t, path, data)
+		var mem Memory
+		rep, err := Read(context.Background(), "online-retail", path, Options{Pseudonymizer: testKey}, &mem)
+		if err != nil {
+			t.Fatalf("%s: %v", v.name, err)
+		}
+		if len(mem.OrderLines) != 2 || mem.OrderLines[0].Customer != testKey.Key("17850") || mem.OrderLines[1].Customer != "" ||
+			mem.OrderLines[1].Kind != shelfwise.LineReturn || mem.Products[0].Name != "MULTI\nLINE" {
+			t.Errorf("%s: lines=%+v products=%+v", v.name, mem.OrderLines, mem.Products)
+		}
+		fps = append(fps, rep.Fingerprint)
+		for _, rc := range rep.Rules {
+			if rc.Rule == RuleNoCustomer {
+				firstLines = append(firstLines, rc.FirstLines)
+			}
+		}
+	}
+	if fps[0] != fps[1] || fps[0] != fps[2] {
+		t.Errorf("fingerprints differ: %v", fps)
+	}
+	// The anonymous line is file line 4 of the CSVs (after the quoted
+	// newline) and line 2 of the JSON lines.
+	if len(firstLines) != 3 || firstLines[0][0] != 4 || firstLines[1][0] != 4 || firstLines[2][0] != 2 {
+		t.Errorf("missing-customer lines=%v, want 4, 4, 2", firstLines)
+	}
+}
