@@ -111,11 +111,7 @@ func readGeneric(ctx context.Context, path string, opts Options, b *Batcher, rep
 	if m == nil {
 		m = &Mapping{}
 	}
-	o := csvOptions{Sniff: true}
-	if m.Delimiter != "" {
-		o.Comma = []rune(m.Delimiter)[0]
-	}
-	f, err := openTable(path, o)
+	f, err := openTable(path, m.csvOptions())
 	if err != nil {
 		return err
 	}
@@ -310,4 +306,39 @@ func isFeeCode(sku string) bool {
 		return true
 	}
 	return false
+}
+
+// GenericColumns resolves, without reading rows, which column of the file
+// at path the generic format will use for each field under mapping m (nil =
+// guesses only): field -> column. It fails like an import would, e.g. with
+// an InputError when no product column can be found.
+func GenericColumns(path string, m *Mapping) (map[string]string, error) {
+	if m == nil {
+		m = &Mapping{}
+	}
+	f, err := openTable(path, m.csvOptions())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gc, err := resolveGeneric(f, m)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for field, i := range gc.idx {
+		if i >= 0 {
+			out[field] = f.header[i]
+		}
+	}
+	return out, nil
+}
+
+// csvOptions are the reader options the mapping asks for.
+func (m *Mapping) csvOptions() csvOptions {
+	o := csvOptions{Sniff: true}
+	if m.Delimiter != "" {
+		o.Comma = []rune(m.Delimiter)[0]
+	}
+	return o
 }

@@ -225,3 +225,21 @@ func TestGenericJSONLinesAndParquet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGenericColumns(t *testing.T) {
+	path := fixturePath(t, "c.csv")
+	writeFile(t, path, []byte("InvoiceNo;StockCode;InvoiceDate;Qty;Email;Total\n1;A;2024-01-01;1;a@b;3\n"))
+	cols, err := GenericColumns(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{FieldInvoice: "InvoiceNo", FieldSKU: "StockCode", FieldTime: "InvoiceDate", FieldQuantity: "Qty", FieldAmount: "Total"}
+	if len(cols) != len(want) {
+		t.Errorf("cols=%v, want %v", cols, want)
+	}
+	for k, v := range want {
+		if cols[k] != v {
+			t.Errorf("%s=%q, want %q", k, cols[k], v)
+		}
+	}
+}

@@ -90,6 +90,15 @@ func (m *Main) runImport(cmd *cobra.Command, fl importFlags) error {
 		}
 		opts.Mapping = mp
 	}
+	if fl.format == "generic" && !fl.json {
+		if cols, err := ingest.GenericColumns(fl.data, opts.Mapping); err == nil {
+			var parts []string
+			for _, field := range sortedKeys(cols) {
+				parts = append(parts, field+"="+cols[field])
+			}
+			fmt.Fprintf(m.Stdout, "Columns: %s\n", strings.Join(parts, ", "))
+		}
+	}
 	ps, err := m.Pseudonymizer()
 	if err != nil {
 		return err
@@ -170,7 +179,7 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-func sortedKeys(m map[string]int64) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
