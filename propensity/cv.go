@@ -35,10 +35,17 @@ type Report struct {
 	// TrainSamplesPerS is training throughput: rows times passes per
 	// second of training (for the MLP, its epochs alone).
 	TrainSamplesPerS float64 `json:"train_samples_per_s"`
+	// TrainSamplesPerCPUS is the same per CPU second of the training
+	// threads (0 where not measurable): the speed with a core to itself.
+	TrainSamplesPerCPUS float64 `json:"train_samples_per_cpu_s"`
 	// Thresholds are the F1-optimal thresholds of the folds.
 	Thresholds  []float64                `json:"thresholds"`
 	Calibration []metrics.CalibrationBin `json:"calibration"`
-	Seconds     float64                  `json:"seconds"`
+	// Compression compares the MLP in float32, int8 and 50% pruned (model
+	// mlp only): AUCs on the pooled out-of-fold predictions, sizes and
+	// int8 scoring speed from the first fold's model.
+	Compression *Compression `json:"compression,omitempty"`
+	Seconds     float64      `json:"seconds"`
 	// Predictions are the pooled out-of-fold probabilities, in input order.
 	Predictions []float64 `json:"-"`
 }
@@ -62,6 +69,8 @@ func CrossValidate(ctx context.Context, sessions []shelfwise.Session, cfg Config
 	}
 	fold := metrics.StratifiedKFold(y, folds, rand.New(rand.NewPCG(seed, 1)))
 	p := make([]float64, len(sessions))
+	pq := make([]float64, len(sessions))
+	pp := make([]float64, len(sessions))
 	predF1 := make([]bool, len(sessions))
 	correct := make([]bool, len(sessions))
 	models := make([]*Model, folds)
@@ -83,6 +92,12 @@ func CrossValidate(ctx context.Context, sessions []shelfwise.Session, cfg Config
 				return
 			}
 			models[f] = m
+			if c.Model == MLP {
+				mq, mp := m.Quantized(), m.Pruned(0.5)
+				for _, i := range te {
+					pq[i], pp[i] = mq.Score(sessions[i]), mp.Score(sessions[i])
+				}
+			}
 			for _, i := range te {
 				p[i] = m.Score(sessions[i])
 				predF1[i] = p[i] >= m.Threshold
@@ -126,19 +141,33 @@ func CrossValidate(ctx context.Context, sessions []shelfwise.Session, cfg Config
 	r.Calibration = metrics.Calibration(p, y, 10)
 	r.ECE = metrics.ExpectedCalibrationError(r.Calibration)
 	var samples int64
-	var secs float64
+	var secs, cpu float64
 	for _, m := range models {
 		r.Thresholds = append(r.Thresholds, m.Threshold)
 		if c.Model == MLP {
 			samples += m.Stats.MLPSamples
 			secs += m.Stats.MLPSeconds
+			cpu += m.Stats.MLPCPUSeconds
 		} else {
 			samples += m.Stats.Samples
 			secs += m.Stats.Seconds
+			cpu += m.Stats.CPUSeconds
 		}
 	}
 	if secs > 0 {
 		r.TrainSamplesPerS = float64(samples) / secs
+	}
+	if cpu > 0 {
+		r.TrainSamplesPerCPUS = float64(samples) / cpu
+	}
+	if c.Model == MLP {
+		_, te := metrics.Split(fold, 0)
+		comp, _, err := models[0].CompressNet(ctx, pick(sessions, te))
+		if err != nil {
+			return nil, err
+		}
+		comp.AUC, comp.AUCInt8, comp.AUCPruned50 = r.AUC, metrics.ROCAUC(pq, y), metrics.ROCAUC(pp, y)
+		r.Compression = &comp
 	}
 	r.Predictions = p
 	r.Seconds = time.Since(start).Seconds()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -109,6 +110,11 @@ type TrainStats struct {
 	// MLPSamples and MLPSeconds isolate the network's training.
 	MLPSamples int64   `json:"mlp_samples"`
 	MLPSeconds float64 `json:"mlp_seconds"`
+	// CPUSeconds and MLPCPUSeconds are the same spans in CPU time of the
+	// training thread (0 where not measurable): on a shared machine they
+	// give the throughput the code reaches when it has a core.
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	MLPCPUSeconds float64 `json:"mlp_cpu_seconds"`
 }
 
 // Model is a trained propensity model. It is safe for concurrent use.
@@ -128,6 +134,9 @@ type Model struct {
 	// decision for calibrated probabilities.
 	Threshold, AccuracyThreshold float64
 	Stats                        TrainStats
+
+	// quant, when set, replaces Net in scoring (see Quantized).
+	quant *mlp.Quantized
 }
 
 // Train fits a propensity model on sessions.
@@ -137,6 +146,13 @@ func Train(ctx context.Context, sessions []shelfwise.Session, cfg Config) (*Mode
 		return nil, err
 	}
 	start := time.Now()
+	if c.Workers == 1 {
+		// Everything runs on this goroutine: its thread's CPU time is the
+		// training's.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	cpu0, cpuOK := threadCPU()
 	sc, err := NewSchema(sessions, c.Features)
 	if err != nil {
 		return nil, err
@@ -178,6 +194,9 @@ func Train(ctx context.Context, sessions []shelfwise.Session, cfg Config) (*Mode
 	}
 	m.Stats.Rows = t.rows
 	m.Stats.Seconds = time.Since(start).Seconds()
+	if cpu1, ok := threadCPU(); ok && cpuOK && c.Workers == 1 {
+		m.Stats.CPUSeconds = (cpu1 - cpu0).Seconds()
+	}
 	return m, nil
 }
 
@@ -210,12 +229,16 @@ func (m *Model) fitComponents(ctx context.Context, c Config, fit, hold *table, r
 			mc = *c.MLP
 		}
 		t0 := time.Now()
+		c0, _ := threadCPU()
 		net, err := mlp.Train(ctx, mlp.Data{X: fit.dense, Cols: sc.DenseCols(), Y: fit.y}, mc, rng)
 		if err != nil {
 			return fmt.Errorf("propensity: network: %w", err)
 		}
 		m.Net = net
 		m.Stats.MLPSeconds = time.Since(t0).Seconds()
+		if c1, ok := threadCPU(); ok && c.Workers == 1 {
+			m.Stats.MLPCPUSeconds = (c1 - c0).Seconds()
+		}
 		vf := mc.ValidationFraction
 		if vf == 0 {
 			vf = 0.1
@@ -262,12 +285,16 @@ func (m *Model) refit(ctx context.Context, c Config, t *table, rng *rand.Rand) e
 		mc.Epochs = max(1, m.Net.BestEpoch)
 		mc.Patience = 0
 		t0 := time.Now()
+		c0, _ := threadCPU()
 		net, err := mlp.Train(ctx, mlp.Data{X: t.dense, Cols: m.Schema.DenseCols(), Y: t.y}, mc, rng)
 		if err != nil {
 			return fmt.Errorf("propensity: network refit: %w", err)
 		}
 		m.Net = net
 		m.Stats.MLPSeconds += time.Since(t0).Seconds()
+		if c1, ok := threadCPU(); ok && c.Workers == 1 {
+			m.Stats.MLPCPUSeconds += (c1 - c0).Seconds()
+		}
 		m.Stats.MLPSamples += int64(t.rows) * int64(net.Epochs)
 		m.Stats.Samples += int64(t.rows) * int64(net.Epochs)
 	}
@@ -292,7 +319,9 @@ func (m *Model) logitsRow(raw, dense []float64, dst []float64) []float64 {
 		}
 		dst = append(dst, z/float64(len(m.Boosted)))
 	}
-	if m.Net != nil {
+	if m.quant != nil {
+		dst = append(dst, logit(m.quant.Predict(dense)))
+	} else if m.Net != nil {
 		dst = append(dst, m.Net.PredictRaw(dense))
 	}
 	if m.LogReg != nil {
@@ -363,6 +392,11 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+func logit(p float64) float64 {
+	p = math.Min(math.Max(p, 1e-15), 1-1e-15)
+	return math.Log(p / (1 - p))
 }
 
 func flatten(rows [][]float64) []float64 {

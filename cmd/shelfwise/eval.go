@@ -26,5 +26,6 @@ With --json it prints exactly one JSON object.`,
 func (m *Main) evalTasks() []*cobra.Command {
 	return []*cobra.Command{
 		m.newEvalRecommendCmd(),
+		m.newEvalPropensityCmd(),
 	}
 }

@@ -215,10 +215,11 @@ func BestAccuracyThreshold(p []float64, y []bool) (float64, float64) {
 // CalibrationBin is one row of a calibration table: the scores in
 // [Lo, Hi), their mean and the observed fraction of positives.
 type CalibrationBin struct {
-	Lo, Hi       float64
-	Count        int
-	MeanScore    float64
-	FracPositive float64
+	Lo           float64 `json:"lo"`
+	Hi           float64 `json:"hi"`
+	Count        int     `json:"count"`
+	MeanScore    float64 `json:"mean_score"`
+	FracPositive float64 `json:"frac_positive"`
 }
 
 // Calibration groups p into bins equal-width bins over [0, 1].
