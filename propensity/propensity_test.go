@@ -2,6 +2,7 @@ package propensity
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/ml/metrics"
+	"github.com/shelfwise/shelfwise/ml/modelio"
 )
 
 // synthSessions draws sessions whose purchase probability is
@@ -106,5 +108,66 @@ func TestTrainNeedsBothClasses(t *testing.T) {
 	}
 	if _, err := Train(context.Background(), ss, Config{Model: LogReg}); shelfwise.ErrorCode(err) != shelfwise.EINVALID {
 		t.Fatalf("err=%v, want EINVALID", err)
+	}
+}
+
+func TestExplainAndSerialise(t *testing.T) {
+	train, test := synthSessions(3000, 5), synthSessions(500, 6)
+	g := DefaultGBDT()
+	g.LearningRate, g.NumTrees, g.EarlyStoppingRounds = 0.1, 200, 30
+	m, err := Train(context.Background(), train, Config{Model: Ensemble, Features: AllFeatures, GBDT: &g, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Contributions add up to the score's log-odds.
+	for _, s := range test[:20] {
+		c, base := m.Contributions(s)
+		z := base
+		for _, v := range c {
+			z += v
+		}
+		if p := m.Score(s); math.Abs(sigmoid(z)-p) > 0.01 {
+			t.Fatalf("contributions give %.4f, score %.4f", sigmoid(z), p)
+		}
+	}
+	// A session with many pages, no exits and the "ads" channel: its top
+	// reasons are pages and channel, raising the score; noise is minor.
+	s := shelfwise.Session{Features: map[string]float64{"pages": 39, "exit": 0, "noise": 0}, Categorical: map[string]string{"channel": "ads"}}
+	ex := m.Explain(s, 2)
+	if len(ex.Reasons) != 2 || ex.Probability <= ex.Baseline {
+		t.Fatalf("explanation %+v", ex)
+	}
+	for _, r := range ex.Reasons {
+		if r.Feature == "noise" || r.Direction != "raises" {
+			t.Fatalf("reason %+v among the top two", r)
+		}
+	}
+	imp, err := m.Importance(context.Background(), test, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp[0].Feature == "noise" || imp[len(imp)-1].AUCDrop > imp[0].AUCDrop {
+		t.Fatalf("importance %+v", imp)
+	}
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m2 Model
+	if err := m2.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range test[:50] {
+		if a, b := m.Score(s), m2.Score(s); a != b {
+			t.Fatalf("round trip: %v vs %v", a, b)
+		}
+	}
+	if m2.Threshold != m.Threshold {
+		t.Fatal("threshold lost")
+	}
+	for _, bad := range [][]byte{data[:len(data)-10], append(append([]byte(nil), data[:100]...), 0)} {
+		if err := m2.UnmarshalBinary(bad); !errors.Is(err, modelio.ErrCorrupt) {
+			t.Fatalf("damaged model: err=%v", err)
+		}
 	}
 }

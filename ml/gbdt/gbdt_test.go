@@ -319,6 +319,18 @@ func TestMarshalRoundTrip(t *testing.T) {
 			t.Fatalf("row %d: %v before, %v after round trip", i, a, b)
 		}
 	}
+	t.Run("OneSmallTree", func(t *testing.T) {
+		// The last tree's node count is checked against the bytes left.
+		one, err := Train(context.Background(), Dataset{X: X, Y: y}, nil, Params{NumTrees: 1, MaxDepth: 1}, rng(21))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := one.MarshalBinary()
+		var back Model
+		if err := back.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("Truncated", func(t *testing.T) {
 		err := m2.UnmarshalBinary(data[:len(data)/2])
 		if !errors.Is(err, modelio.ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {

@@ -176,7 +176,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 	nt := d.Len(8)
 	out.Trees = make([]tree, nt)
 	for ti := range out.Trees {
-		nn := d.Len(50)
+		nn := d.Len(46) // bytes per encoded node
 		t := tree{Nodes: make([]node, nn)}
 		for i := range t.Nodes {
 			nd := &t.Nodes[i]
