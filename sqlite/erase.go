@@ -10,6 +10,14 @@ import (
 	"github.com/shelfwise/shelfwise"
 )
 
+// eraseByID deletes a customer's rows from the fact tables. "<> 0" lets
+// SQLite use the partial customer indexes.
+var eraseByID = []string{
+	`DELETE FROM order_lines WHERE customer_id = ? AND customer_id <> 0`,
+	`DELETE FROM events WHERE customer_id = ? AND customer_id <> 0`,
+	`DELETE FROM sessions WHERE customer_id = ? AND customer_id <> 0`,
+}
+
 // EraseCustomer removes every row about customer c: order lines, events,
 // sessions, cached features and recommendations, and the pseudonym itself.
 // One audit row records the time, the action and the number of rows removed,
@@ -41,12 +49,7 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 			return err
 		}
 		if existed {
-			// "<> 0" lets SQLite use the partial customer indexes.
-			for _, q := range []string{
-				`DELETE FROM order_lines WHERE customer_id = ? AND customer_id <> 0`,
-				`DELETE FROM events WHERE customer_id = ? AND customer_id <> 0`,
-				`DELETE FROM sessions WHERE customer_id = ? AND customer_id <> 0`,
-			} {
+			for _, q := range eraseByID {
 				if err := del(q, id); err != nil {
 					return err
 				}

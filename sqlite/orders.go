@@ -10,22 +10,31 @@ import (
 	"github.com/shelfwise/shelfwise"
 )
 
-// OrderLines streams the order lines matching f in time order (ties in
-// insertion order). Times come back in UTC.
-func (db *DB) OrderLines(ctx context.Context, f shelfwise.OrderFilter, fn func(shelfwise.OrderLine) error) error {
+// orderLinesQuery is the query OrderLines runs for f.
+func orderLinesQuery(f shelfwise.OrderFilter) (string, []any, error) {
 	w, err := orderWhere(f)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT l.t, COALESCE(i.code, ''), COALESCE(st.code, ''), COALESCE(c.code, ''),
+	return `SELECT l.t, COALESCE(i.code, ''), COALESCE(st.code, ''), COALESCE(c.code, ''),
 			s.code, l.quantity, l.unit_price, l.discount, l.kind, COALESCE(co.code, '')
 		FROM order_lines l
 		JOIN sku_dict s ON s.id = l.sku_id
 		LEFT JOIN invoice_dict i ON i.id = l.invoice_id
 		LEFT JOIN store_dict st ON st.id = l.store_id
 		LEFT JOIN customer_dict c ON c.id = l.customer_id
-		LEFT JOIN country_dict co ON co.id = l.country_id`+w.String()+`
-		ORDER BY l.t, l.id`, w.args...)
+		LEFT JOIN country_dict co ON co.id = l.country_id` + w.String() + `
+		ORDER BY l.t, l.id`, w.args, nil
+}
+
+// OrderLines streams the order lines matching f in time order (ties in
+// insertion order). Times come back in UTC.
+func (db *DB) OrderLines(ctx context.Context, f shelfwise.OrderFilter, fn func(shelfwise.OrderLine) error) error {
+	query, args, err := orderLinesQuery(f)
+	if err != nil {
+		return err
+	}
+	rows, err := db.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

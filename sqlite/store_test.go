@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,4 +273,56 @@ func TestImportCancelled(t *testing.T) {
 	if got, want := countLines(t, db, shelfwise.OrderFilter{}), len(lines); got != want {
 		t.Errorf("lines=%d, want %d", got, want)
 	}
+}
+
+// plan returns SQLite's query plan for query as one string.
+func plan(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.r.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, detail)
+	}
+	return strings.Join(out, "; ")
+}
+
+// TestQueryPlans guards the indexes that keep per-customer reads, erasure
+// and time windows from scanning whole tables.
+func TestQueryPlans(t *testing.T) {
+	db := openTest(t)
+	tests := []struct {
+		name  string
+		f     shelfwise.OrderFilter
+		index string
+	}{
+		{"Customer", shelfwise.OrderFilter{Customer: "c1"}, "order_lines_customer"},
+		{"TimeWindow", shelfwise.OrderFilter{From: time.Unix(0, 0), To: time.Unix(1e9, 0)}, "order_lines_t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, args, err := orderLinesQuery(tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := plan(t, db, q, args...); !strings.Contains(p, "INDEX "+tt.index) {
+				t.Errorf("plan %q does not use %s", p, tt.index)
+			}
+		})
+	}
+	t.Run("Erase", func(t *testing.T) {
+		for _, q := range eraseByID {
+			if p := plan(t, db, q, int64(7)); !strings.Contains(p, "_customer") {
+				t.Errorf("%s: plan %q does not use a customer index", q, p)
+			}
+		}
+	})
 }
