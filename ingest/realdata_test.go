@@ -166,7 +166,13 @@ func TestDominicksOJReal(t *testing.T) {
 }
 
 func TestDominicksBayesmReal(t *testing.T) {
-	for _, rel := range []string{"dominicks_oj_bayesm", "dominicks_oj_bayesm/orangeJuice_yx.csv.gz"} {
+	// The folder resolves to the main file; reading the main file finds
+	// the demographics beside it.
+	dir := realdata.Path(t, "dominicks_oj_bayesm")
+	if p, err := findFile(dir, "orangeJuice_yx.csv"); err != nil || filepath.Base(p) != "orangeJuice_yx.csv.gz" {
+		t.Fatalf("folder resolves to %q, %v", p, err)
+	}
+	for _, rel := range []string{"dominicks_oj_bayesm/orangeJuice_yx.csv.gz"} {
 		t.Run(filepath.Base(rel), func(t *testing.T) {
 			mem, rep := readReal(t, "dominicks-bayesm", rel, 106139, 106139, map[string]int64{
 				RuleDuplicate: 0, RuleDuplicateKey: 0, RuleFractionalFeature: 1585, RuleNoDemographics: 0, RuleUnparseable: 0})
