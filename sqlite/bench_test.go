@@ -95,7 +95,7 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkSeries30k streams 30,000 daily item x store series (28 days of
-// sales points each, like a slice of M5) and reports series/s and the
+// sales points each and weekly shelf prices, like a slice of M5) and reports series/s and the
 // largest heap seen while streaming, which stays small because one series
 // is built at a time.
 func BenchmarkSeries30k(b *testing.B) {
@@ -118,9 +118,18 @@ func BenchmarkSeries30k(b *testing.B) {
 			pts = pts[:0]
 			for d := 0; d < days; d++ {
 				pts = append(pts, shelfwise.SalesPoint{SKU: shelfwise.SKU(fmt.Sprintf("ITEM_%04d", i)), Store: shelfwise.StoreID(fmt.Sprintf("S%d", s)),
-					Grain: shelfwise.GrainDay, Date: d0.AddDate(0, 0, d), Units: float64(r.IntN(4)), Price: 2.5, Available: true})
+					Grain: shelfwise.GrainDay, Date: d0.AddDate(0, 0, d), Units: float64(r.IntN(4)), Available: true})
 			}
 			if err := tx.AddSalesPoints(ctx, pts); err != nil {
+				b.Fatal(err)
+			}
+			// A shelf price per week, as M5 has: Series reads it per series.
+			var prices []shelfwise.Price
+			for w := 0; w < days/7; w++ {
+				prices = append(prices, shelfwise.Price{SKU: pts[0].SKU, Store: pts[0].Store,
+					Start: d0.AddDate(0, 0, 7*w), End: d0.AddDate(0, 0, 7*w+7), Price: 2.5})
+			}
+			if err := tx.AddPrices(ctx, prices); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -377,10 +377,25 @@ func (p *seriesPlan) build(keyVals []string, rows []seriesRow) (*shelfwise.Serie
 	return s, nil
 }
 
-// extras records which optional tables hold rows, so Series only queries
-// the ones that can fill anything.
+// extras fills SKU-level series from the Prices, Promotions and StockLevels
+// tables. Series arrive in SKU order, so it loads one SKU's rows (every
+// store) at a time and reuses them for that SKU's store series.
 type extras struct {
-	prices, promotions, stock bool
+	prices, promotions, stock bool // which tables can fill anything
+
+	sku       string
+	loaded    bool
+	priceRows []span
+	promoRows []span
+	stockouts []span // start = time of a reading at or below zero
+}
+
+// span is a row valid over [start, end) at a store ("" = every store).
+type span struct {
+	store string
+	start int64
+	end   sql.NullInt64
+	value float64
 }
 
 func (db *DB) loadExtrasFlags(ctx context.Context) (*extras, error) {
@@ -388,6 +403,47 @@ func (db *DB) loadExtrasFlags(ctx context.Context) (*extras, error) {
 	err := db.r.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM prices), EXISTS(SELECT 1 FROM promotions),
 		EXISTS(SELECT 1 FROM stock_levels WHERE on_hand <= 0)`).Scan(&e.prices, &e.promotions, &e.stock)
 	return &e, err
+}
+
+// load reads the rows of one SKU, unless they are already loaded.
+func (e *extras) load(ctx context.Context, db *DB, sku string) error {
+	if e.loaded && e.sku == sku {
+		return nil
+	}
+	e.sku, e.loaded = sku, false
+	read := func(on bool, query string, dst []span) ([]span, error) {
+		dst = dst[:0]
+		if !on {
+			return dst, nil
+		}
+		rows, err := db.r.QueryContext(ctx, query, sku)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r span
+			if err := rows.Scan(&r.store, &r.start, &r.end, &r.value); err != nil {
+				return nil, err
+			}
+			dst = append(dst, r)
+		}
+		return dst, rows.Err()
+	}
+	const from = ` x LEFT JOIN store_dict st ON st.id = x.store_id
+		WHERE x.sku_id = (SELECT id FROM sku_dict WHERE code = ?)`
+	var err error
+	if e.priceRows, err = read(e.prices, `SELECT COALESCE(st.code, ''), x.start, x.end, x.price FROM prices`+from, e.priceRows); err != nil {
+		return err
+	}
+	if e.promoRows, err = read(e.promotions, `SELECT COALESCE(st.code, ''), x.start, x.end, 1 FROM promotions`+from, e.promoRows); err != nil {
+		return err
+	}
+	if e.stockouts, err = read(e.stock, `SELECT COALESCE(st.code, ''), x.t, NULL, x.on_hand FROM stock_levels`+from+` AND x.on_hand <= 0`, e.stockouts); err != nil {
+		return err
+	}
+	e.loaded = true
+	return nil
 }
 
 // stepOf returns the index of the series step holding time t (it may fall
@@ -407,36 +463,23 @@ func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shel
 	if s.Grain == shelfwise.GrainPeriod {
 		return nil
 	}
-	var w where
-	w.add("x.sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(s.Key.SKU))
-	if p.store {
-		w.add("(x.store_id = 0 OR x.store_id = (SELECT id FROM store_dict WHERE code = ?))", string(s.Key.Store))
+	if err := ex.load(ctx, db, string(s.Key.SKU)); err != nil {
+		return err
 	}
+	applies := func(r span) bool { return !p.store || r.store == "" || r.store == string(s.Key.Store) }
 	n := int64(len(s.Values))
-	if ex.prices && hasUnpriced(s.Price) {
-		rows, err := db.r.QueryContext(ctx, `SELECT x.start, x.end, x.price FROM prices x`+w.String(), w.args...)
-		if err != nil {
-			return err
-		}
+	if len(ex.priceRows) > 0 && hasUnpriced(s.Price) {
 		sum := make([]float64, n)
 		cnt := make([]float64, n)
-		for rows.Next() {
-			var start int64
-			var end sql.NullInt64
-			var price float64
-			if err := rows.Scan(&start, &end, &price); err != nil {
-				rows.Close()
-				return err
+		for _, r := range ex.priceRows {
+			if !applies(r) {
+				continue
 			}
-			lo, hi := stepRange(s, start, end, true)
+			lo, hi := stepRange(s, r.start, r.end, true)
 			for i := max(lo, 0); i < min(hi, n); i++ {
-				sum[i] += price
+				sum[i] += r.value
 				cnt[i]++
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		for i := range s.Price {
 			if s.Price[i] == 0 && cnt[i] > 0 {
@@ -444,52 +487,27 @@ func (db *DB) fillExtras(ctx context.Context, ex *extras, p *seriesPlan, s *shel
 			}
 		}
 	}
-	if ex.promotions {
-		rows, err := db.r.QueryContext(ctx, `SELECT x.start, x.end FROM promotions x`+w.String(), w.args...)
-		if err != nil {
-			return err
+	for _, r := range ex.promoRows {
+		if !applies(r) {
+			continue
 		}
-		for rows.Next() {
-			var start int64
-			var end sql.NullInt64
-			if err := rows.Scan(&start, &end); err != nil {
-				rows.Close()
-				return err
+		lo, hi := stepRange(s, r.start, r.end, false)
+		for i := max(lo, 0); i < min(hi, n); i++ {
+			if s.Promo == nil {
+				s.Promo = make([]float64, n)
 			}
-			lo, hi := stepRange(s, start, end, false)
-			for i := max(lo, 0); i < min(hi, n); i++ {
-				if s.Promo == nil {
-					s.Promo = make([]float64, n)
-				}
-				s.Promo[i] = 1
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			s.Promo[i] = 1
 		}
 	}
-	if ex.stock {
-		rows, err := db.r.QueryContext(ctx, `SELECT x.t FROM stock_levels x`+w.String()+` AND x.on_hand <= 0`, w.args...)
-		if err != nil {
-			return err
+	for _, r := range ex.stockouts {
+		if !applies(r) {
+			continue
 		}
-		for rows.Next() {
-			var t int64
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return err
+		if i := stepOf(s, fromMS(r.start)); i >= 0 && i < n {
+			if s.Censored == nil {
+				s.Censored = make([]bool, n)
 			}
-			if i := stepOf(s, fromMS(t)); i >= 0 && i < n {
-				if s.Censored == nil {
-					s.Censored = make([]bool, n)
-				}
-				s.Censored[i] = true
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			s.Censored[i] = true
 		}
 	}
 	return nil
