@@ -114,6 +114,8 @@ func (m *Main) extraCommands() []*cobra.Command {
 		m.newStatsCmd(),
 		m.newServeCmd(),
 		m.newKeysCmd(),
+		m.newTrainCmd(),
+		m.newScoreCmd(),
 	}
 }
 
