@@ -98,13 +98,15 @@ func openParquet(path string, o csvOptions) (*csvFile, error) {
 	}
 	groups := pf.RowGroups()
 	var (
-		gi    int
-		rows  parquet.Rows
-		buf   = make([]parquet.Row, 256)
-		nbuf  int
-		pos   int
-		rowNo int64
-		rec   = make([]string, len(cols))
+		gi           int
+		rows         parquet.Rows
+		buf          = make([]parquet.Row, 256)
+		nbuf         int
+		pos          int
+		rowNo        int64
+		rec          = make([]string, len(cols))
+		text         []byte
+		starts, ends = make([]int, len(cols)), make([]int, len(cols))
 	)
 	f.next = func() ([]string, int64, error) {
 		for pos >= nbuf {
@@ -130,28 +132,37 @@ func openParquet(path string, o csvOptions) (*csvFile, error) {
 		row := buf[pos]
 		pos++
 		rowNo++
-		for i := range rec {
-			rec[i] = ""
+		// Render the whole row into one buffer and slice one string, as
+		// encoding/csv does: one allocation per row, not per value.
+		text = text[:0]
+		for i := range ends {
+			starts[i], ends[i] = 0, 0
 		}
 		for _, v := range row {
 			ci := v.Column()
 			if ci < 0 || ci >= len(cols) || v.IsNull() {
 				continue
 			}
-			rec[ci] = cols[ci].render(v)
+			starts[ci] = len(text)
+			text = cols[ci].appendText(text, v)
+			ends[ci] = len(text)
+		}
+		line := string(text)
+		for i := range rec {
+			rec[i] = line[starts[i]:ends[i]]
 		}
 		return rec, rowNo + 1, nil
 	}
 	return f, nil
 }
 
-// render formats one non-null value as text.
-func (c *pqColumn) render(v parquet.Value) string {
+// appendText appends one non-null value as text to dst.
+func (c *pqColumn) appendText(dst []byte, v parquet.Value) []byte {
 	switch {
 	case c.timeUnit > 0:
-		return formatISODateTime(time.Unix(0, v.Int64()*int64(c.timeUnit)).UTC())
+		return appendISODateTime(dst, time.Unix(0, v.Int64()*int64(c.timeUnit)).UTC())
 	case c.dateCol:
-		return time.Unix(int64(v.Int32())*86400, 0).UTC().Format("2006-01-02")
+		return time.Unix(int64(v.Int32())*86400, 0).UTC().AppendFormat(dst, "2006-01-02")
 	case c.decimal:
 		var unscaled *big.Int
 		switch c.kind {
@@ -167,40 +178,46 @@ func (c *pqColumn) render(v parquet.Value) string {
 			}
 		}
 		r := new(big.Rat).SetFrac(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(c.scale)), nil))
-		return r.FloatString(c.scale)
+		return append(dst, r.FloatString(c.scale)...)
 	}
 	switch c.kind {
 	case parquet.Boolean:
-		return strconv.FormatBool(v.Boolean())
+		return strconv.AppendBool(dst, v.Boolean())
 	case parquet.Int32:
-		return strconv.FormatInt(int64(v.Int32()), 10)
+		return strconv.AppendInt(dst, int64(v.Int32()), 10)
 	case parquet.Int64:
-		return strconv.FormatInt(v.Int64(), 10)
+		return strconv.AppendInt(dst, v.Int64(), 10)
 	case parquet.Float:
-		return formatFloat(float64(v.Float()))
+		return appendFloat(dst, float64(v.Float()))
 	case parquet.Double:
-		return formatFloat(v.Double())
+		return appendFloat(dst, v.Double())
 	default:
-		return string(v.ByteArray())
+		return append(dst, v.ByteArray()...)
 	}
 }
 
 // formatFloat writes integral values without a fraction ("17850", not
 // "17850.0") and others in their shortest exact form.
-func formatFloat(x float64) string {
+func formatFloat(x float64) string { return string(appendFloat(nil, x)) }
+
+// appendFloat appends x as formatFloat writes it.
+func appendFloat(dst []byte, x float64) []byte {
 	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
-		return strconv.FormatInt(int64(x), 10)
+		return strconv.AppendInt(dst, int64(x), 10)
 	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
+	return strconv.AppendFloat(dst, x, 'f', -1, 64)
 }
 
 // formatISODateTime writes t as "2006-01-02 15:04:05", like t.Format with
 // that layout but without interpreting the layout on every value.
-func formatISODateTime(t time.Time) string {
+func formatISODateTime(t time.Time) string { return string(appendISODateTime(nil, t)) }
+
+// appendISODateTime appends t as formatISODateTime writes it.
+func appendISODateTime(dst []byte, t time.Time) []byte {
 	y, mo, d := t.Date()
 	h, mi, sec := t.Clock()
 	if y < 0 || y > 9999 {
-		return t.Format("2006-01-02 15:04:05")
+		return t.AppendFormat(dst, "2006-01-02 15:04:05")
 	}
 	var b [19]byte
 	put := func(i, v, n int) {
@@ -220,5 +237,5 @@ func formatISODateTime(t time.Time) string {
 	put(14, mi, 2)
 	b[16] = ':'
 	put(17, sec, 2)
-	return string(b[:])
+	return append(dst, b[:]...)
 }
