@@ -72,7 +72,8 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	n := max(4, runtime.GOMAXPROCS(0)+2)
+	// Room for parallel Series partitions and a callback's own reads.
+	n := max(8, 2*runtime.GOMAXPROCS(0)+4)
 	db.r.SetMaxOpenConns(n)
 	db.r.SetMaxIdleConns(n)
 	if err := db.r.PingContext(ctx); err != nil {

@@ -54,7 +54,9 @@ type seriesPlan struct {
 	store  bool
 }
 
-func planSeries(q shelfwise.SeriesQuery) (*seriesPlan, error) {
+// planSeries compiles q. With parts > 1 the plan covers only partition part
+// of the series keys (by SKU id, else store id, modulo parts).
+func planSeries(q shelfwise.SeriesQuery, part, parts int) (*seriesPlan, error) {
 	if q.Grain == "" {
 		q.Grain = shelfwise.GrainDay
 	}
@@ -84,6 +86,13 @@ func planSeries(q shelfwise.SeriesQuery) (*seriesPlan, error) {
 	// Filters common to both sources.
 	var common where
 	common.add("sku_id NOT IN " + nonProductSKUs)
+	if parts > 1 {
+		col := "store_id"
+		if p.bySKU {
+			col = "sku_id"
+		}
+		common.add(fmt.Sprintf("%s %% %d = %d", col, parts, part))
+	}
 	if q.SKU != "" {
 		common.add("sku_id = (SELECT id FROM sku_dict WHERE code = ?)", string(q.SKU))
 	}
@@ -194,10 +203,19 @@ func pointValue(measure string) string {
 // not on sale, and Censored marks stockouts (flagged points, or a stock level
 // at or below zero). Aggregate levels carry Values only.
 func (db *DB) Series(ctx context.Context, q shelfwise.SeriesQuery, fn func(*shelfwise.Series) error) error {
-	p, err := planSeries(q)
+	p, err := planSeries(q, 0, 1)
 	if err != nil {
 		return err
 	}
+	if parts := seriesParts(p); parts > 1 {
+		return db.seriesParallel(ctx, q, parts, fn)
+	}
+	return db.seriesPart(ctx, p, fn)
+}
+
+// seriesPart streams the series of one plan.
+func (db *DB) seriesPart(ctx context.Context, p *seriesPlan, fn func(*shelfwise.Series) error) error {
+	var err error
 	var ex *extras
 	if p.bySKU {
 		if ex, err = db.loadExtrasFlags(ctx); err != nil {

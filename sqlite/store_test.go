@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/storetest"
 )
 
 // importLines imports ls in one import, in batches of 500.
@@ -323,6 +325,52 @@ func TestQueryPlans(t *testing.T) {
 			if p := plan(t, db, q, int64(7)); !strings.Contains(p, "_customer") {
 				t.Errorf("%s: plan %q does not use a customer index", q, p)
 			}
+		}
+	})
+}
+
+// TestSeriesPartitions checks that a Series read split into partitions and
+// merged gives exactly the series, in the order, of a single read.
+func TestSeriesPartitions(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if err := storetest.ImportFixture(ctx, db, storetest.NewFixture(), "fixture"); err != nil {
+		t.Fatal(err)
+	}
+	if err := importLines(ctx, db, genLines(3000, 5), "generated"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []shelfwise.SeriesQuery{
+		{Grain: shelfwise.GrainDay, Level: []string{"sku", "store"}},
+		{Grain: shelfwise.GrainWeek, Level: []string{"sku"}, Measure: "revenue"},
+		{Grain: shelfwise.GrainDay, Level: []string{"store", "category"}},
+	} {
+		t.Run(strings.Join(q.Level, "+")+"/"+string(q.Grain), func(t *testing.T) {
+			p, err := planSeries(q, 0, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got []*shelfwise.Series
+			if err := db.seriesPart(ctx, p, func(s *shelfwise.Series) error { want = append(want, s); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.seriesParallel(ctx, q, 3, func(s *shelfwise.Series) error { got = append(got, s); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(want) < 3 {
+				t.Fatalf("only %d series: the test needs more", len(want))
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("partitioned read: %d series, single read: %d; they differ", len(got), len(want))
+			}
+		})
+	}
+	t.Run("CallbackErrorStops", func(t *testing.T) {
+		stop := errors.New("stop")
+		n := 0
+		err := db.seriesParallel(ctx, shelfwise.SeriesQuery{Level: []string{"sku", "store"}}, 3, func(*shelfwise.Series) error { n++; return stop })
+		if err != stop || n != 1 {
+			t.Errorf("err=%v after %d callbacks, want the callback's error after 1", err, n)
 		}
 	})
 }
