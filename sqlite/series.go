@@ -202,6 +202,9 @@ func pointValue(measure string) string {
 // stored Promotion), Available is false on steps whose only observations were
 // not on sale, and Censored marks stockouts (flagged points, or a stock level
 // at or below zero). Aggregate levels carry Values only.
+//
+// Reads over many products or stores run key partitions in parallel (see
+// seriesmerge.go); fn is always called from the caller's goroutine.
 func (db *DB) Series(ctx context.Context, q shelfwise.SeriesQuery, fn func(*shelfwise.Series) error) error {
 	p, err := planSeries(q, 0, 1)
 	if err != nil {
