@@ -221,11 +221,38 @@ func (g *grower) apply(t *tree, l *leafState) (*leafState, *leafState) {
 }
 
 // partition stably reorders rows[lo:hi] so that rows going left come first
-// and returns the boundary.
+// and returns the boundary. Large ranges are split over the workers: each
+// partitions its chunk in place, then the chunks are merged by moving each
+// chunk's left part in front of the rights gathered so far.
 func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
-	rows := g.rows[lo:hi]
+	n := hi - lo
+	w := min(g.workers, n/minParallelRows)
+	if w <= 1 {
+		return lo + g.partitionChunk(g.rows[lo:hi], g.tmp[lo:hi], feature, tab)
+	}
+	lefts := make([]int, w)
+	parallelChunks(n, w, minParallelRows, func(k, a, b int) {
+		lefts[k] = g.partitionChunk(g.rows[lo+a:lo+b], g.tmp[lo+a:lo+b], feature, tab)
+	})
+	// Merge: rows[lo:lo+nl] are all lefts so far, rows[lo+nl:end] rights.
+	nl, end := lefts[0], lo+n/w
+	for k := 1; k < w; k++ {
+		a, b := lo+k*n/w, lo+(k+1)*n/w
+		rights := g.tmp[:end-(lo+nl)]
+		copy(rights, g.rows[lo+nl:end])
+		copy(g.rows[lo+nl:], g.rows[a:a+lefts[k]])
+		copy(g.rows[lo+nl+lefts[k]:], rights)
+		nl += lefts[k]
+		end = b
+	}
+	return lo + nl
+}
+
+// partitionChunk stably partitions rows (using tmp, of the same length, as
+// scratch) and returns the number of rows going left.
+func (g *grower) partitionChunk(rows, tmp []int32, feature int, tab *[256]bool) int {
 	cols, data := g.b.Cols, g.b.Data
-	rt := g.tmp[:0]
+	rt := tmp[:0]
 	j := 0
 	for _, r := range rows {
 		if tab[data[int(r)*cols+feature]] {
@@ -236,7 +263,7 @@ func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
 		}
 	}
 	copy(rows[j:], rt)
-	return lo + j
+	return j
 }
 
 func (g *grower) score(s histBin) float64 { return s.G * s.G / (s.H + g.p.Lambda) }
