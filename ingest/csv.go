@@ -297,6 +297,10 @@ func (f *csvFile) Bool(i int) (bool, error) {
 }
 
 // timeLayouts are the date-time layouts exports commonly use, tried in order.
+// Slash dates are read month first (1/2/2006 is January 2nd) and only that
+// way: trying day-first as a fallback would read 05/01 as May 1st but 13/01
+// as January 13th in the same file. Day-first exports name their layout
+// (the generic format's time_layout).
 var timeLayouts = []string{
 	"2006-01-02 15:04:05",
 	"2006-01-02T15:04:05Z07:00",
@@ -307,7 +311,6 @@ var timeLayouts = []string{
 	"1/2/2006 15:04",
 	"1/2/2006 15:04:05",
 	"1/2/2006",
-	"2/1/2006 15:04",
 }
 
 // Time parses column i as a time in UTC, trying layouts (or timeLayouts).

@@ -199,7 +199,11 @@ func (g *genericReader) parseTime() (time.Time, error) {
 		}
 		return time.Unix(v, 0).UTC(), nil
 	}
-	return g.f.Time(c)
+	t, err := g.f.Time(c)
+	if err != nil {
+		return t, g.f.Errorf(c, "not a date/time: %q (give its layout as \"time_layout\" in --mapping, e.g. \"02/01/2006 15:04\" for day-first dates)", s)
+	}
+	return t, nil
 }
 
 func (g *genericReader) row(line int64) error {

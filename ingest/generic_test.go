@@ -243,3 +243,18 @@ func TestGenericColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericDayFirstDatesNeedLayout: a day-first date that cannot be
+// month-first fails with a hint instead of mixing interpretations.
+func TestGenericDayFirstDatesNeedLayout(t *testing.T) {
+	data := "Date,SKU\n05/01/2024 10:00,A\n13/01/2024 10:00,B\n"
+	_, _, err := readGenericFile(t, "dm.csv", data, nil)
+	var ie *shelfwise.InputError
+	if !errors.As(err, &ie) || ie.Line != 3 || ie.Field != "Date" || !strings.Contains(err.Error(), "time_layout") {
+		t.Fatalf("err=%v", err)
+	}
+	mem, _, err := readGenericFile(t, "dm.csv", data, &Mapping{TimeLayout: "02/01/2006 15:04"})
+	if err != nil || mem.OrderLines[0].Time.Month() != time.January || mem.OrderLines[1].Time.Day() != 13 {
+		t.Fatalf("with layout: %v %v", err, mem.OrderLines)
+	}
+}
