@@ -155,6 +155,10 @@ type Price struct {
 }
 
 // Promotion is a promotion of a product at a store over [Start, End).
+// An empty SKU makes it store-wide (every product at Store, e.g. a sale
+// weekend); an empty Store makes it run at every store, so both empty is a
+// chain-wide promotion of everything. An empty End means until further
+// notice.
 type Promotion struct {
 	SKU   SKU
 	Store StoreID

@@ -51,11 +51,18 @@ type DB interface {
 	Baskets(ctx context.Context, f OrderFilter, fn func(Basket) error) error
 
 	// Prices, Promotions, StockLevels and Calendar return the stored
-	// time-varying inputs (optionally for one SKU; empty = all).
+	// time-varying inputs (optionally for one SKU; empty = all). The
+	// promotions of one SKU include the store-wide ones (empty SKU), which
+	// apply to it.
 	Prices(ctx context.Context, sku SKU) ([]Price, error)
 	Promotions(ctx context.Context, sku SKU) ([]Promotion, error)
 	StockLevels(ctx context.Context, sku SKU) ([]StockLevel, error)
 	Calendar(ctx context.Context) ([]CalendarEvent, error)
+	// Covariates returns the stored covariates matching q (see
+	// CovariateQuery: a Store or SKU also keeps the chain-wide rows that
+	// apply to it), ordered by name, store, SKU and date. Importers write
+	// them through the optional CovariateSink of the store's ImportTx.
+	Covariates(ctx context.Context, q CovariateQuery) ([]Covariate, error)
 
 	// EraseCustomer removes every row about the customer (order lines,
 	// events, sessions, derived features and cached recommendations) and
@@ -143,6 +150,7 @@ type Stats struct {
 	Promotions   int64     `json:"promotions"`
 	StockLevels  int64     `json:"stock_levels"`
 	CalendarDays int64     `json:"calendar_events"`
+	Covariates   int64     `json:"covariates"`
 	Imports      int64     `json:"imports"`
 	FirstTime    time.Time `json:"first_time"`
 	LastTime     time.Time `json:"last_time"`

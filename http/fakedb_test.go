@@ -208,6 +208,9 @@ func (f *fakeDB) StockLevels(context.Context, shelfwise.SKU) ([]shelfwise.StockL
 }
 
 func (f *fakeDB) Calendar(context.Context) ([]shelfwise.CalendarEvent, error) { return nil, notImpl() }
+func (f *fakeDB) Covariates(context.Context, shelfwise.CovariateQuery) ([]shelfwise.Covariate, error) {
+	return nil, notImpl()
+}
 
 func (f *fakeDB) EraseCustomer(_ context.Context, c shelfwise.CustomerKey) (int64, error) {
 	f.mu.Lock()

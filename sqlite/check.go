@@ -108,11 +108,13 @@ func checkPrice(i int, p *shelfwise.Price) error {
 	return finite("price", p.Price)
 }
 
+// checkPromotion accepts an empty SKU: a store-wide promotion.
 func checkPromotion(i int, p *shelfwise.Promotion) error {
-	if p.SKU == "" {
-		return invalid("promotion %d: missing SKU", i)
+	what := p.SKU
+	if what == "" {
+		what = "store-wide"
 	}
-	if err := needTime(fmt.Sprintf("promotion %d (%s)", i, p.SKU), p.Start); err != nil {
+	if err := needTime(fmt.Sprintf("promotion %d (%s)", i, what), p.Start); err != nil {
 		return err
 	}
 	return finite("promotion", p.Discount, p.Value)

@@ -38,6 +38,7 @@ type importTx struct {
 	lines  slicePool[shelfwise.OrderLine]
 	events slicePool[shelfwise.Event]
 	points slicePool[shelfwise.SalesPoint]
+	covs   slicePool[shelfwise.Covariate]
 }
 
 // slicePool recycles batch copies between the caller and the writer

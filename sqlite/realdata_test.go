@@ -1,7 +1,12 @@
 package sqlite_test
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/csv"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -72,5 +77,91 @@ func TestRealM5Series(t *testing.T) {
 				t.Errorf("series=%d, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestRealWalmartCovariates imports the Walmart dataset and checks the
+// store keeps every covariate of features.csv: one per store x week x
+// non-NA column (temperature, fuel price, five markdowns, CPI,
+// unemployment), 49,670 in all, counted here from the file itself.
+func TestRealWalmartCovariates(t *testing.T) {
+	path := realdata.Path(t, "walmart_recruiting_store_sales")
+	if testing.Short() {
+		t.Skip("imports all of Walmart (a few seconds); runs without -short")
+	}
+	ctx := context.Background()
+	want := countNonNA(t, filepath.Join(path, "features.csv.gz"))
+	if want != 49670 {
+		t.Fatalf("features.csv.gz has %d non-NA covariate values, want 49670", want)
+	}
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rep, err := ingest.Import(ctx, db, "walmart", path, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Written["covariates"]; got != int64(want) {
+		t.Errorf("report written covariates=%d, want %d", got, want)
+	}
+	st, err := db.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Covariates; got != int64(want) {
+		t.Errorf("stored covariates=%d, want %d", got, want)
+	}
+	// Store 1's temperature: one per features week (182), the first
+	// 42.31 for the week ending Friday 2010-02-05.
+	temp, err := db.Covariates(ctx, shelfwise.CovariateQuery{Names: []string{"temperature"}, Store: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(temp) != 182 {
+		t.Fatalf("store 1 temperatures=%d, want 182", len(temp))
+	}
+	if c, d := temp[0], time.Date(2010, 1, 30, 0, 0, 0, 0, time.UTC); c.Value != 42.31 || !c.Date.Equal(d) || c.SKU != "" {
+		t.Errorf("first store 1 temperature=%+v, want 42.31 on %s", c, d.Format(time.DateOnly))
+	}
+}
+
+// countNonNA counts the cells of a gzipped Walmart features CSV that hold a
+// covariate value: every column but Store, Date and IsHoliday, "NA" and
+// empty cells excluded.
+func countNonNA(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(z)
+	head, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return n
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range rec {
+			switch head[i] {
+			case "Store", "Date", "IsHoliday":
+				continue
+			}
+			if v != "NA" && v != "" {
+				n++
+			}
+		}
 	}
 }

@@ -453,11 +453,14 @@ func (e *extras) load(ctx context.Context, db *DB, sku string) error {
 	}
 	const from = ` x LEFT JOIN store_dict st ON st.id = x.store_id
 		WHERE x.sku_id = (SELECT id FROM sku_dict WHERE code = ?)`
+	// Store-wide promotions (sku_id 0) apply to every product.
+	const promoFrom = ` x LEFT JOIN store_dict st ON st.id = x.store_id
+		WHERE x.sku_id IN (0, (SELECT id FROM sku_dict WHERE code = ?))`
 	var err error
 	if e.priceRows, err = read(e.prices, `SELECT COALESCE(st.code, ''), x.start, x.end, x.price FROM prices`+from, e.priceRows); err != nil {
 		return err
 	}
-	if e.promoRows, err = read(e.promotions, `SELECT COALESCE(st.code, ''), x.start, x.end, 1 FROM promotions`+from, e.promoRows); err != nil {
+	if e.promoRows, err = read(e.promotions, `SELECT COALESCE(st.code, ''), x.start, x.end, 1 FROM promotions`+promoFrom, e.promoRows); err != nil {
 		return err
 	}
 	if e.stockouts, err = read(e.stock, `SELECT COALESCE(st.code, ''), x.t, NULL, x.on_hand FROM stock_levels`+from+` AND x.on_hand <= 0`, e.stockouts); err != nil {

@@ -32,12 +32,13 @@ func (db *DB) Stats(ctx context.Context) (shelfwise.Stats, error) {
 		(SELECT COUNT(*) FROM promotions),
 		(SELECT COUNT(*) FROM stock_levels),
 		(SELECT COUNT(*) FROM calendar_events),
+		(SELECT COUNT(*) FROM covariates),
 		(SELECT COUNT(*) FROM imports WHERE report IS NOT NULL),
 		(SELECT MIN(t) FROM order_lines), (SELECT MAX(t) FROM order_lines),
 		(SELECT MIN(t) FROM events), (SELECT MAX(t) FROM events),
 		(SELECT MIN(day) FROM sales_points), (SELECT MAX(day) FROM sales_points)`).Scan(
 		&s.Products, &s.Stores, &s.Customers, &s.OrderLines, &s.Invoices, &s.Events, &s.Sessions,
-		&s.SalesPoints, &s.Series, &s.Prices, &s.Promotions, &s.StockLevels, &s.CalendarDays, &s.Imports,
+		&s.SalesPoints, &s.Series, &s.Prices, &s.Promotions, &s.StockLevels, &s.CalendarDays, &s.Covariates, &s.Imports,
 		&minT, &maxT, &minE, &maxE, &minD, &maxD)
 	if err != nil {
 		return s, err

@@ -43,11 +43,15 @@ func (db *DB) Prices(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.Price,
 }
 
 // Promotions returns the stored promotions (of one SKU, or all for ""),
-// ordered by SKU, store and start.
+// ordered by SKU, store and start. Store-wide promotions (empty SKU) come
+// first and are included in every SKU's promotions, since they apply to it.
 func (db *DB) Promotions(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.Promotion, error) {
-	w := skuCond(sku)
-	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), x.start, x.end, x.kind, x.discount, x.value
-		FROM promotions x JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
+	w := &where{}
+	if sku != "" {
+		w.add("x.sku_id IN (0, (SELECT id FROM sku_dict WHERE code = ?))", string(sku))
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT COALESCE(s.code, ''), COALESCE(st.code, ''), x.start, x.end, x.kind, x.discount, x.value
+		FROM promotions x LEFT JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
 		ORDER BY s.code, st.code, x.start, x.id`, w.args...)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ type writer struct {
 	c        *sql.Conn // the write connection, inside BEGIN IMMEDIATE
 	importID any       // boxed once: the id every row of this transaction carries
 
-	skus, stores, customers, invoices, sessions, countries *dict
+	skus, stores, customers, invoices, sessions, countries, covNames *dict
 
 	stmts  map[string]*sql.Stmt // prepared in tx
 	ins    map[string]*inserter // by table
@@ -47,6 +47,7 @@ func (db *DB) beginWriter(ctx context.Context, importID int64) (*writer, error) 
 	w.invoices = newDict("invoice_dict", 1<<16)
 	w.sessions = newDict("session_dict", 1<<16)
 	w.countries = newDict("country_dict", 1<<10)
+	w.covNames = newDict("covariate_dict", 1<<10)
 	return w, nil
 }
 

@@ -234,6 +234,10 @@ func (s *suite) testErase(t *testing.T) {
 		if got, want := after.OrderLines, before.OrderLines-5; got != want {
 			t.Errorf("order lines=%d, want %d (customer B and anonymous lines kept)", got, want)
 		}
+		// Covariates carry no customer: erasure leaves them alone.
+		if got, want := after.Covariates, before.Covariates; got != want {
+			t.Errorf("covariates=%d, want %d", got, want)
+		}
 	})
 	t.Run("ErrAlreadyErased", func(t *testing.T) {
 		_, err := db.EraseCustomer(ctx, custA)

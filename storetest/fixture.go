@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -33,6 +34,7 @@ type Fixture struct {
 	Promotions []shelfwise.Promotion
 	Stock      []shelfwise.StockLevel
 	Calendar   []shelfwise.CalendarEvent
+	Covariates []shelfwise.Covariate
 }
 
 // NewFixture returns the fixture. Order lines are listed in time order.
@@ -89,6 +91,14 @@ func NewFixture() Fixture {
 			{Date: Day0, Name: "New Year", Type: "holiday"},
 			{Date: day(4, 0, 0), Name: "SNAP", Type: "snap", Region: "CA"},
 		},
+		// In the order a store returns them: name, store, SKU, date.
+		Covariates: []shelfwise.Covariate{
+			{Date: Day0, Name: "cpi", Value: 211.1},
+			{Store: "S1", SKU: "A1", Date: Day0, Name: "profit", Value: 0.3},
+			{Store: "S1", Date: Day0, Name: "temperature", Value: 4.5},
+			{Store: "S1", Date: day(7, 0, 0), Name: "temperature", Value: 6},
+			{Store: "S2", Date: Day0, Name: "temperature", Value: -1.25},
+		},
 	}
 }
 
@@ -104,6 +114,16 @@ func (f Fixture) Write(ctx context.Context, s shelfwise.Sink) error {
 		func() error { return s.AddPromotions(ctx, f.Promotions) },
 		func() error { return s.AddStockLevels(ctx, f.Stock) },
 		func() error { return s.AddCalendarEvents(ctx, f.Calendar) },
+		func() error {
+			if len(f.Covariates) == 0 {
+				return nil
+			}
+			cs, ok := s.(shelfwise.CovariateSink)
+			if !ok {
+				return fmt.Errorf("storetest: sink %T keeps no covariates (implement shelfwise.CovariateSink)", s)
+			}
+			return cs.AddCovariates(ctx, f.Covariates)
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -197,7 +197,7 @@ func (s *suite) testStats(t *testing.T) {
 		want := shelfwise.Stats{
 			Products: 4, Stores: 2, Customers: 2, OrderLines: 9, Invoices: 7, Events: 6, Sessions: 2,
 			// A1@S1, A1@S2, A2@S1, B1@S1 (an adjustment), B1@S2; POST is not a product.
-			Series: 5, Prices: 2, Promotions: 1, StockLevels: 2, CalendarDays: 2, Imports: 1,
+			Series: 5, Prices: 2, Promotions: 1, StockLevels: 2, CalendarDays: 2, Covariates: 5, Imports: 1,
 			FirstTime: day(0, 9, 0), LastTime: day(9, 8, 0),
 		}
 		same(t, "stats", got, want)

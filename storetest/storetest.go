@@ -18,6 +18,8 @@ func Run(t *testing.T, open func(t *testing.T) shelfwise.DB) {
 	t.Run("OrderLines", s.testOrderLines)
 	t.Run("Events", s.testEvents)
 	t.Run("TimeVarying", s.testTimeVarying)
+	t.Run("Covariates", s.testCovariates)
+	t.Run("StoreWidePromotion", s.testStoreWidePromotion)
 	t.Run("Stats", s.testStats)
 	t.Run("Series", s.testSeries)
 	t.Run("SeriesFromPoints", s.testSeriesFromPoints)

@@ -85,6 +85,7 @@ func storeRows(s shelfwise.Stats) []Row {
 		{"promotions", s.Promotions},
 		{"stock readings", s.StockLevels},
 		{"calendar events", s.CalendarDays},
+		{"covariates", s.Covariates},
 		{"imports", s.Imports},
 		{"period", span},
 	}
