@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // ALSConfig sets up implicit ALS (Hu, Koren & Volinsky 2008) solved with a
@@ -140,10 +142,7 @@ func gram(Y []float64, f int) []float64 {
 		g := parts[w]
 		y := Y[r*f : (r+1)*f]
 		for i, yi := range y {
-			row := g[i*f : (i+1)*f]
-			for j := i; j < f; j++ {
-				row[j] += yi * y[j]
-			}
+			floats.AddScaled(g[i*f+i:(i+1)*f], yi, y[i:])
 		}
 	})
 	g := make([]float64, f*f)
@@ -169,11 +168,7 @@ func cgSolve(x, Y, yty []float64, es []entry, reg float64, steps int, scratch []
 	mulA(ap, x, Y, yty, es, reg)
 	clear(r)
 	for _, e := range es {
-		y := Y[int(e.idx)*f : int(e.idx+1)*f]
-		c := 1 + e.conf
-		for k := range r {
-			r[k] += c * y[k]
-		}
+		floats.AddScaled(r, 1+e.conf, Y[int(e.idx)*f:int(e.idx+1)*f])
 	}
 	rs := 0.0
 	for k := range r {
@@ -207,14 +202,11 @@ func cgSolve(x, Y, yty []float64, es []entry, reg float64, steps int, scratch []
 func mulA(out, v, Y, yty []float64, es []entry, reg float64) {
 	f := len(v)
 	for i := 0; i < f; i++ {
-		out[i] = dot(yty[i*f:(i+1)*f], v) + reg*v[i]
+		out[i] = floats.Dot(yty[i*f:(i+1)*f], v) + reg*v[i]
 	}
 	for _, e := range es {
 		y := Y[int(e.idx)*f : int(e.idx+1)*f]
-		s := e.conf * dot(y, v)
-		for k := range out {
-			out[k] += s * y[k]
-		}
+		floats.AddScaled(out, e.conf*floats.Dot(y, v), y)
 	}
 }
 
@@ -277,7 +269,7 @@ func (a *ALS) Score(q *Query, out []float64) {
 	u := a.UserVector(q)
 	f := a.f
 	for i := range out {
-		out[i] = dot(u, a.V[i*f:(i+1)*f])
+		out[i] = floats.Dot(u, a.V[i*f:(i+1)*f])
 	}
 }
 

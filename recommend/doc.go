@@ -2,14 +2,75 @@
 // models trained on purchase logs, their temporal evaluation, and the
 // in-process API the HTTP server calls.
 //
-// The evaluation protocol (Evaluate) is the one of issue 5: purchases are
-// order lines with a customer, positive quantity and price, not on a "C"
-// invoice and with a stock code containing a digit (IsPurchase); the cut is
-// the latest purchase minus TestDays x 24 hours; items are the distinct SKUs
-// before the cut; test users are the customers who buy in both periods;
-// Recall@k, NDCG@k (binary gains), MAP@k and hit rate are averaged over them.
-// With Protocol.NewItems the items a customer already bought are removed from
-// both the relevant set and the ranking.
+// # In-process API (what the server calls)
 //
-// Numeric code does no I/O and is deterministic given its seed.
+// Train a Model from purchases and the catalogue, wrap it in an Engine and
+// serve from the Engine; retrain in the background and Swap:
+//
+//	ps := recommend.PurchasesFromLines(lines)      // or PurchasesFromBaskets(baskets)
+//	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: products}, recommend.DefaultModel)
+//	eng := recommend.NewEngine(m)
+//
+//	recs, err := eng.Recommend(ctx, recommend.Request{
+//		Customer: key,            // pseudonymised CustomerKey, and/or
+//		Session:  sessionID,      // a live session (anonymous visitors too)
+//		N:        10,
+//		Filter: recommend.Filter{ // business rules, all optional
+//			Categories: []string{"Kitchen"}, Around: currentSKU, PriceBand: 0.3,
+//			InStock: inStock, NewOnly: true, Repeatable: isConsumable,
+//			MaxPerCategory: 3, Promoted: promoted, PromotedShare: 0.2, DedupeVariants: true,
+//		},
+//	})
+//	// recs[i].SKU, .Score, .Reason ("you buy this every ~3 weeks",
+//	// "bought with X", "similar to X", "trending in Y"), .Source
+//
+//	eng.Similar(sku, n)          // co-purchase neighbours + latent and category similarity
+//	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift
+//	eng.Trending(category, n)    // time-decayed distinct buyers, per category
+//	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
+//	eng.Swap(newModel)           // atomic; running requests finish on the old model
+//
+// Errors: Similar and BoughtTogether return ENOTFOUND for an SKU the model
+// does not know; Observe returns EINVALID for an event without a product or
+// without customer and session. Recommend never fails for an unknown
+// customer: it falls back to trending items (cold start), and a catalogue
+// product with no purchases yet is placed by its category (its latent
+// vector is its category's mean) until it has interactions.
+//
+// # Models
+//
+//   - Repeat purchase (RepeatModel, Summarize, Repeat): the customer's own
+//     items with their line counts, recency, share of baskets, buying cycle
+//     ("due" when the time since the last purchase matches the customer's
+//     own interval) and Poisson rates.
+//   - Implicit ALS (ALS): confidence-weighted, time-decayed, solved with a few
+//     conjugate-gradient steps per row; FoldIn solves one customer's vector
+//     against the item factors for real-time updates.
+//   - BPR, item-kNN (cosine on customer or basket co-occurrence, optional
+//     recency-weighted profiles), popularity and trending, frequently bought
+//     together (FBT), session next-item transitions (SessionModel).
+//   - Hybrid: a weighted blend of the repeat features and the normalised
+//     component scores, weights learned by coordinate ascent (started from a
+//     pairwise logistic fit) on NDCG@k + Recall@k of a validation period
+//     carved from the end of the training data; an optional gradient-boosted
+//     Reranker re-orders the top of the blend and is kept only if it helps on
+//     held-out validation customers. Two blends are learned: all items, and
+//     new items only (Filter.NewOnly).
+//   - Index: a two-level inverted file over item vectors so catalogues of
+//     millions of items are served from candidates, not a full scan.
+//
+// # Evaluation
+//
+// Evaluate implements the protocol of issue 5: purchases are order lines with
+// a customer, positive quantity and price, not on a "C" invoice and with a
+// stock code containing a digit (IsPurchase); the cut is the latest purchase
+// minus TestDays x 24 hours; items are the distinct SKUs before the cut; test
+// users are the customers who buy in both periods; Recall@k, NDCG@k (binary
+// gains, ideal over min(k, |relevant|)), MAP@k and hit rate are averaged over
+// them, with catalogue coverage and popularity bias. With Protocol.NewItems
+// the items a customer already bought are removed from both the relevant set
+// and the ranking, and customers left with nothing relevant are skipped.
+//
+// Numeric code does no I/O and is deterministic given its seeds; work is
+// split over a bounded pool of runtime.GOMAXPROCS(0) workers.
 package recommend

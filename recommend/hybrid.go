@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -14,6 +15,9 @@ type HybridConfig struct {
 	// ValidationDays is the length of the validation period carved from the
 	// end of the training log to learn the blend weights (default 30).
 	ValidationDays int
+	// ValidationWindows is how many consecutive validation periods of
+	// ValidationDays (the latest first) pool their customers (default 1).
+	ValidationWindows int
 	// NewItems tunes the blend for recommending items the customer has not
 	// bought (the repeat features then carry no weight).
 	NewItems bool
@@ -30,6 +34,9 @@ type HybridConfig struct {
 	BasketKNN KNNConfig
 	// TrendDays is the window of the trending component.
 	TrendDays float64
+	// RecallWeight weighs Recall@K against NDCG@K in the tuning objective
+	// NDCG + RecallWeight x Recall (default 1).
+	RecallWeight float64
 	// NoRerank skips the gradient-boosted reranker; RerankTop is how many
 	// of the blend's best items it re-orders (default 100).
 	NoRerank  bool
@@ -41,7 +48,7 @@ type HybridConfig struct {
 
 // DefaultHybrid is the configuration the eval command uses.
 var DefaultHybrid = HybridConfig{
-	ValidationDays: 30, K: 10, Candidates: 150,
+	ValidationDays: 30, ValidationWindows: 2, K: 10, Candidates: 150,
 	ALS:       ALSConfig{Factors: 64, Iterations: 15, Reg: 0.1, Alpha: 10, Eps: 1, CGSteps: 3, Seed: 1, HalfLifeDays: 45},
 	KNN:       DefaultKNN,
 	RecentKNN: KNNConfig{K: 100, Alpha: 0.5, HalfLifeDays: 21},
@@ -112,34 +119,14 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 	cfg = cfg.withDefaults()
 	h := &Hybrid{Cfg: cfg}
 	if cfg.Weights == nil {
-		ps := lg.Purchases()
-		cut := CutTime(ps, cfg.ValidationDays)
-		fit, val := SplitAt(ps, cut)
-		if len(fit) == 0 || len(val) == 0 {
-			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
-		}
-		sub := NewLog(fit)
-		comps, err := buildComponents(ctx, sub, cfg)
+		tuned, err := tuneBlends(ctx, lg, cfg, []bool{cfg.NewItems})
 		if err != nil {
 			return nil, err
 		}
-		h.Components = comps
-		sets := heldOutSets(sub, val, cfg.NewItems)
-		tb := newTuningTable(ctx, sub, h, sets, cut.Unix())
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if tuned[0].w == nil {
+			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
 		}
-		w, score := tb.tune(cfg.NewItems)
-		h.W = w
-		if !cfg.NoRerank {
-			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
-			if err != nil {
-				return nil, err
-			}
-			h.Rerank = r
-			h.RerankGain = tb.rerankGain
-		}
-		h.ValidationScore = score
+		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
@@ -155,15 +142,83 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 	return h, nil
 }
 
+// tuned is the outcome of tuning one blend.
+type tuned struct {
+	w      []float64
+	score  float64
+	rerank *Reranker
+	gain   float64
+}
+
+// tuneBlends learns the blend (and reranker) of each setting in modes
+// (false = all items, true = new items) on ValidationWindows consecutive
+// validation periods at the end of the log: for each window the components
+// are fitted on the purchases before it and scored on its customers, and
+// the windows' customers are pooled. A nil w means there was too little
+// history.
+func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]tuned, error) {
+	ps := lg.Purchases()
+	tables := make([]*tuningTable, len(modes))
+	for win := 0; win < cfg.ValidationWindows; win++ {
+		cut := CutTime(ps, cfg.ValidationDays*(win+1))
+		end := cut.Add(time.Duration(cfg.ValidationDays) * 24 * time.Hour)
+		fit, rest := SplitAt(ps, cut)
+		val, _ := SplitAt(rest, end)
+		if len(fit) == 0 || len(val) == 0 {
+			break
+		}
+		sub := NewLog(fit)
+		comps, err := buildComponents(ctx, sub, cfg)
+		if err != nil {
+			return nil, err
+		}
+		for k, newItems := range modes {
+			c := cfg
+			c.NewItems = newItems
+			tb := newTuningTable(ctx, sub, &Hybrid{Cfg: c, Components: comps}, heldOutSets(sub, val, newItems), cut.Unix())
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if tables[k] == nil {
+				tables[k] = tb
+			} else {
+				tables[k].users = append(tables[k].users, tb.users...)
+			}
+		}
+	}
+	out := make([]tuned, len(modes))
+	for k, tb := range tables {
+		if tb == nil || len(tb.users) == 0 {
+			continue
+		}
+		w, s := tb.tune(modes[k])
+		out[k] = tuned{w: w, score: s}
+		if !cfg.NoRerank {
+			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
+			if err != nil {
+				return nil, err
+			}
+			out[k].rerank, out[k].gain = r, tb.rerankGain
+		}
+	}
+	return out, nil
+}
+
 func (c HybridConfig) withDefaults() HybridConfig {
 	if c.ValidationDays <= 0 {
 		c.ValidationDays = 30
+	}
+	if c.ValidationWindows <= 0 {
+		c.ValidationWindows = 1
 	}
 	if c.K <= 0 {
 		c.K = 10
 	}
 	if c.Candidates <= 0 {
 		c.Candidates = 150
+	}
+	if c.RecallWeight <= 0 {
+		c.RecallWeight = 1
 	}
 	if c.RerankTop <= 0 {
 		c.RerankTop = 100
@@ -204,6 +259,7 @@ func buildComponents(ctx context.Context, lg *Log, cfg HybridConfig) ([]Componen
 	return []Component{
 		{"als", als}, {"knn", knn}, {"recent_knn", rknn}, {"last_basket", &LastBasket{KNN: bknn}},
 		{"trending", trend}, {"trending_linear", trendLin}, {"rising", rising}, {"popular", pop},
+		{"repeatability", NewItemRepeat(lg)},
 	}, nil
 }
 
@@ -245,70 +301,104 @@ func normalizeMax(s []float64) {
 }
 
 // Score implements Scorer.
-func (h *Hybrid) Score(q *Query, out []float64) {
-	h.score(q, out, nil)
+func (h *Hybrid) Score(q *Query, out []float64) { h.score(q, out, nil) }
+
+// scoreParts keeps what the blend computed for one query, so the caller can
+// explain the scores: each component's normalised scores (a component with
+// no weight is not computed: active is false), the customer's summary, and
+// the repeat part per own item.
+type scoreParts struct {
+	comps  [][]float64
+	active []bool
+	sm     *Summary
+	rv     map[int32][NumRepeatFeatures]float64
+	repeat map[int32]float64
 }
 
-// score computes the blend; when contrib is non-nil, contrib[c] receives
-// component c's weighted normalised scores (c = len(Components) holds the
-// repeat part), for explanations.
-func (h *Hybrid) score(q *Query, out []float64, contrib [][]float64) {
+// partsPool recycles component buffers between requests.
+var partsPool sync.Pool
+
+// getParts returns parts with nc component buffers of n items.
+func getParts(nc, n int) *scoreParts {
+	p, _ := partsPool.Get().(*scoreParts)
+	if p == nil || len(p.comps) != nc || (nc > 0 && cap(p.comps[0]) < n) {
+		p = &scoreParts{comps: make([][]float64, nc), active: make([]bool, nc)}
+		for c := range p.comps {
+			p.comps[c] = make([]float64, n)
+		}
+	}
+	for c := range p.comps {
+		p.comps[c] = p.comps[c][:n]
+	}
+	p.sm, p.rv, p.repeat = nil, nil, nil
+	return p
+}
+
+// contribution is the part of item it's blend score that component c (or,
+// for c == len(Components), the repeat features) brought.
+func (h *Hybrid) contribution(p *scoreParts, c int, it int32) float64 {
+	nc := len(h.Components)
+	if c == nc {
+		return p.repeat[it]
+	}
+	if !p.active[c] {
+		return 0
+	}
+	v := p.comps[c]
+	x := h.W[NumRepeatFeatures+c] * v[it]
+	if _, own := p.repeat[it]; own {
+		x += h.W[NumRepeatFeatures+nc+c] * v[it]
+	}
+	return x
+}
+
+// score computes the blend into out. p (may be nil) receives the parts;
+// a summary already in p.sm is reused.
+func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 	clear(out)
 	nc := len(h.Components)
-	sm := Summarize(q.History)
-	var keep [][]float64
-	if h.Rerank != nil {
-		keep = make([][]float64, nc)
+	if p == nil {
+		p = getParts(nc, len(out))
+		defer partsPool.Put(p)
 	}
-	buf := make([]float64, len(out))
+	if p.sm == nil {
+		p.sm = Summarize(q.History)
+	}
+	sm := p.sm
 	for c, comp := range h.Components {
 		w, wOwn := h.W[NumRepeatFeatures+c], h.W[NumRepeatFeatures+nc+c]
-		if w == 0 && wOwn == 0 && keep == nil {
+		buf := p.comps[c]
+		p.active[c] = !(w == 0 && wOwn == 0 && h.Rerank == nil)
+		if !p.active[c] {
 			continue
-		}
-		if keep != nil {
-			keep[c] = make([]float64, len(out))
-			buf = keep[c]
 		}
 		comp.Scorer.Score(q, buf)
 		normalizeMax(buf)
-		for i, v := range buf {
-			out[i] += w * v
-		}
-		if contrib != nil {
+		if w != 0 {
 			for i, v := range buf {
-				contrib[c][i] = w * v
+				out[i] += w * v
 			}
 		}
 		if wOwn != 0 {
 			for _, s := range sm.Items {
 				out[s.Item] += wOwn * buf[s.Item]
-				if contrib != nil {
-					contrib[c][s.Item] += wOwn * buf[s.Item]
-				}
 			}
 		}
 	}
-	var rv map[int32][NumRepeatFeatures]float64
-	if keep != nil {
-		rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
-	}
+	p.rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
+	p.repeat = make(map[int32]float64, len(sm.Items))
 	for _, s := range sm.Items {
-		v := Repeat(s, sm, q.Now).Vector()
-		if rv != nil {
-			rv[s.Item] = v
-		}
+		v := Repeat(s, sm, q.Now, itemCycle(h.Components, s.Item)).Vector()
+		p.rv[s.Item] = v
 		sum := 0.0
 		for k := range v {
 			sum += h.W[k] * v[k]
 		}
 		out[s.Item] += sum
-		if contrib != nil {
-			contrib[nc][s.Item] = sum
-		}
+		p.repeat[s.Item] = sum
 	}
 	if h.Rerank != nil {
-		h.rerank(q, sm, out, keep, rv)
+		h.rerank(q, sm, out, p.comps, p.rv)
 	}
 }
 

@@ -20,8 +20,8 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		}
 	}
 	recent := ownItems(tail(q.History, 50))
-	for _, it := range ownItems(q.History) {
-		add(it)
+	for _, e := range q.History {
+		add(e.Item)
 	}
 	for _, it := range recent {
 		if m.knn != nil {
@@ -56,6 +56,11 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		contrib[k] = make([]float64, slots)
 	}
 	col := make([]float64, len(cands))
+	sm := Summarize(q.History)
+	ownSet := make(map[int32]struct{}, len(sm.Items))
+	for _, s := range sm.Items {
+		ownSet[s.Item] = struct{}{}
+	}
 	for ci, comp := range h.Components {
 		w, wOwn := h.W[NumRepeatFeatures+ci], h.W[NumRepeatFeatures+nc+ci]
 		if w == 0 && wOwn == 0 {
@@ -68,20 +73,19 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		}
 		if wOwn != 0 {
 			for k, it := range cands {
-				if set[it] && isOwn(q.History, it) {
+				if _, own := ownSet[it]; own {
 					contrib[k][ci] += wOwn * col[k]
 				}
 			}
 		}
 	}
-	sm := Summarize(q.History)
 	pos := make(map[int32]int, len(cands))
 	for k, it := range cands {
 		pos[it] = k
 	}
 	for _, s := range sm.Items {
 		if k, ok := pos[s.Item]; ok {
-			v := Repeat(s, sm, q.Now).Vector()
+			v := Repeat(s, sm, q.Now, itemCycle(h.Components, s.Item)).Vector()
 			for f := range v {
 				contrib[k][nc] += h.W[f] * v[f]
 			}
@@ -121,15 +125,6 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		r.items = r.items[:n*8+len(c.promoted)]
 	}
 	return r
-}
-
-func isOwn(h []Event, it int32) bool {
-	for _, e := range h {
-		if e.Item == it {
-			return true
-		}
-	}
-	return false
 }
 
 // scoreSubset scores only the given items with a component, without a pass

@@ -230,53 +230,23 @@ func (m *Model) name(i int32) string {
 // validation period and refits the shared components once on the whole log.
 func TrainHybridPair(ctx context.Context, lg *Log, cfg HybridConfig) (all, nw *Hybrid, err error) {
 	cfg = cfg.withDefaults()
-	ps := lg.Purchases()
-	cut := CutTime(ps, cfg.ValidationDays)
-	fit, val := SplitAt(ps, cut)
-	var wAll, wNew []float64
-	var sAll, sNew float64
-	var rAll, rNew *Reranker
-	if len(fit) > 0 && len(val) > 0 {
-		sub := NewLog(fit)
-		comps, err := buildComponents(ctx, sub, cfg)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, newItems := range []bool{false, true} {
-			c := cfg
-			c.NewItems = newItems
-			h := &Hybrid{Cfg: c, Components: comps}
-			tb := newTuningTable(ctx, sub, h, heldOutSets(sub, val, newItems), cut.Unix())
-			if err := ctx.Err(); err != nil {
-				return nil, nil, err
-			}
-			w, s := tb.tune(newItems)
-			var r *Reranker
-			if !cfg.NoRerank {
-				if r, err = tb.fitReranker(ctx, w, cfg.RerankTop); err != nil {
-					return nil, nil, err
-				}
-			}
-			if newItems {
-				wNew, sNew, rNew = w, s, r
-			} else {
-				wAll, sAll, rAll = w, s, r
-			}
-		}
+	tn, err := tuneBlends(ctx, lg, cfg, []bool{false, true})
+	if err != nil {
+		return nil, nil, err
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	nf := NumRepeatFeatures + 2*len(comps)
-	if wAll == nil { // too little history to validate: fixed sensible weights
-		wAll, wNew = make([]float64, nf), make([]float64, nf)
-		wAll[0], wAll[NumRepeatFeatures], wNew[NumRepeatFeatures] = 1, 1, 1
+	if tn[0].w == nil { // too little history to validate: fixed sensible weights
+		tn[0].w, tn[1].w = make([]float64, nf), make([]float64, nf)
+		tn[0].w[0], tn[0].w[NumRepeatFeatures], tn[1].w[NumRepeatFeatures] = 1, 1, 1
 	}
 	cAll, cNew := cfg, cfg
 	cNew.NewItems = true
-	all = &Hybrid{Cfg: cAll, Components: comps, W: wAll, ValidationScore: sAll, Rerank: rAll}
-	nw = &Hybrid{Cfg: cNew, Components: comps, W: wNew, ValidationScore: sNew, Rerank: rNew}
+	all = &Hybrid{Cfg: cAll, Components: comps, W: tn[0].w, ValidationScore: tn[0].score, Rerank: tn[0].rerank, RerankGain: tn[0].gain}
+	nw = &Hybrid{Cfg: cNew, Components: comps, W: tn[1].w, ValidationScore: tn[1].score, Rerank: tn[1].rerank, RerankGain: tn[1].gain}
 	return all, nw, nil
 }
 

@@ -76,11 +76,11 @@ func TestSummarizeAndRepeat(t *testing.T) {
 	if !near(sm.RepeatRate, 1) {
 		t.Fatalf("repeat rate=%v, want 1", sm.RepeatRate)
 	}
-	due := Repeat(s1, sm, day(28+14).Unix())
+	due := Repeat(s1, sm, day(28+14).Unix(), 0)
 	if !near(due.Due, 1) {
 		t.Fatalf("due at one cycle=%v, want 1", due.Due)
 	}
-	early := Repeat(s1, sm, day(29).Unix())
+	early := Repeat(s1, sm, day(29).Unix(), 0)
 	if early.Due >= 0.5 || !near(early.Rec7, math.Exp(-1.0/7)) {
 		t.Fatalf("one day after: due=%v rec7=%v", early.Due, early.Rec7)
 	}

@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"math"
+	"sort"
 )
 
 // ItemStats summarise a customer's purchases of one item: the raw material
@@ -114,6 +115,8 @@ type RepeatFeatures struct {
 	Rate30 float64
 	// RecentRate is the same from the lines of the last RecentDays.
 	RecentRate float64
+	// ItemDue is Due with the item's typical cycle over all customers.
+	ItemDue float64
 	// RepeatRate is the customer's Summary.RepeatRate (the same for all of
 	// their items): it lets the blend favour own items for customers who
 	// re-buy a lot.
@@ -124,11 +127,13 @@ type RepeatFeatures struct {
 }
 
 // NumRepeatFeatures is the number of fields of RepeatFeatures.
-const NumRepeatFeatures = 10
+const NumRepeatFeatures = 11
 
 // Repeat computes the repeat features of item statistics s of a customer
-// summarised by sm at time now.
-func Repeat(s ItemStats, sm *Summary, now int64) RepeatFeatures {
+// summarised by sm at time now. itemCycle is the item's typical buying
+// cycle over all customers in days (0 if unknown): it makes an item bought
+// once "due" when that typical interval has passed.
+func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatures {
 	age := math.Max(0, float64(now-s.Last)/86400)
 	f := RepeatFeatures{
 		LogLines:  math.Log1p(float64(s.Lines)),
@@ -142,16 +147,20 @@ func Repeat(s ItemStats, sm *Summary, now int64) RepeatFeatures {
 		x := math.Log((age + 1) / (c + 1))
 		f.Due = math.Exp(-x * x / 2)
 	}
+	if itemCycle > 0 {
+		x := math.Log((age + 1) / (itemCycle + 1))
+		f.ItemDue = math.Exp(-x * x / 2)
+	}
 	return f
 }
 
 // Vector returns the features in a fixed order.
 func (f RepeatFeatures) Vector() [NumRepeatFeatures]float64 {
-	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Rate30, f.RecentRate, f.RepeatRate, f.Due}
+	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Rate30, f.RecentRate, f.RepeatRate, f.Due, f.ItemDue}
 }
 
 // RepeatNames names the repeat features in Vector order.
-var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "rate30", "recent_rate", "repeat_rate", "due"}
+var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "rate30", "recent_rate", "repeat_rate", "due", "item_due"}
 
 // RepeatModel is the standalone repeat-purchase model: it ranks the items a
 // customer bought by a weighted sum of the repeat features, ties and the
@@ -162,7 +171,7 @@ type RepeatModel struct {
 }
 
 // DefaultRepeatWeights favour items bought often, recently and now due.
-var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0, 0, 0, 0.5}
+var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0, 0, 0, 0.5, 0}
 
 // TrainRepeat is the Trainer of the repeat-purchase model with default weights.
 func TrainRepeat(_ context.Context, lg *Log) (Scorer, error) {
@@ -185,11 +194,61 @@ func (r *RepeatModel) Score(q *Query, out []float64) {
 	}
 	sm := Summarize(q.History)
 	for _, s := range sm.Items {
-		v := Repeat(s, sm, q.Now).Vector()
+		v := Repeat(s, sm, q.Now, 0).Vector()
 		sum := 1.0
 		for k, w := range r.Weights {
 			sum += w * v[k]
 		}
 		out[s.Item] += sum
 	}
+}
+
+// ItemRepeat describes how items are re-bought across all customers. As a
+// Scorer it scores each item by its repeatability: the share of its buyers
+// who bought it in two or more baskets.
+type ItemRepeat struct {
+	Rate []float64
+	// Cycle is the median over repeat buyers of their mean interval between
+	// baskets with the item, in days (0 when nobody re-bought it).
+	Cycle []float64
+}
+
+// NewItemRepeat computes repeatability and typical cycles from a log.
+func NewItemRepeat(lg *Log) *ItemRepeat {
+	n := lg.NumItems()
+	r := &ItemRepeat{Rate: make([]float64, n), Cycle: make([]float64, n)}
+	buyers := make([]float64, n)
+	cycles := make([][]float64, n)
+	for _, h := range lg.Histories {
+		for _, s := range Summarize(h).Items {
+			buyers[s.Item]++
+			if c := s.CycleDays(); c > 0 {
+				cycles[s.Item] = append(cycles[s.Item], c)
+			}
+		}
+	}
+	for i := range r.Rate {
+		if buyers[i] > 0 {
+			r.Rate[i] = float64(len(cycles[i])) / (buyers[i] + 1)
+		}
+		if cs := cycles[i]; len(cs) > 0 {
+			sort.Float64s(cs)
+			r.Cycle[i] = cs[len(cs)/2]
+		}
+	}
+	return r
+}
+
+// Score implements Scorer.
+func (r *ItemRepeat) Score(_ *Query, out []float64) { copy(out, r.Rate) }
+
+// itemCycle is the typical cycle of item i per the hybrid's ItemRepeat
+// component, 0 without one.
+func itemCycle(comps []Component, i int32) float64 {
+	for _, c := range comps {
+		if r, ok := c.Scorer.(*ItemRepeat); ok {
+			return r.Cycle[i]
+		}
+	}
+	return 0
 }

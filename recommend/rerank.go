@@ -68,12 +68,14 @@ func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool,
 func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, seed uint64) (*Reranker, error) {
 	nc := (t.nFeat - NumRepeatFeatures) / 2
 	var rows [][]float64
-	var y []float64
+	var y, wt []float64
 	for _, tu := range t.users {
 		scores := t.linearScores(&tu, w)
 		for _, ci := range TopK(scores, top) {
-			f := tu.feats[int(ci)*t.nFeat : int(ci+1)*t.nFeat]
+			f := tu.row(int(ci), nil)
 			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat))
+			// Each hit adds 1/|relevant| to recall: weigh rows alike.
+			wt = append(wt, 10/float64(tu.n))
 			if tu.relevant[tu.cands[ci]] {
 				y = append(y, 1)
 			} else {
@@ -88,7 +90,7 @@ func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, s
 	if err != nil {
 		return nil, err
 	}
-	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y}, nil, gbdt.Params{
+	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y, W: wt}, nil, gbdt.Params{
 		Objective: gbdt.Logistic, NumTrees: 300, LearningRate: 0.05, MaxDepth: 5, MinSamplesLeaf: 100,
 		EarlyStoppingRounds: 30, ValidationFraction: 0.15,
 	}, rand.New(rand.NewPCG(seed, 0x7e)))
@@ -101,13 +103,13 @@ func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, s
 // linearScores scores a tuning user's candidates with weights w.
 func (t *tuningTable) linearScores(tu *tuningUser, w []float64) []float64 {
 	scores := make([]float64, len(tu.cands))
-	for ci := range tu.cands {
-		row := tu.feats[ci*t.nFeat : (ci+1)*t.nFeat]
-		s := 0.0
-		for f, x := range row {
-			s += w[f] * float64(x)
+	for f, wf := range w {
+		if wf == 0 {
+			continue
 		}
-		scores[ci] = s
+		for ci, x := range tu.col(f) {
+			scores[ci] += wf * float64(x)
+		}
 	}
 	return scores
 }
@@ -122,8 +124,9 @@ func (t *tuningTable) objectiveReranked(w []float64, r *Reranker) float64 {
 		top := TopK(scores, r.Top)
 		row := make([]float64, 0, NumRepeatFeatures+nc+2+numUserFeatures)
 		re := make([]float64, len(top))
+		var f []float32
 		for k, ci := range top {
-			f := tu.feats[int(ci)*t.nFeat : int(ci+1)*t.nFeat]
+			f = tu.row(int(ci), f)
 			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat)
 			re[k] = r.Trees.PredictRaw(row)
 		}
@@ -136,12 +139,16 @@ func (t *tuningTable) objectiveReranked(w []float64, r *Reranker) float64 {
 	return s / float64(max(1, len(t.users)))
 }
 
-// userObjective is NDCG@k + Recall@k of the candidates `items` (indexes
-// into tu.cands) ranked by scores.
+// userObjective is NDCG@k + recallWeight x Recall@k of the candidates
+// `items` (indexes into tu.cands; nil = all candidates) ranked by scores.
 func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []float64) float64 {
 	hits, dcg := 0, 0.0
 	for r, k := range TopK(scores, t.k) {
-		if tu.relevant[tu.cands[items[k]]] {
+		ci := k
+		if items != nil {
+			ci = items[k]
+		}
+		if tu.relevant[tu.cands[ci]] {
 			hits++
 			dcg += 1 / math.Log2(float64(r)+2)
 		}
@@ -150,7 +157,7 @@ func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []floa
 	for r := 0; r < min(t.k, tu.n); r++ {
 		idcg += 1 / math.Log2(float64(r)+2)
 	}
-	return dcg/idcg + float64(hits)/float64(tu.n)
+	return dcg/idcg + t.recallWeight*float64(hits)/float64(tu.n)
 }
 
 // fitReranker decides on held-out validation customers whether trees improve

@@ -7,9 +7,6 @@ import (
 	"github.com/shelfwise/shelfwise"
 )
 
-// slot names the part of the blend an item's score mostly came from.
-type slot int
-
 // scored candidates with the part of the score each source contributed:
 // the hybrid's components (by index), then repeat, session and trending.
 type ranked struct {
@@ -24,7 +21,11 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	if req.Filter.NewOnly {
 		h = m.New
 	}
-	own := ownItems(q.History)
+	sm := Summarize(q.History)
+	own := make([]int32, len(sm.Items))
+	for k, s := range sm.Items {
+		own[k] = s.Item
+	}
 	c := m.compile(&req.Filter, own)
 	nc := len(h.Components)
 	slots := nc + 3 // components, repeat, session, cold-start trending
@@ -34,12 +35,13 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	} else if m.index != nil {
 		r = m.indexCandidates(h, q, sess, c, req.N, slots)
 	} else {
-		r = m.denseCandidates(h, q, sess, c, req.N, slots)
+		r = m.denseCandidates(h, q, sm, sess, c, req.N, slots)
 	}
 	picked := c.selectList(r.items, req.N)
 	out := make([]shelfwise.Recommendation, len(picked))
+	recent := ownItems(tail(q.History, 60))
 	for k, it := range picked {
-		reason, source := m.explain(h, q, sess, it, r.contrib[it])
+		reason, source := m.explain(h, q, sm, recent, sess, it, r.contrib[it])
 		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[it], Score: r.score[it], Reason: reason, Source: source}
 	}
 	return out
@@ -51,20 +53,20 @@ func ownItems(h []Event) []int32 {
 }
 
 // denseCandidates scores the whole catalogue.
-func (m *Model) denseCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, n, slots int) ranked {
+func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, c *compiled, n, slots int) ranked {
 	ni := m.Log.NumItems()
 	nc := len(h.Components)
 	out := make([]float64, ni)
-	contrib := make([][]float64, slots)
-	for s := range contrib {
-		contrib[s] = make([]float64, ni)
-	}
-	h.score(q, out, contrib)
+	p := getParts(nc, ni)
+	defer partsPool.Put(p)
+	p.sm = sm
+	h.score(q, out, p)
+	var sessBuf []float64
 	if len(sess) > 0 {
-		buf := contrib[nc+1]
-		m.Session.ScoreSession(sess, buf)
-		normalizeMax(buf)
-		for i, v := range buf {
+		sessBuf = make([]float64, ni)
+		m.Session.ScoreSession(sess, sessBuf)
+		normalizeMax(sessBuf)
+		for i, v := range sessBuf {
 			out[i] += v
 		}
 	}
@@ -86,12 +88,15 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		}
 		itemsByScore(top, func(i int32) float64 { return out[i] })
 	}
-	r := ranked{items: top, score: map[int32]float64{}, contrib: map[int32][]float64{}}
+	r := ranked{items: top, score: make(map[int32]float64, len(top)), contrib: make(map[int32][]float64, len(top))}
 	for _, it := range top {
 		r.score[it] = out[it]
 		v := make([]float64, slots)
-		for s := range v {
-			v[s] = contrib[s][it]
+		for s := 0; s <= nc; s++ {
+			v[s] = h.contribution(p, s, it)
+		}
+		if sessBuf != nil {
+			v[nc+1] = sessBuf[it]
 		}
 		r.contrib[it] = v
 	}
@@ -125,17 +130,23 @@ func (m *Model) coldCandidates(c *compiled, n, slots int) ranked {
 }
 
 // explain turns the dominant source of an item's score into a reason.
-func (m *Model) explain(h *Hybrid, q *Query, sess []int32, it int32, contrib []float64) (string, string) {
+func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent, sess []int32, it int32, contrib []float64) (string, string) {
 	nc := len(h.Components)
-	best, bv := -1, 0.0
+	best, bv, total := -1, 0.0, 0.0
 	for s, v := range contrib {
 		if v > bv {
 			best, bv = s, v
 		}
+		total += max(0, v)
+	}
+	// The customer's own buying is the clearest reason: use it whenever it
+	// carries a good part of the score.
+	if len(contrib) > nc && contrib[nc] > 0.25*total {
+		best = nc
 	}
 	switch {
 	case best == nc:
-		return m.repeatReason(q, it), "repeat"
+		return repeatReason(sm, it), "repeat"
 	case best == nc+1:
 		if a := m.anchor(sess, it); a >= 0 {
 			return "often bought after " + m.name(a), "session"
@@ -155,7 +166,6 @@ func (m *Model) explain(h *Hybrid, q *Query, sess []int32, it int32, contrib []f
 			return "bought with " + m.name(a), "fbt"
 		}
 	}
-	recent := ownItems(tail(q.History, 200))
 	if a := m.anchor(recent, it); a >= 0 {
 		if name == "als" {
 			return "customers who bought " + m.name(a) + " also like this", "als"
@@ -205,8 +215,7 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 }
 
 // repeatReason describes the customer's own buying of an item.
-func (m *Model) repeatReason(q *Query, it int32) string {
-	sm := Summarize(q.History)
+func repeatReason(sm *Summary, it int32) string {
 	for _, s := range sm.Items {
 		if s.Item != it {
 			continue

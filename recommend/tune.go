@@ -15,6 +15,8 @@ type tuningTable struct {
 	nFeat int
 	k     int
 	users []tuningUser
+	// recallWeight weighs Recall@k against NDCG@k in the objective.
+	recallWeight float64
 	// rerankGain is the reranker's objective gain on held-out validation
 	// customers (set by fitReranker).
 	rerankGain float64
@@ -22,7 +24,7 @@ type tuningTable struct {
 
 type tuningUser struct {
 	cands    []int32
-	feats    []float32 // len(cands) x nFeat
+	feats    []float32 // column-major: feature f of candidate ci at f*len(cands)+ci
 	relevant map[int32]bool
 	n        int
 	ufeat    [numUserFeatures]float32
@@ -33,7 +35,7 @@ type tuningUser struct {
 // items unless the blend is tuned for new items).
 func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now int64) *tuningTable {
 	nc := len(h.Components)
-	t := &tuningTable{nFeat: NumRepeatFeatures + 2*nc, k: h.Cfg.K, users: make([]tuningUser, len(sets))}
+	t := &tuningTable{nFeat: NumRepeatFeatures + 2*nc, k: h.Cfg.K, users: make([]tuningUser, len(sets)), recallWeight: h.Cfg.RecallWeight}
 	type scratch struct{ comp [][]float64 }
 	sc := make([]*scratch, workers())
 	parallelFor(len(sets), func(w, i int) {
@@ -85,11 +87,12 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
 		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
 			ufeat: userFeatures(sm, q.Now)}
+		row := make([]float32, t.nFeat)
 		for ci, it := range cands {
-			row := tu.feats[ci*t.nFeat : (ci+1)*t.nFeat]
+			clear(row)
 			k, isOwn := own[it]
 			if isOwn {
-				v := Repeat(stats[k], sm, now).Vector()
+				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
 				for f := range v {
 					row[f] = float32(v[f])
 				}
@@ -100,49 +103,56 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 					row[NumRepeatFeatures+nc+c] = float32(s.comp[c][it])
 				}
 			}
+			for f, x := range row {
+				tu.feats[f*len(cands)+ci] = x
+			}
 		}
 		t.users[i] = tu
 	})
 	return t
 }
 
-// objective is mean NDCG@k + mean Recall@k over the validation customers.
+// objective is mean NDCG@k + recallWeight x mean Recall@k over the
+// validation customers.
 func (t *tuningTable) objective(w []float64) float64 {
+	return t.objectiveDelta(t.scoresFor(w), -1, 0)
+}
+
+// scoresFor returns every validation customer's candidate scores under w.
+func (t *tuningTable) scoresFor(w []float64) [][]float64 {
+	out := make([][]float64, len(t.users))
+	parallelFor(len(t.users), func(_, i int) { out[i] = t.linearScores(&t.users[i], w) })
+	return out
+}
+
+// objectiveDelta is the objective of the scores cur with feature f's weight
+// moved by delta (f < 0: unchanged). Moving one weight only adds delta
+// times that feature's column, so coordinate ascent never rescores whole
+// rows.
+func (t *tuningTable) objectiveDelta(cur [][]float64, f int, delta float64) float64 {
 	parts := make([]float64, len(t.users))
-	w32 := make([]float32, len(w))
-	for i, v := range w {
-		w32[i] = float32(v)
-	}
-	parallelFor(len(t.users), func(_, i int) {
+	bufs := make([][]float64, workers())
+	parallelFor(len(t.users), func(w, i int) {
 		tu := &t.users[i]
-		scores := make([]float64, len(tu.cands))
-		for ci := range tu.cands {
-			row := tu.feats[ci*t.nFeat : (ci+1)*t.nFeat]
-			s := float32(0)
-			for f, x := range row {
-				s += w32[f] * x
+		s := cur[i]
+		if f >= 0 {
+			if cap(bufs[w]) < len(s) {
+				bufs[w] = make([]float64, len(s))
 			}
-			scores[ci] = float64(s)
-		}
-		top := TopK(scores, t.k)
-		hits, dcg := 0, 0.0
-		for r, ci := range top {
-			if tu.relevant[tu.cands[ci]] {
-				hits++
-				dcg += 1 / math.Log2(float64(r)+2)
+			b := bufs[w][:len(s)]
+			col := tu.col(f)
+			for ci := range b {
+				b[ci] = s[ci] + delta*float64(col[ci])
 			}
+			s = b
 		}
-		idcg := 0.0
-		for r := 0; r < min(t.k, tu.n); r++ {
-			idcg += 1 / math.Log2(float64(r)+2)
-		}
-		parts[i] = dcg/idcg + float64(hits)/float64(tu.n)
+		parts[i] = t.userObjective(tu, nil, s)
 	})
-	s := 0.0
+	sum := 0.0
 	for _, p := range parts {
-		s += p
+		sum += p
 	}
-	return s / float64(max(1, len(t.users)))
+	return sum / float64(max(1, len(t.users)))
 }
 
 // tune learns the weights: coordinate ascent on the validation objective,
@@ -172,7 +182,8 @@ func (t *tuningTable) tune(newItems bool) ([]float64, float64) {
 // and multiplicative steps until no step helps.
 func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, float64) {
 	w = append([]float64(nil), w...)
-	best := t.objective(w)
+	cur := t.scoresFor(w)
+	best := t.objectiveDelta(cur, -1, 0)
 	grid := []float64{-0.3, -0.1, -0.03, 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10}
 	for pass := 0; pass < 6; pass++ {
 		improved := false
@@ -180,19 +191,27 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 			if !active[f] {
 				continue
 			}
-			cur := w[f]
-			vals := append([]float64{cur * 0.5, cur * 0.7, cur * 1.4, cur * 2, -cur}, grid...)
+			bestV := w[f]
+			vals := append([]float64{w[f] * 0.5, w[f] * 0.7, w[f] * 1.4, w[f] * 2, -w[f]}, grid...)
 			for _, v := range vals {
-				if v == cur {
+				if v == w[f] || v == bestV {
 					continue
 				}
-				w[f] = v
-				if s := t.objective(w); s > best+1e-6 {
-					best, cur = s, v
+				if s := t.objectiveDelta(cur, f, v-w[f]); s > best+1e-6 {
+					best, bestV = s, v
 					improved = true
 				}
 			}
-			w[f] = cur
+			if bestV != w[f] {
+				d := bestV - w[f]
+				for i := range t.users {
+					tu := &t.users[i]
+					for ci, x := range tu.col(f) {
+						cur[i][ci] += d * float64(x)
+					}
+				}
+				w[f] = bestV
+			}
 		}
 		if !improved {
 			break
@@ -229,8 +248,8 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 			}
 		}
 		for _, pr := range pairs {
-			a := tu.feats[pr[0]*t.nFeat : (pr[0]+1)*t.nFeat]
-			b := tu.feats[pr[1]*t.nFeat : (pr[1]+1)*t.nFeat]
+			a := tu.row(pr[0], nil)
+			b := tu.row(pr[1], nil)
 			for f := range a {
 				d := 0.0
 				if active[f] {
@@ -291,4 +310,24 @@ func softplus(x float64) float64 {
 		return x
 	}
 	return math.Log1p(math.Exp(x))
+}
+
+// col returns feature f of every candidate.
+func (tu *tuningUser) col(f int) []float32 {
+	n := len(tu.cands)
+	return tu.feats[f*n : (f+1)*n]
+}
+
+// row gathers candidate ci's features into dst (reallocated if short).
+func (tu *tuningUser) row(ci int, dst []float32) []float32 {
+	n := len(tu.cands)
+	nf := len(tu.feats) / max(1, n)
+	if cap(dst) < nf {
+		dst = make([]float32, nf)
+	}
+	dst = dst[:nf]
+	for f := range dst {
+		dst[f] = tu.feats[f*n+ci]
+	}
+	return dst
 }
