@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+
+	"github.com/shelfwise/shelfwise"
 )
 
 // simETS simulates an ETS(A,Ad,N) series with known parameters.
@@ -211,5 +213,82 @@ func TestForEachStopsOnError(t *testing.T) {
 	cancel()
 	if err := ForEach(ctx, 10, 2, func(int) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled ctx gave %v", err)
+	}
+}
+
+func TestSelectPicksTheRightModel(t *testing.T) {
+	// A pure weekly pattern: seasonal naive is exact, naive is not.
+	y := make([]float64, 70)
+	for i := range y {
+		y[i] = float64(i%7) * 10
+	}
+	p, err := Select{Candidates: []Method{Naive{}, SeasonalNaive{Period: 7}}}.Forecast(y, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Model != "snaive" || p.Mean[0] != 0 || p.Mean[6] != 60 {
+		t.Fatalf("select gave %s %v", p.Model, p.Mean)
+	}
+}
+
+func TestForecastQuantilesAndOrigin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var vals [][]float64
+	var ids []string
+	for i := 0; i < 40; i++ {
+		y := make([]float64, 80)
+		for t := range y {
+			y[t] = 100 + 5*rng.NormFloat64()
+		}
+		vals = append(vals, y)
+		ids = append(ids, string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	fcs, err := Forecast(context.Background(), Local{Method: MovingAverage{Window: 20}}, NewSeries(ids, vals), 5, Options{NonNegative: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fcs[0]
+	if f.OriginPeriod != 80 || len(f.Mean) != 5 || len(f.Levels) != len(DefaultLevels) {
+		t.Fatalf("origin %d, %d steps, %d levels", f.OriginPeriod, len(f.Mean), len(f.Levels))
+	}
+	// Conformal quantiles of N(100, 5) noise around a good mean: the 5%..95%
+	// band should be about 2 x 1.645 x 5 wide (the scale is the mean
+	// absolute lag-1 difference, 5*2/sqrt(pi)).
+	lo, hi := f.Quantiles[levelIndex(f.Levels, 0.05)][0], f.Quantiles[levelIndex(f.Levels, 0.95)][0]
+	if w := hi - lo; w < 10 || w > 24 {
+		t.Fatalf("90%% band width %.1f, want about 16.5", w)
+	}
+	for i := 1; i < len(f.Levels); i++ {
+		for k := range f.Mean {
+			if f.Quantiles[i][k] < f.Quantiles[i-1][k] {
+				t.Fatal("quantiles cross")
+			}
+		}
+	}
+}
+
+func TestBacktestConformalCoverage(t *testing.T) {
+	// Gaussian random walks: the naive forecast with conformal quantiles
+	// from two earlier windows should cover close to nominal.
+	rng := rand.New(rand.NewPCG(9, 10))
+	var series []*shelfwise.Series
+	for i := 0; i < 300; i++ {
+		y := make([]float64, 100)
+		v := 1000.0
+		for t := range y {
+			v += rng.NormFloat64()
+			y[t] = v
+		}
+		series = append(series, &shelfwise.Series{Values: y})
+	}
+	r, err := Backtest(context.Background(), Local{Method: Naive{}}, series, BacktestOptions{Horizon: 6, Windows: 1, CalibrationWindows: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Metrics.Coverage80; c < 0.75 || c > 0.85 {
+		t.Fatalf("80%% coverage %.3f", c)
+	}
+	if c := r.Metrics.Coverage95; c < 0.91 || c > 0.985 {
+		t.Fatalf("95%% coverage %.3f", c)
 	}
 }

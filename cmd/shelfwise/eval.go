@@ -27,5 +27,6 @@ func (m *Main) evalTasks() []*cobra.Command {
 	return []*cobra.Command{
 		m.newEvalRecommendCmd(),
 		m.newEvalPropensityCmd(),
+		m.newEvalForecastCmd(),
 	}
 }

@@ -25,7 +25,7 @@ type Model struct {
 	Holiday func(time.Time) bool
 	// Stores supplies store type and size features (optional).
 	Stores map[shelfwise.StoreID]shelfwise.Store
-	// OriginStride uses every OriginStride-th training origin (default 1)
+	// OriginStride uses every OriginStride-th training origin (default 4)
 	// and MaxOrigins the most recent ones only (0 = all).
 	OriginStride, MaxOrigins int
 	// HolidayWeight multiplies the training weight of holiday targets
@@ -47,8 +47,9 @@ type Model struct {
 // DefaultParams are the boosting parameters used where Model.Params leaves
 // a field zero.
 var DefaultParams = gbdt.Params{
-	Objective:      gbdt.SquaredError,
-	NumTrees:       300,
+	Objective:      gbdt.Quantile,
+	Alpha:          0.5,
+	NumTrees:       100,
 	LearningRate:   0.08,
 	MaxDepth:       8,
 	MinSamplesLeaf: 50,
@@ -99,6 +100,7 @@ func (m *Model) params() gbdt.Params {
 	d := DefaultParams
 	if p.Objective == "" {
 		p.Objective = d.Objective
+		p.Alpha = d.Alpha
 	}
 	if p.NumTrees == 0 {
 		p.NumTrees = d.NumTrees
@@ -135,7 +137,10 @@ const minTrainOrigin = 26
 // history ends at o: every target strictly before o with a value one
 // season earlier.
 func (m *Model) trainPairs(o, h int) [][2]int {
-	stride := max(m.OriginStride, 1)
+	stride := m.OriginStride
+	if stride <= 0 {
+		stride = 4
+	}
 	p := m.period()
 	var out [][2]int
 	n := 0
