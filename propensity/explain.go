@@ -50,17 +50,14 @@ func (m *Model) Contributions(s shelfwise.Session) (contrib []float64, base floa
 	group := sc.denseGroup()
 	var parts [][]float64
 	var bases []float64
-	if len(m.Boosted) > 0 {
-		c := make([]float64, sc.RawCols())
-		var b float64
-		for _, g := range m.Boosted {
-			phi := g.Contributions(raw)
-			for j := range c {
-				c[j] += phi[j] / float64(len(m.Boosted))
-			}
-			b += phi[len(phi)-1] / float64(len(m.Boosted))
-		}
-		parts, bases = append(parts, c), append(bases, b)
+	if m.Trees != nil {
+		phi := m.Trees.Contributions(raw)
+		parts, bases = append(parts, phi[:len(phi)-1]), append(bases, phi[len(phi)-1])
+	}
+	if m.DenseTrees != nil {
+		phi := m.DenseTrees.Contributions(dense)
+		parts = append(parts, groupSum(phi[:len(phi)-1], group, sc.RawCols()))
+		bases = append(bases, phi[len(phi)-1])
 	}
 	if m.Net != nil {
 		baseline := m.Net.Mean

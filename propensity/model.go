@@ -47,8 +47,14 @@ type Config struct {
 	// Mean averages the components' logits with equal weights instead of
 	// choosing the weights on the holdout.
 	Mean bool
-	// Bags is the number of boosted-tree models averaged, default 1.
-	Bags int
+	// InnerFolds > 1 replaces the holdout by cross-fitting: the components
+	// are trained InnerFolds times, each scoring the inner fold it did not
+	// see, so the ensemble weights and thresholds are chosen on
+	// out-of-fold scores of every training session rather than on a 20%
+	// holdout; the final components are fitted on all sessions. Default 0
+	// (holdout): on the UCI sessions 4 inner folds took 3x the time for
+	// the same out-of-fold AUC (0.9346 vs 0.9341).
+	InnerFolds int
 	// NoRefit keeps the components fitted without the holdout. By default,
 	// once the holdout has fixed the boosting rounds, the network's epochs,
 	// the stacking weights and the thresholds, the components are refitted
@@ -77,8 +83,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Workers == 0 {
 		c.Workers = 1
 	}
-	if c.Bags == 0 {
-		c.Bags = 1
+	if c.InnerFolds < 0 || c.InnerFolds == 1 {
+		return c, fmt.Errorf("propensity: InnerFolds %d (want 0 or >= 2)", c.InnerFolds)
 	}
 	return c, nil
 }
@@ -122,11 +128,14 @@ type Model struct {
 	Kind     ModelKind
 	Features FeatureSet
 	Schema   *Schema
-	// Boosted are bagged boosted-tree models (different seeds and row
-	// samples) whose raw scores are averaged.
-	Boosted []*gbdt.Model
-	Net     *mlp.Net
-	LogReg  *linear.Logistic
+	// Trees are boosted trees on the raw features (categories split
+	// natively); DenseTrees (ensemble only) are boosted trees on the dense
+	// encoding (log counts, one-hot categories), a different view whose
+	// errors differ.
+	Trees      *gbdt.Model
+	DenseTrees *gbdt.Model
+	Net        *mlp.Net
+	LogReg     *linear.Logistic
 	// Stack combines the components' logits (ensemble only).
 	Stack *linear.Logistic
 	// Threshold is the F1-optimal decision threshold, chosen on the
@@ -162,33 +171,46 @@ func Train(ctx context.Context, sessions []shelfwise.Session, cfg Config) (*Mode
 		return nil, shelfwise.Errorf(shelfwise.EINVALID, "propensity: training sessions need both purchases and non-purchases (%d of %d purchased)", t.pos, t.rows)
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x9e3779b97f4a7c15))
-	isHold := holdoutMask(t.y, c.HoldoutFraction, rng)
-	fit, hold := t.subset(isHold, false), t.subset(isHold, true)
 	m := &Model{Kind: c.Model, Features: c.Features, Schema: sc}
-	if err := m.fitComponents(ctx, c, fit, hold, rng); err != nil {
-		return nil, err
+	// val holds the rows whose out-of-sample logits choose the blend and
+	// the thresholds: the holdout, or every row with cross-fitting.
+	var val *table
+	var logits [][]float64
+	scale := 1 / (1 - c.HoldoutFraction)
+	if c.InnerFolds > 1 {
+		if logits, err = m.crossFit(ctx, c, t, rng); err != nil {
+			return nil, err
+		}
+		val = t
+		scale = float64(c.InnerFolds) / float64(c.InnerFolds-1)
+	} else {
+		isHold := holdoutMask(t.y, c.HoldoutFraction, rng)
+		fit, hold := t.subset(isHold, false), t.subset(isHold, true)
+		if err := m.fitComponents(ctx, c, fit, hold, rng); err != nil {
+			return nil, err
+		}
+		logits, val = m.componentLogits(hold), hold
 	}
-	logits := m.componentLogits(hold)
 	if c.Model == Ensemble {
-		st, err := blend(ctx, logits, hold.y, hold.labels(), c.Mean)
+		st, err := blend(ctx, logits, val.y, val.labels(), c.Mean)
 		if err != nil {
 			return nil, err
 		}
 		m.Stack = st
 	}
-	p := make([]float64, hold.rows)
+	p := make([]float64, val.rows)
 	for i := range p {
 		p[i] = m.combine(logits[i])
 	}
-	yb := hold.labels()
+	yb := val.labels()
 	m.Threshold, _ = metrics.BestF1Threshold(p, yb)
 	// Every model here minimises log loss (and the ensemble is
 	// Platt-scaled), so its probabilities are calibrated and 0.5 is the
 	// Bayes decision for accuracy; an accuracy-optimal threshold picked on
-	// the small holdout was noisier (worse out of fold).
+	// a 20% holdout was noisier (worse out of fold).
 	m.AccuracyThreshold = 0.5
-	if !c.NoRefit {
-		if err := m.refit(ctx, c, t, rng); err != nil {
+	if !c.NoRefit || c.InnerFolds > 1 {
+		if err := m.refit(ctx, c, t, scale, rng); err != nil {
 			return nil, err
 		}
 	}
@@ -213,21 +235,28 @@ func (m *Model) fitComponents(ctx context.Context, c Config, fit, hold *table, r
 		for j := range sc.Categorical {
 			p.Categorical = append(p.Categorical, len(sc.Numeric)+j)
 		}
-		X, hX := fit.rawMatrix(), hold.rawMatrix()
-		for range c.Bags {
-			gm, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: fit.y}, &gbdt.Dataset{X: hX, Y: hold.y}, p, rng)
-			if err != nil {
-				return fmt.Errorf("propensity: boosted trees: %w", err)
-			}
-			m.Boosted = append(m.Boosted, gm)
-			m.Stats.Samples += int64(fit.rows) * int64(gm.Rounds)
+		gm, err := gbdt.Train(ctx, gbdt.Dataset{X: fit.rawMatrix(), Y: fit.y}, &gbdt.Dataset{X: hold.rawMatrix(), Y: hold.y}, p, rng)
+		if err != nil {
+			return fmt.Errorf("propensity: boosted trees: %w", err)
 		}
+		m.Trees = gm
+		m.Stats.Samples += int64(fit.rows) * int64(gm.Rounds)
+	}
+	if c.Model == Ensemble {
+		p := DefaultGBDT()
+		if c.GBDT != nil {
+			p = *c.GBDT
+		}
+		p.Workers, p.Categorical = c.Workers, nil
+		gm, err := gbdt.Train(ctx, gbdt.Dataset{X: fit.denseMatrix(), Y: fit.y}, &gbdt.Dataset{X: hold.denseMatrix(), Y: hold.y}, p, rng)
+		if err != nil {
+			return fmt.Errorf("propensity: boosted trees on the dense encoding: %w", err)
+		}
+		m.DenseTrees = gm
+		m.Stats.Samples += int64(fit.rows) * int64(gm.Rounds)
 	}
 	if c.Model == MLP || c.Model == Ensemble {
-		mc := SeedMLP()
-		if c.MLP != nil {
-			mc = *c.MLP
-		}
+		mc := c.mlpConfig()
 		t0 := time.Now()
 		c0, _ := threadCPU()
 		net, err := mlp.Train(ctx, mlp.Data{X: fit.dense, Cols: sc.DenseCols(), Y: fit.y}, mc, rng)
@@ -263,25 +292,25 @@ func (m *Model) fitComponents(ctx context.Context, c Config, fit, hold *table, r
 // refit retrains the components on all of t with the sizes the holdout
 // chose: as many boosting rounds as kept (scaled to the larger data) and
 // the network's best epoch count, without early stopping.
-func (m *Model) refit(ctx context.Context, c Config, t *table, rng *rand.Rand) error {
-	scale := 1 / (1 - c.HoldoutFraction)
-	X := t.rawMatrix()
-	for k, b := range m.Boosted {
-		p := b.Params
-		p.NumTrees = max(1, int(float64(b.BestIteration)*scale+0.5))
-		p.EarlyStoppingRounds, p.ValidationFraction = 0, 0
-		gm, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: t.y}, nil, p, rng)
+func (m *Model) refit(ctx context.Context, c Config, t *table, scale float64, rng *rand.Rand) error {
+	if m.Trees != nil {
+		gm, err := refitTrees(ctx, m.Trees, t.rawMatrix(), t.y, scale, rng)
 		if err != nil {
-			return fmt.Errorf("propensity: boosted trees refit: %w", err)
+			return err
 		}
-		m.Boosted[k] = gm
+		m.Trees = gm
+		m.Stats.Samples += int64(t.rows) * int64(gm.Rounds)
+	}
+	if m.DenseTrees != nil {
+		gm, err := refitTrees(ctx, m.DenseTrees, t.denseMatrix(), t.y, scale, rng)
+		if err != nil {
+			return err
+		}
+		m.DenseTrees = gm
 		m.Stats.Samples += int64(t.rows) * int64(gm.Rounds)
 	}
 	if m.Net != nil {
-		mc := SeedMLP()
-		if c.MLP != nil {
-			mc = *c.MLP
-		}
+		mc := c.mlpConfig()
 		mc.Epochs = max(1, m.Net.BestEpoch)
 		mc.Patience = 0
 		t0 := time.Now()
@@ -308,16 +337,96 @@ func (m *Model) refit(ctx context.Context, c Config, t *table, rng *rand.Rand) e
 	return nil
 }
 
+// crossFit trains the components on InnerFolds-1 of the inner folds of t
+// and scores the remaining one, for every inner fold: it returns the
+// out-of-fold component logits of every row and leaves in m components
+// carrying the mean boosting rounds and network epochs, for refit.
+func (m *Model) crossFit(ctx context.Context, c Config, t *table, rng *rand.Rand) ([][]float64, error) {
+	k := c.InnerFolds
+	fold := metrics.StratifiedKFold(t.labels(), k, rng)
+	logits := make([][]float64, t.rows)
+	var trees, dense, epochs float64
+	for f := range k {
+		val := make([]bool, t.rows)
+		for i, g := range fold {
+			val[i] = g == f
+		}
+		fit, hold := t.subset(val, false), t.subset(val, true)
+		mk := &Model{Kind: m.Kind, Features: m.Features, Schema: m.Schema}
+		if err := mk.fitComponents(ctx, c, fit, hold, rng); err != nil {
+			return nil, err
+		}
+		lg := mk.componentLogits(hold)
+		j := 0
+		for i := range val {
+			if val[i] {
+				logits[i] = lg[j]
+				j++
+			}
+		}
+		m.Stats.Samples += mk.Stats.Samples
+		m.Stats.MLPSamples += mk.Stats.MLPSamples
+		m.Stats.MLPSeconds += mk.Stats.MLPSeconds
+		m.Stats.MLPCPUSeconds += mk.Stats.MLPCPUSeconds
+		if mk.Trees != nil {
+			trees += float64(mk.Trees.BestIteration) / float64(k)
+		}
+		if mk.DenseTrees != nil {
+			dense += float64(mk.DenseTrees.BestIteration) / float64(k)
+		}
+		if mk.Net != nil {
+			epochs += float64(mk.Net.BestEpoch) / float64(k)
+		}
+		m.Trees, m.DenseTrees, m.Net, m.LogReg = mk.Trees, mk.DenseTrees, mk.Net, mk.LogReg
+	}
+	if m.Trees != nil {
+		m.Trees.BestIteration = int(trees + 0.5)
+	}
+	if m.DenseTrees != nil {
+		m.DenseTrees.BestIteration = int(dense + 0.5)
+	}
+	if m.Net != nil {
+		m.Net.BestEpoch = int(epochs + 0.5)
+	}
+	return logits, nil
+}
+
+// refitTrees retrains a boosted model on all rows with its kept rounds
+// scaled to the larger data, without early stopping.
+func refitTrees(ctx context.Context, b *gbdt.Model, X *gbdt.Matrix, y []float64, scale float64, rng *rand.Rand) (*gbdt.Model, error) {
+	p := b.Params
+	p.NumTrees = max(1, int(float64(b.BestIteration)*scale+0.5))
+	p.EarlyStoppingRounds, p.ValidationFraction = 0, 0
+	gm, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y}, nil, p, rng)
+	if err != nil {
+		return nil, fmt.Errorf("propensity: boosted trees refit: %w", err)
+	}
+	return gm, nil
+}
+
+// mlpConfig is the network configuration: the caller's, else the seed's
+// (model mlp) or the seed's with L2 and dropout (inside the ensemble, on
+// the wider all-features input, where it generalised better).
+func (c Config) mlpConfig() mlp.Config {
+	if c.MLP != nil {
+		return *c.MLP
+	}
+	mc := SeedMLP()
+	if c.Model == Ensemble {
+		mc.L2, mc.Dropout = 1e-4, 0.2
+	}
+	return mc
+}
+
 // logitsRow returns the logits of the present components for one session:
-// boosted trees, network, logistic regression, in that order.
+// trees, dense trees, network, logistic regression, in that order.
 func (m *Model) logitsRow(raw, dense []float64, dst []float64) []float64 {
 	dst = dst[:0]
-	if len(m.Boosted) > 0 {
-		var z float64
-		for _, b := range m.Boosted {
-			z += b.PredictRaw(raw)
-		}
-		dst = append(dst, z/float64(len(m.Boosted)))
+	if m.Trees != nil {
+		dst = append(dst, m.Trees.PredictRaw(raw))
+	}
+	if m.DenseTrees != nil {
+		dst = append(dst, m.DenseTrees.PredictRaw(dense))
 	}
 	if m.quant != nil {
 		dst = append(dst, logit(m.quant.Predict(dense)))
@@ -397,12 +506,4 @@ func sigmoid(x float64) float64 {
 func logit(p float64) float64 {
 	p = math.Min(math.Max(p, 1e-15), 1-1e-15)
 	return math.Log(p / (1 - p))
-}
-
-func flatten(rows [][]float64) []float64 {
-	var out []float64
-	for _, r := range rows {
-		out = append(out, r...)
-	}
-	return out
 }

@@ -171,3 +171,27 @@ func TestExplainAndSerialise(t *testing.T) {
 		}
 	}
 }
+
+func TestCrossFitting(t *testing.T) {
+	train, test := synthSessions(2000, 7), synthSessions(1000, 8)
+	g := DefaultGBDT()
+	g.LearningRate, g.NumTrees, g.EarlyStoppingRounds = 0.1, 200, 20
+	m, err := Train(context.Background(), train, Config{Model: Ensemble, GBDT: &g, InnerFolds: 3, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Trees == nil || m.DenseTrees == nil || m.Net == nil || m.LogReg == nil || m.Stack == nil {
+		t.Fatalf("ensemble incomplete: %+v", m)
+	}
+	p, _ := m.ScoreBatch(context.Background(), test)
+	y := make([]bool, len(test))
+	for i, s := range test {
+		y[i] = s.Purchased
+	}
+	if auc := metrics.ROCAUC(p, y); auc < 0.66 {
+		t.Fatalf("AUC %.3f", auc)
+	}
+	if _, err := Train(context.Background(), train, Config{InnerFolds: 1}); err == nil {
+		t.Fatal("InnerFolds 1 accepted")
+	}
+}

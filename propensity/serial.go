@@ -43,11 +43,11 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		e.Bytes(data)
 		return err
 	}
-	e.Int(len(m.Boosted))
-	for _, g := range m.Boosted {
-		if err := blob(g, true); err != nil {
-			return nil, err
-		}
+	if err := blob(m.Trees, m.Trees != nil); err != nil {
+		return nil, err
+	}
+	if err := blob(m.DenseTrees, m.DenseTrees != nil); err != nil {
+		return nil, err
 	}
 	if err := blob(m.Net, m.Net != nil); err != nil {
 		return nil, err
@@ -85,13 +85,13 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 		}
 		sc.Levels, sc.OneHot = append(sc.Levels, levels), append(sc.OneHot, oh)
 	}
-	nb := d.Len(8)
-	for i := 0; i < nb && d.Err() == nil; i++ {
-		g := new(gbdt.Model)
-		if err := g.UnmarshalBinary(d.Bytes()); err != nil {
-			return fmt.Errorf("propensity model: boosted trees %d: %w", i, err)
+	for _, dst := range []**gbdt.Model{&out.Trees, &out.DenseTrees} {
+		if b := d.Bytes(); len(b) > 0 {
+			*dst = new(gbdt.Model)
+			if err := (*dst).UnmarshalBinary(b); err != nil {
+				return fmt.Errorf("propensity model: boosted trees: %w", err)
+			}
 		}
-		out.Boosted = append(out.Boosted, g)
 	}
 	if b := d.Bytes(); len(b) > 0 {
 		out.Net = new(mlp.Net)
@@ -131,12 +131,16 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 func (m *Model) check() error {
 	sc := m.Schema
 	n := 0
-	for _, g := range m.Boosted {
-		if g.NumFeatures != sc.RawCols() {
-			return fmt.Errorf("boosted trees take %d features, schema has %d", g.NumFeatures, sc.RawCols())
+	if m.Trees != nil {
+		if m.Trees.NumFeatures != sc.RawCols() {
+			return fmt.Errorf("boosted trees take %d features, schema has %d", m.Trees.NumFeatures, sc.RawCols())
 		}
+		n++
 	}
-	if len(m.Boosted) > 0 {
+	if m.DenseTrees != nil {
+		if m.DenseTrees.NumFeatures != sc.DenseCols() {
+			return fmt.Errorf("dense boosted trees take %d features, schema has %d", m.DenseTrees.NumFeatures, sc.DenseCols())
+		}
 		n++
 	}
 	if m.Net != nil {

@@ -80,6 +80,18 @@ func (t *table) rawMatrix() *gbdt.Matrix {
 	return X
 }
 
+// denseMatrix returns the dense rows as a gbdt matrix.
+func (t *table) denseMatrix() *gbdt.Matrix {
+	w := t.sc.DenseCols()
+	X := gbdt.NewMatrix(t.rows, w)
+	for i := 0; i < t.rows; i++ {
+		for j, v := range t.denseRow(i) {
+			X.Set(i, j, v)
+		}
+	}
+	return X
+}
+
 // holdoutMask marks a stratified random fraction of rows.
 func holdoutMask(y []float64, frac float64, rng *rand.Rand) []bool {
 	mask := make([]bool, len(y))
