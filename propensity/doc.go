@@ -3,12 +3,16 @@
 // layout from ingest's "shoppers" format, the simulator's sessions, or
 // sessions summarised from behaviour events by FromEvents) into feature
 // tables, trains one of four models — the seed's MLP (10 -> 64 -> 32 -> 1),
-// gradient-boosted trees, logistic regression, or a stacked ensemble of the
-// three — picks decision thresholds on data held out inside the training
-// set, scores one session or a batch, and explains a score with its top
-// reasons (TreeSHAP for trees, integrated gradients for the MLP, exact
-// contributions for logistic regression) and a model with permutation
-// importance. CrossValidate runs the evaluation protocol of issue 3:
+// gradient-boosted trees, logistic regression, or an ensemble (trees on the
+// raw features, trees on the dense one-hot/log encoding, a regularised MLP
+// and logistic regression, blended with weights chosen on held-out training
+// sessions and Platt-scaled) — picks decision thresholds on data held out
+// inside the training set, refits on all of it, scores one session or a
+// batch, and explains a score with its top reasons (TreeSHAP for trees,
+// integrated gradients for the MLP, exact terms for logistic regression, in
+// log-odds that add up to the score) and a model with permutation
+// importance. Compression (int8 network, pruning) is measured by
+// Model.CompressNet. CrossValidate runs the evaluation protocol of issue 3:
 // stratified k-fold, metrics on the pooled out-of-fold predictions, all
 // tuning inside the training folds.
 //
