@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -123,7 +124,12 @@ func checkLen(field, s string, max int) error {
 
 // queryInt reads an integer query parameter in [lo, hi], def when absent.
 func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
-	s := r.URL.Query().Get(name)
+	return intParam(r.URL.Query(), name, def, lo, hi)
+}
+
+// intParam reads an integer parameter of parsed query values v.
+func intParam(v url.Values, name string, def, lo, hi int) (int, error) {
+	s := v.Get(name)
 	if s == "" {
 		return def, nil
 	}
@@ -134,9 +140,9 @@ func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// queryBool reads a boolean query parameter, def when absent.
-func queryBool(r *http.Request, name string, def bool) (bool, error) {
-	s := r.URL.Query().Get(name)
+// boolParam reads a boolean parameter of parsed query values v.
+func boolParam(v url.Values, name string, def bool) (bool, error) {
+	s := v.Get(name)
 	if s == "" {
 		return def, nil
 	}

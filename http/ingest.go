@@ -251,7 +251,11 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(raw) == "" || len(raw) > maxIDLen {
 		return shelfwise.Errorf(shelfwise.EINVALID, "the customer id must be 1 to %d bytes", maxIDLen)
 	}
-	n, err := s.cfg.DB.EraseCustomer(r.Context(), s.cfg.Pseudonymizer.Key(raw))
+	key := s.cfg.Pseudonymizer.Key(raw)
+	if s.cfg.OnErase != nil {
+		s.cfg.OnErase(key) // even when the store knows nothing: caches may
+	}
+	n, err := s.cfg.DB.EraseCustomer(r.Context(), key)
 	if shelfwise.ErrorCode(err) == shelfwise.ENOTFOUND {
 		return shelfwise.Errorf(shelfwise.ENOTFOUND, "no data is stored about this customer")
 	} else if err != nil {

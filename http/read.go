@@ -87,30 +87,23 @@ type SessionRecIn struct {
 }
 
 func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
-	n, err := queryInt(r, "n", 10, 1, 100)
+	v := r.URL.Query() // parsed once: this is on every recommendation request
+	n, err := intParam(v, "n", 10, 1, 100)
 	if err != nil {
 		return RecQuery{}, err
 	}
-	newOnly, err := queryBool(r, "new_only", false)
+	newOnly, err := boolParam(v, "new_only", false)
 	if err != nil {
 		return RecQuery{}, err
 	}
-	q := RecQuery{N: n, Department: r.URL.Query().Get("department"), Category: r.URL.Query().Get("category"),
+	q := RecQuery{N: n, Department: v.Get("department"), Category: v.Get("category"),
 		NewOnly: newOnly, Now: s.cfg.Now()}
-	if ex := r.URL.Query().Get("exclude"); ex != "" {
+	if ex := v.Get("exclude"); ex != "" {
 		for _, x := range strings.Split(ex, ",") {
 			q.Exclude = append(q.Exclude, shelfwise.SKU(strings.TrimSpace(x)))
 		}
 	}
 	return q, nil
-}
-
-func (s *Server) writeRecs(w http.ResponseWriter, l RecList) {
-	out := RecListOut{Items: make([]RecItem, len(l.Items)), Model: l.Model, Version: l.Version}
-	for i, it := range l.Items {
-		out.Items[i] = RecItem{SKU: string(it.SKU), Score: it.Score, Reason: it.Reason, Source: it.Source}
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) recommender() (Recommender, error) {

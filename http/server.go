@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shelfwise/shelfwise"
 )
 
@@ -44,6 +46,10 @@ type Config struct {
 	// (after the commit, before the response), e.g. to feed live events to
 	// the recommendation engine. It must be quick and must not fail.
 	OnIngest func(evs []shelfwise.Event, lines []shelfwise.OrderLine)
+	// OnErase, if set, is called with the pseudonym of every customer
+	// DELETE /v1/customers/{id} asks to erase, so in-memory caches (e.g.
+	// served recommendation lists) forget them too.
+	OnErase func(c shelfwise.CustomerKey)
 
 	// RateLimit is the sustained requests per second allowed per API key
 	// (default 2000; negative: unlimited) and RateBurst the bucket size
@@ -211,10 +217,16 @@ func (s *Server) handle(rt route) {
 // deadline.
 func (s *Server) wrap(rt route) http.Handler {
 	pattern := rt.method + " " + rt.path
-	hist := s.metrics.latency
+	hist := s.routeLatency(pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
+		var cancel context.CancelFunc // the deadline's, released last
+		defer func() {
+			if cancel != nil {
+				cancel()
+			}
+		}()
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -230,54 +242,83 @@ func (s *Server) wrap(rt route) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			hist.WithLabelValues(pattern, statusClass(status)).Observe(d.Seconds())
+			hist(status).Observe(d.Seconds())
 			s.logRequest(r, pattern, status, rec.code, d)
 		}()
-		if err := s.admit(rec, r, rt); err != nil {
+		var err error
+		if cancel, err = s.admit(rec, r, rt); err != nil {
 			s.writeError(rec, r, err)
 			return
 		}
-		if err := rt.h(rec, r); err != nil {
+		if err = rt.h(rec, r); err != nil {
 			s.writeError(rec, r, err)
 		}
 	})
 }
 
 // admit authenticates and authorises the request, applies the rate limit,
-// and installs the body limit and deadline on r (in place).
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt route) error {
+// and installs the key, the body limit and the deadline on r (in place).
+// The caller calls the returned cancel, if not nil, when the request ends.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt route) (context.CancelFunc, error) {
+	ctx := r.Context()
 	if rt.roles != nil {
 		key, err := s.authenticate(r)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !allowed(rt.roles, key.Role) {
-			return shelfwise.Errorf(shelfwise.EFORBIDDEN, "%s needs a key with role %s; key %s has role %s",
+			return nil, shelfwise.Errorf(shelfwise.EFORBIDDEN, "%s needs a key with role %s; key %s has role %s",
 				rt.method+" "+rt.path, rolesText(rt.roles), key.ID, key.Role)
 		}
 		if !s.limit.allow(key.ID) {
 			s.metrics.rateLimited.Inc()
 			w.Header().Set("Retry-After", "1")
-			return shelfwise.Errorf(shelfwise.ERATELIMIT, "rate limit of %.0f requests/s for key %s exceeded; retry later",
+			return nil, shelfwise.Errorf(shelfwise.ERATELIMIT, "rate limit of %.0f requests/s for key %s exceeded; retry later",
 				s.cfg.RateLimit, key.ID)
 		}
-		*r = *r.WithContext(context.WithValue(r.Context(), keyCtx, key))
+		ctx = context.WithValue(ctx, keyCtx, key)
 	}
 	limit := int64(1 << 20)
 	if rt.bigBody {
 		limit = s.cfg.MaxBodyBytes
 	}
 	if r.ContentLength > limit {
-		return shelfwise.Errorf(shelfwise.ETOOLARGE, "request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)
+		return nil, shelfwise.Errorf(shelfwise.ETOOLARGE, "request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.RequestTimeout, errDeadline)
-	context.AfterFunc(r.Context(), cancel) // released when the request ends
-	*r = *r.WithContext(ctx)
-	return nil
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, s.cfg.RequestTimeout, errDeadline)
+	*r = *r.WithContext(ctx) // one copy of the request for key and deadline
+	return cancel, nil
 }
 
+// routeLatency returns the latency histogram of a route by status, each
+// status class looked up in the vector once (on its first use, so classes
+// a route never answers do not show up in /metrics).
+func (s *Server) routeLatency(pattern string) func(status int) prometheus.Observer {
+	var hists [len(statusClasses)]struct {
+		once sync.Once
+		o    prometheus.Observer
+	}
+	return func(status int) prometheus.Observer {
+		c := status/100 - 1
+		if c < 0 || c >= len(hists) {
+			return s.metrics.latency.WithLabelValues(pattern, statusClass(status))
+		}
+		h := &hists[c]
+		h.once.Do(func() { h.o = s.metrics.latency.WithLabelValues(pattern, statusClasses[c]) })
+		return h.o
+	}
+}
+
+// statusClasses are the status label values of the latency histogram.
+var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
 func statusClass(status int) string {
+	if c := status/100 - 1; c >= 0 && c < len(statusClasses) {
+		return statusClasses[c]
+	}
 	return fmt.Sprintf("%dxx", status/100)
 }
 

@@ -23,6 +23,7 @@ func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *she
 	mgr.AddTask(rc.task())
 	cfg.Recommender = rc
 	cfg.OnIngest = rc.observe
+	cfg.OnErase = rc.forget
 }
 
 // recommendCap serves recommendations from the promoted recommend model
@@ -32,6 +33,9 @@ type recommendCap struct {
 	mu      sync.Mutex // guards creating eng
 	eng     atomic.Pointer[recommend.Engine]
 	version atomic.Int64
+	// cache holds the lists served by the current model (replaced on
+	// promotion; a customer's lists dropped by their live events).
+	cache atomic.Pointer[recCache]
 	// trained keeps the models trained by this process by artifact
 	// checksum, so promoting them does not train again.
 	trained sync.Map
@@ -150,6 +154,9 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 			rc.eng.Store(recommend.NewEngine(model))
 		}
 		rc.version.Store(int64(v.Version))
+		// After the swap: a list computed on the old model can only land in
+		// the old cache, which is dropped here.
+		rc.cache.Store(newRecCache(model))
 	}, nil
 }
 
@@ -163,22 +170,44 @@ func (rc *recommendCap) engine() (*recommend.Engine, error) {
 }
 
 // observe feeds committed live events and purchases to the engine, so the
-// next recommendation reflects them.
+// next recommendation reflects them, then drops the cached lists of the
+// customers concerned (after the engine has the events: a list computed
+// from now on includes them).
 func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLine) {
 	e := rc.eng.Load()
 	if e == nil {
 		return
 	}
+	// A product the model does not know changes no list of this model
+	// (the engine keeps the event for the next one).
+	known := func(sku shelfwise.SKU) bool { return e.Model().Log.Item(sku) >= 0 }
+	var changed []shelfwise.CustomerKey
 	for _, ev := range evs {
 		if ev.SKU != "" {
 			e.Observe(ev) // events without customer and session are skipped
+			if ev.Customer != "" && ev.Type != shelfwise.EventSearch && known(ev.SKU) {
+				changed = append(changed, ev.Customer)
+			}
 		}
 	}
 	for _, l := range lines {
 		if l.Kind == shelfwise.LineSale && l.Customer != "" {
 			e.Observe(shelfwise.Event{Time: l.Time, Customer: l.Customer, Type: shelfwise.EventPurchase,
 				SKU: l.SKU, Quantity: l.Quantity, Price: l.UnitPrice, Store: l.Store})
+			if known(l.SKU) {
+				changed = append(changed, l.Customer)
+			}
 		}
+	}
+	if c := rc.cache.Load(); c != nil && len(changed) > 0 {
+		c.invalidate(changed...)
+	}
+}
+
+// forget drops the cached lists of an erased customer.
+func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
+	if cache := rc.cache.Load(); cache != nil {
+		cache.forget(c)
 	}
 }
 
@@ -197,12 +226,33 @@ func recFilter(q shelfhttp.RecQuery) recommend.Filter {
 	return f
 }
 
-// ForCustomer implements shelfhttp.Recommender.
+// ForCustomer implements shelfhttp.Recommender. Lists come from the
+// current model's cache when the customer asked the same query since their
+// last live event; otherwise the engine ranks and the list is cached.
 func (rc *recommendCap) ForCustomer(ctx context.Context, c shelfwise.CustomerKey, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
 	e, err := rc.engine()
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
+	cache := rc.cache.Load()
+	if cache == nil {
+		return rc.forCustomer(ctx, e, c, q)
+	}
+	k := keyOf(q)
+	l, ok, slot, gen := cache.get(c, k)
+	if ok {
+		return l, nil
+	}
+	if l, err = rc.forCustomer(ctx, e, c, q); err != nil {
+		return shelfhttp.RecList{}, err
+	}
+	if e.Model() == cache.model {
+		cache.put(c, k, slot, gen, l)
+	}
+	return l, nil
+}
+
+func (rc *recommendCap) forCustomer(ctx context.Context, e *recommend.Engine, c shelfwise.CustomerKey, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
 	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: recFilter(q)})
 	if err != nil {
 		return shelfhttp.RecList{}, err

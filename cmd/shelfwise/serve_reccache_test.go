@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
+	"github.com/shelfwise/shelfwise/recommend"
+)
+
+func list(sku shelfwise.SKU) shelfhttp.RecList {
+	return shelfhttp.RecList{Items: []shelfwise.Recommendation{{SKU: sku}}}
+}
+
+func TestRecCache(t *testing.T) {
+	q := shelfhttp.RecQuery{N: 10}
+	k := keyOf(q)
+	t.Run("HitAfterPut", func(t *testing.T) {
+		c := newRecCache(nil)
+		if _, ok, _, _ := c.get("c1", k); ok {
+			t.Fatal("hit on an empty cache")
+		}
+		_, _, s, gen := c.get("c1", k)
+		c.put("c1", k, s, gen, list("A"))
+		l, ok, _, _ := c.get("c1", k)
+		if !ok || l.Items[0].SKU != "A" {
+			t.Fatalf("after put: ok=%v list=%+v, want the stored list", ok, l)
+		}
+		if _, ok, _, _ := c.get("c2", k); ok {
+			t.Error("another customer hit c1's list")
+		}
+	})
+	t.Run("QueriesDiffer", func(t *testing.T) {
+		c := newRecCache(nil)
+		_, _, s, gen := c.get("c1", k)
+		c.put("c1", k, s, gen, list("A"))
+		for _, q2 := range []shelfhttp.RecQuery{{N: 5}, {N: 10, NewOnly: true}, {N: 10, Category: "x"},
+			{N: 10, Department: "x"}, {N: 10, Exclude: []shelfwise.SKU{"A"}}} {
+			if _, ok, _, _ := c.get("c1", keyOf(q2)); ok {
+				t.Errorf("query %+v hit the list of %+v", q2, q)
+			}
+		}
+		if keyOf(shelfhttp.RecQuery{N: 10, Exclude: []shelfwise.SKU{"A", "B"}}) == keyOf(shelfhttp.RecQuery{N: 10, Exclude: []shelfwise.SKU{"A,B"}}) {
+			t.Error("exclude lists [A B] and [A,B] share a key")
+		}
+	})
+	t.Run("InvalidateDropsAndRejectsInFlight", func(t *testing.T) {
+		c := newRecCache(nil)
+		_, _, s, gen := c.get("c1", k)
+		c.put("c1", k, s, gen, list("A"))
+		_, _, s2, gen2 := c.get("c1", keyOf(shelfhttp.RecQuery{N: 3})) // a miss computing now...
+		c.invalidate("c1", "unknown")                                  // ...when an event arrives
+		if _, ok, _, _ := c.get("c1", k); ok {
+			t.Error("list still cached after the customer's event")
+		}
+		c.put("c1", keyOf(shelfhttp.RecQuery{N: 3}), s2, gen2, list("stale"))
+		if _, ok, _, _ := c.get("c1", keyOf(shelfhttp.RecQuery{N: 3})); ok {
+			t.Error("a list computed before the event was cached after it")
+		}
+	})
+	t.Run("Forget", func(t *testing.T) {
+		c := newRecCache(nil)
+		_, _, s, gen := c.get("c1", k)
+		c.put("c1", k, s, gen, list("A"))
+		c.forget("c1")
+		if n := c.len(); n != 0 {
+			t.Errorf("customers after forget=%d, want 0", n)
+		}
+		c.put("c1", k, s, gen, list("A")) // an in-flight list of the erased customer
+		if _, ok, _, _ := c.get("c1", k); ok {
+			t.Error("erased customer's in-flight list was cached")
+		}
+	})
+	t.Run("Bounded", func(t *testing.T) {
+		c := newRecCache(nil)
+		for i := range recCacheMax + 10 {
+			c.get(shelfwise.CustomerKey(fmt.Sprint(i)), k)
+		}
+		if n := c.len(); n > recCacheMax {
+			t.Errorf("customers=%d, want at most %d", n, recCacheMax)
+		}
+	})
+}
+
+// capModel returns a small recommend model, trained once: 60 customers in
+// 3 taste groups of 30 products over 90 days.
+func capModel(t *testing.T) (*recommend.Model, []recommend.Purchase) {
+	t.Helper()
+	capOnce.Do(func() { capM, capPs, capErr = trainCapModel() })
+	if capErr != nil {
+		t.Fatal(capErr)
+	}
+	return capM, capPs
+}
+
+var (
+	capOnce sync.Once
+	capM    *recommend.Model
+	capPs   []recommend.Purchase
+	capErr  error
+)
+
+func trainCapModel() (*recommend.Model, []recommend.Purchase, error) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	t0 := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
+	var ps []recommend.Purchase
+	for u := range 60 {
+		g := u % 3
+		for d := 0; d < 90; d += 3 + rng.IntN(5) {
+			for range 3 {
+				ps = append(ps, recommend.Purchase{Customer: shelfwise.CustomerKey(fmt.Sprintf("c%02d", u)),
+					SKU: shelfwise.SKU(fmt.Sprintf("P%02d", 30*g+rng.IntN(30))), Invoice: shelfwise.InvoiceID(fmt.Sprintf("%d-%d", u, d)),
+					Time: t0.AddDate(0, 0, d), Quantity: 1, Price: 2})
+			}
+		}
+	}
+	var prods []shelfwise.Product
+	for i := range 90 {
+		prods = append(prods, shelfwise.Product{SKU: shelfwise.SKU(fmt.Sprintf("P%02d", i)), Name: fmt.Sprint("item ", i), Category: fmt.Sprint("g", i/30)})
+	}
+	cfg := recommend.DefaultModel
+	cfg.Hybrid.ValidationDays = 14
+	cfg.Hybrid.ALS.Iterations = 4
+	cfg.Hybrid.ALS.Factors = 8
+	m, err := recommend.TrainModel(context.Background(), recommend.TrainInput{Purchases: ps, Products: prods}, cfg)
+	return m, ps, err
+}
+
+// promote loads m as version v of rc, as the registry does on promotion.
+func promote(t *testing.T, rc *recommendCap, m *recommend.Model, v int) {
+	t.Helper()
+	sum := fmt.Sprintf("test-%d", v)
+	rc.trained.Store(sum, m)
+	swap, err := rc.load(context.Background(), shelfwise.ModelVersion{Version: v, Checksum: sum}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap()
+}
+
+// TestRecommendCapCache checks that served lists are reused until the
+// customer's live event, an erasure or a promotion.
+func TestRecommendCapCache(t *testing.T) {
+	m, ps := capModel(t)
+	rc := &recommendCap{}
+	promote(t, rc, m, 1)
+	ctx := context.Background()
+	q := shelfhttp.RecQuery{N: 5}
+	get := func(c shelfwise.CustomerKey) shelfhttp.RecList {
+		t.Helper()
+		l, err := rc.ForCustomer(ctx, c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Items) != 5 {
+			t.Fatalf("%s: %d items, want 5", c, len(l.Items))
+		}
+		return l
+	}
+	// same reports whether two lists are the same cached value.
+	same := func(a, b shelfhttp.RecList) bool { return &a.Items[0] == &b.Items[0] }
+	a1, b1 := get("c01"), get("c02")
+	if !same(a1, get("c01")) {
+		t.Fatal("second request was not served from the cache")
+	}
+	live := ps[len(ps)-1].Time.Add(time.Hour)
+	t.Run("UnknownProductKeepsList", func(t *testing.T) {
+		rc.observe([]shelfwise.Event{{Time: live, Customer: "c01", Type: shelfwise.EventView, SKU: "NOT-IN-MODEL"}}, nil)
+		if !same(a1, get("c01")) {
+			t.Error("an event on a product the model does not know dropped the list")
+		}
+	})
+	t.Run("LiveEventDropsOnlyThatCustomer", func(t *testing.T) {
+		var evs []shelfwise.Event
+		for i := range 5 { // c01 (group 1) buys group 2's products
+			evs = append(evs, shelfwise.Event{Time: live.Add(time.Duration(i) * time.Minute), Customer: "c01",
+				Type: shelfwise.EventPurchase, SKU: shelfwise.SKU(fmt.Sprintf("P%02d", 60+i)), Quantity: 1})
+		}
+		rc.observe(evs, nil)
+		a2 := get("c01")
+		if same(a1, a2) {
+			t.Error("list still cached after the customer's purchases")
+		}
+		want, err := rc.eng.Load().Recommend(ctx, recommend.Request{Customer: "c01", N: 5, Filter: recFilter(q)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if a2.Items[i].SKU != want[i].SKU {
+				t.Fatalf("list after the event=%v, want the engine's %v", a2.Items, want)
+			}
+		}
+		if !same(b1, get("c02")) {
+			t.Error("another customer's list was dropped")
+		}
+	})
+	t.Run("Erase", func(t *testing.T) {
+		b := get("c02")
+		rc.forget("c02")
+		if same(b, get("c02")) {
+			t.Error("list still cached after erasure")
+		}
+	})
+	t.Run("Promotion", func(t *testing.T) {
+		b := get("c02")
+		promote(t, rc, m, 2) // a retrain on the same data
+		b2 := get("c02")
+		if same(b, b2) || b2.Version != 2 {
+			t.Errorf("after promoting v2: same list %v, version %d; want a new list from v2", same(b, b2), b2.Version)
+		}
+	})
+}
+
+// TestRecommendCapConcurrent runs requests, live events and erasures
+// together (run with -race).
+func TestRecommendCapConcurrent(t *testing.T) {
+	m, ps := capModel(t)
+	rc := &recommendCap{}
+	promote(t, rc, m, 1)
+	live := ps[len(ps)-1].Time.Add(time.Hour)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				c := shelfwise.CustomerKey(fmt.Sprintf("c%02d", (w*7+i)%60))
+				switch i % 10 {
+				case 0:
+					rc.observe([]shelfwise.Event{{Time: live, Customer: c, Type: shelfwise.EventView, SKU: "P05"}}, nil)
+				case 1:
+					rc.forget(c)
+				default:
+					if _, err := rc.ForCustomer(context.Background(), c, shelfhttp.RecQuery{N: 3}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
