@@ -35,7 +35,9 @@ func (l Local) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h 
 	err := ForEach(ctx, len(series), l.Workers, func(i int) error {
 		y := series[i].Values
 		if len(y)-cut < 1 {
-			return fmt.Errorf("forecast: series %s has %d points, none before the origin", series[i].Key, len(y))
+			// Nothing before the origin: no forecast to make.
+			out[i] = zeroPrediction("none", h)
+			return nil
 		}
 		p, err := l.Method.Forecast(y[:len(y)-cut], h)
 		if err != nil {

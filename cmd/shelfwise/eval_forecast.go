@@ -105,28 +105,37 @@ func loadForecastData(ctx context.Context, format, path string, period int) (*da
 	for _, st := range mem.Stores {
 		d.stores[st.ID] = st
 	}
+	markHolidays(d, mem.Calendar)
+	return d, nil
+}
+
+// markHolidays marks the step (week or day) of the series grid that holds
+// each holiday of the calendar.
+func markHolidays(d *dataset, cal []shelfwise.CalendarEvent) {
 	step := 7
 	if d.daily {
 		step = 1
 	}
-	for _, ev := range mem.Calendar {
+	var start time.Time
+	for _, s := range d.series {
+		if !s.Start.IsZero() && (start.IsZero() || s.Start.Before(start)) {
+			start = s.Start
+		}
+	}
+	if start.IsZero() {
+		return
+	}
+	for _, ev := range cal {
 		if ev.Type != "holiday" {
 			continue
 		}
-		// Mark the step (week or day) of the series grid holding the event.
-		for _, s := range ss[:1] {
-			if s.Start.IsZero() {
-				break
-			}
-			days := int(ev.Date.Sub(s.Start).Hours() / 24)
-			k := days / step
-			if days < 0 {
-				k = (days - step + 1) / step
-			}
-			d.holidays[s.Start.AddDate(0, 0, k*step)] = true
+		days := int(ev.Date.Sub(start).Hours() / 24)
+		k := days / step
+		if days < 0 {
+			k = (days - step + 1) / step
 		}
+		d.holidays[start.AddDate(0, 0, k*step)] = true
 	}
-	return d, nil
 }
 
 // holiday reports whether the step starting at t holds a holiday.

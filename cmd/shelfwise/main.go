@@ -116,6 +116,7 @@ func (m *Main) extraCommands() []*cobra.Command {
 		m.newKeysCmd(),
 		m.newTrainCmd(),
 		m.newScoreCmd(),
+		m.newForecastCmd(),
 	}
 }
 

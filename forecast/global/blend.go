@@ -27,9 +27,8 @@ func (d *DenoisedSeasonalNaive) Forecast(ctx context.Context, series []*shelfwis
 		s := series[i]
 		o := len(s.Values) - cut
 		if o < m.minHistory() || h > p {
-			pr, err := forecast.SeasonalNaive{Period: p}.Forecast(s.Values[:max(o, 1)], h)
-			out[i] = pr
-			return err
+			out[i] = shortFallback(s.Values, o, p, h)
+			return nil
 		}
 		mean := make([]float64, h)
 		for k := range mean {

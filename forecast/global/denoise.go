@@ -20,7 +20,7 @@ func denoise(series []*shelfwise.Series, cut, rank int) [][]float64 {
 	for i, s := range series {
 		g := string(s.Key.SKU) + "|" + s.Key.Department
 		groups[g] = append(groups[g], i)
-		out[i] = s.Values[:len(s.Values)-cut]
+		out[i] = s.Values[:max(len(s.Values)-cut, 0)]
 	}
 	if rank <= 0 {
 		return out

@@ -43,6 +43,11 @@ const (
 	fDenLY2
 	fDenMean4
 	fDenLYNext
+	fStoreYoY13
+	fStoreYoY4
+	fDeptYoY13
+	fStoreLYShape
+	fDeptLYShape
 	numFeatures
 )
 
@@ -52,7 +57,8 @@ var featureNames = [numFeatures]string{
 	"log_level", "growth52", "last_last_year", "store_type", "store_size", "dept", "store", "last_year_window",
 	"denoised_last_year", "denoised_last_year_window", "denoised_mean13", "easter_days", "easter_days_last_year",
 	"pre_christmas_days", "pre_christmas_days_last_year", "denoised_two_years_ago", "denoised_mean4",
-	"denoised_last_year_next",
+	"denoised_last_year_next", "store_yoy13", "store_yoy4", "dept_yoy13", "store_last_year_shape",
+	"dept_last_year_shape",
 }
 
 // FeatureNames returns the names of the model's feature columns.
@@ -61,6 +67,9 @@ func FeatureNames() []string { return featureNames[:] }
 // seriesInfo holds per-series static inputs.
 type seriesInfo struct {
 	storeType, storeSize, dept, store float64
+	// storeAgg and deptAgg are the sums of all series of the same store
+	// and of the same product/department (nil when lengths differ).
+	storeAgg, deptAgg []float64
 }
 
 // level is the scale L of a series at origin o: the mean absolute value of
@@ -160,6 +169,9 @@ func (m *Model) features(row []float64, y, den []float64, o, k int, lvl float64,
 	if !math.IsNaN(prev) && prev != 0 {
 		row[fGrowth52] = mu / prev
 	}
+	row[fStoreYoY13], row[fStoreLYShape] = aggFeatures(info.storeAgg, o, t, p, 13)
+	row[fStoreYoY4], _ = aggFeatures(info.storeAgg, o, t, p, 4)
+	row[fDeptYoY13], row[fDeptLYShape] = aggFeatures(info.deptAgg, o, t, p, 13)
 	row[fStoreType] = info.storeType
 	row[fStoreSize] = info.storeSize
 	row[fDept] = info.dept
@@ -218,4 +230,20 @@ func preChristmasDays(when time.Time) float64 {
 		}
 	}
 	return float64(n)
+}
+
+// aggFeatures returns, for an aggregate series a at origin o, its
+// year-on-year change over the last w steps and its value a season before
+// the target relative to its level a season before the origin.
+func aggFeatures(a []float64, o, t, lag, w int) (yoy, shape float64) {
+	if a == nil {
+		return math.NaN(), math.NaN()
+	}
+	ly := meanRange(a, o-w-lag, o-lag)
+	yoy, shape = math.NaN(), math.NaN()
+	if ly != 0 && !math.IsNaN(ly) {
+		yoy = meanRange(a, o-w, o)/ly - 1
+		shape = at(a, t-lag, o) / ly
+	}
+	return yoy, shape
 }

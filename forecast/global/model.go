@@ -171,7 +171,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 	offs := make([]int, len(series)+1)
 	pairs := make([][][2]int, len(series))
 	for i, s := range series {
-		pairs[i] = m.trainPairs(len(s.Values)-cut, h)
+		pairs[i] = m.trainPairs(max(len(s.Values)-cut, 0), h)
 		offs[i+1] = offs[i] + len(pairs[i])
 	}
 	nRows := offs[len(series)]
@@ -235,9 +235,8 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 		y := s.Values
 		o := len(y) - cut
 		if o < m.minHistory() {
-			pr, err := forecast.SeasonalNaive{Period: p}.Forecast(y[:max(o, 1)], h)
-			out[i] = pr
-			return err
+			out[i] = shortFallback(y, o, p, h)
+			return nil
 		}
 		lvl := level(y, o, p)
 		row := make([]float64, numFeatures)
@@ -280,10 +279,13 @@ func (m *Model) infos(series []*shelfwise.Series) []seriesInfo {
 		}
 	}
 	skuC, storeC, typeC := code(skus), code(stores), code(types)
+	storeAgg := aggregate(series, func(s *shelfwise.Series) string { return string(s.Key.Store) })
+	deptAgg := aggregate(series, func(s *shelfwise.Series) string { return string(s.Key.SKU) + "|" + s.Key.Department })
 	out := make([]seriesInfo, len(series))
 	for i, s := range series {
 		inf := seriesInfo{storeType: math.NaN(), storeSize: math.NaN(),
-			dept: skuC[string(s.Key.SKU)+"|"+s.Key.Department], store: storeC[string(s.Key.Store)]}
+			dept: skuC[string(s.Key.SKU)+"|"+s.Key.Department], store: storeC[string(s.Key.Store)],
+			storeAgg: storeAgg[string(s.Key.Store)], deptAgg: deptAgg[string(s.Key.SKU)+"|"+s.Key.Department]}
 		if st, ok := m.Stores[s.Key.Store]; ok {
 			inf.storeType = typeC[st.Type]
 			if st.Size > 0 {
@@ -293,4 +295,44 @@ func (m *Model) infos(series []*shelfwise.Series) []seriesInfo {
 		out[i] = inf
 	}
 	return out
+}
+
+// aggregate sums the series of each group (by key) step by step; a group
+// whose series differ in length gets no aggregate.
+func aggregate(series []*shelfwise.Series, key func(*shelfwise.Series) string) map[string][]float64 {
+	out := map[string][]float64{}
+	bad := map[string]bool{}
+	for _, s := range series {
+		k := key(s)
+		a, ok := out[k]
+		if !ok {
+			a = make([]float64, len(s.Values))
+			out[k] = a
+		}
+		if len(a) != len(s.Values) {
+			bad[k] = true
+			continue
+		}
+		for t, v := range s.Values {
+			a[t] += v
+		}
+	}
+	for k := range bad {
+		delete(out, k)
+	}
+	return out
+}
+
+// shortFallback forecasts a series with fewer points before the origin o
+// than the global features need: the seasonal naive (naive when shorter
+// than a season), or zeros with nothing to go on.
+func shortFallback(y []float64, o, p, h int) forecast.Prediction {
+	if o < 1 {
+		return forecast.Prediction{Model: "none", Mean: make([]float64, h)}
+	}
+	pr, err := forecast.SeasonalNaive{Period: p}.Forecast(y[:o], h)
+	if err != nil {
+		return forecast.Prediction{Model: "none", Mean: make([]float64, h)}
+	}
+	return pr
 }
