@@ -22,6 +22,10 @@ type grower struct {
 	free    [][]histBin // recycled histogram buffers
 	rows    []int32     // row indices, partitioned by leaf
 	tmp     []int32     // partition scratch
+	// colData is b.Data column-major: partitioning reads one feature of
+	// the node's rows (ascending), which is sequential here and one cache
+	// line per row in the row-major layout.
+	colData []uint8
 	active  []bool      // features usable in this tree
 	order   []int       // category sort scratch
 }
@@ -39,6 +43,15 @@ func newGrower(p Params, b *Binned, gh []gpair) *grower {
 	}
 	g.tmp = make([]int32, b.Rows)
 	g.active = make([]bool, b.Cols)
+	g.colData = make([]uint8, len(b.Data))
+	parallelChunks(b.Cols, g.workers, 1, func(_, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			col := g.colData[j*b.Rows : (j+1)*b.Rows]
+			for i := range col {
+				col[i] = b.Data[i*b.Cols+j]
+			}
+		}
+	})
 	return g
 }
 
@@ -145,8 +158,8 @@ func (g *grower) grow(rows []int32) (*tree, []leafRange) {
 			g.putHist(l.hist)
 			continue
 		}
-		left, right := g.apply(t, l)
 		leaves++
+		left, right := g.apply(t, l, leaves < g.p.MaxLeaves)
 		cands = append(cands, left, right)
 	}
 	for _, c := range cands {
@@ -173,7 +186,10 @@ func (g *grower) newNode(s histBin) node {
 
 // apply splits leaf l: partitions its rows, fills the node and returns the
 // two children with histograms (one built, one by subtraction) and splits.
-func (g *grower) apply(t *tree, l *leafState) (*leafState, *leafState) {
+// When neither child may split further (more leaves not allowed, maximum
+// depth reached, too few rows) no histogram is built at all: at depth 6
+// that saves the most expensive level.
+func (g *grower) apply(t *tree, l *leafState, moreLeaves bool) (*leafState, *leafState) {
 	sp := l.sp
 	var tab [256]bool
 	sp.goesLeftTab(&tab, g.b.NumBins[sp.feature])
@@ -196,6 +212,15 @@ func (g *grower) apply(t *tree, l *leafState) (*leafState, *leafState) {
 
 	left := &leafState{node: li, lo: l.lo, hi: mid, sum: sp.left, depth: l.depth + 1}
 	right := &leafState{node: li + 1, lo: mid, hi: l.hi, sum: sp.right, depth: l.depth + 1}
+	canSplit := func(c *leafState) bool {
+		return moreLeaves && (g.p.MaxDepth < 0 || c.depth < g.p.MaxDepth) && c.hi-c.lo >= 2*g.p.MinSamplesLeaf
+	}
+	left.sp, right.sp = noSplit, noSplit
+	if !canSplit(left) && !canSplit(right) {
+		g.putHist(l.hist)
+		l.hist = nil
+		return left, right
+	}
 	small, large := left, right
 	if small.hi-small.lo > large.hi-large.lo {
 		small, large = large, small
@@ -208,8 +233,7 @@ func (g *grower) apply(t *tree, l *leafState) (*leafState, *leafState) {
 	}
 	l.hist = nil
 	for _, c := range [2]*leafState{left, right} {
-		c.sp = noSplit
-		if (g.p.MaxDepth < 0 || c.depth < g.p.MaxDepth) && c.hi-c.lo >= 2*g.p.MinSamplesLeaf {
+		if canSplit(c) {
 			g.findSplit(c)
 		}
 		if c.sp.feature < 0 {
@@ -251,11 +275,11 @@ func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
 // partitionChunk stably partitions rows (using tmp, of the same length, as
 // scratch) and returns the number of rows going left.
 func (g *grower) partitionChunk(rows, tmp []int32, feature int, tab *[256]bool) int {
-	cols, data := g.b.Cols, g.b.Data
+	col := g.colData[feature*g.b.Rows : (feature+1)*g.b.Rows]
 	rt := tmp[:0]
 	j := 0
 	for _, r := range rows {
-		if tab[data[int(r)*cols+feature]] {
+		if tab[col[r]] {
 			rows[j] = r
 			j++
 		} else {
