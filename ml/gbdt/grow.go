@@ -26,8 +26,8 @@ type grower struct {
 	// the node's rows (ascending), which is sequential here and one cache
 	// line per row in the row-major layout.
 	colData []uint8
-	active  []bool      // features usable in this tree
-	order   []int       // category sort scratch
+	active  []bool // features usable in this tree
+	order   []int  // category sort scratch
 }
 
 func newGrower(p Params, b *Binned, gh []gpair) *grower {
