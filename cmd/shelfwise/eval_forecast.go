@@ -70,6 +70,8 @@ type dataset struct {
 	period   int
 	daily    bool
 	revenue  bool
+	// explain asks the global model for SHAP-based components (serving).
+	explain bool
 }
 
 // loadForecastData reads format/path and builds its series.
@@ -143,7 +145,7 @@ func (d *dataset) holiday(t time.Time) bool { return d.holidays[t] }
 
 // forecasterFor builds the --model forecaster for the dataset.
 func forecasterFor(name string, d *dataset) (forecast.Forecaster, error) {
-	base := global.Model{Period: d.period, Holiday: d.holiday, Stores: d.stores, HolidayWeight: 5}
+	base := global.Model{Period: d.period, Holiday: d.holiday, Stores: d.stores, HolidayWeight: 5, Explain: d.explain}
 	weeklyPanel := !d.daily && d.series[0].Grain == shelfwise.GrainWeek
 	switch name {
 	case "auto":

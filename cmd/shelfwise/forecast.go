@@ -84,7 +84,8 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 		return err
 	}
 	d := &dataset{series: series, daily: grain == shelfwise.GrainDay, period: fl.period,
-		holidays: map[time.Time]bool{}, stores: map[shelfwise.StoreID]shelfwise.Store{}, revenue: fl.allowNegative}
+		holidays: map[time.Time]bool{}, stores: map[shelfwise.StoreID]shelfwise.Store{}, revenue: fl.allowNegative,
+		explain: true}
 	if d.period <= 0 {
 		d.period = 52
 		if d.daily {

@@ -247,3 +247,43 @@ func aggFeatures(a []float64, o, t, lag, w int) (yoy, shape float64) {
 	}
 	return yoy, shape
 }
+
+// featureComponent maps each feature to the forecast component its SHAP
+// contribution is reported under.
+var featureComponent = func() [numFeatures]string {
+	var c [numFeatures]string
+	for f := range c {
+		c[f] = "level"
+	}
+	for _, f := range []int{fHoliday, fHolidayLY, fEaster, fEasterLY, fXmas, fXmasLY} {
+		c[f] = "event"
+	}
+	for _, f := range []int{fWeekOfYear, fLY, fLYPrev, fLYNext, fLY2, fLYWindow, fDenLY, fDenLYWindow, fDenLY2, fDenLYNext, fStoreLYShape, fDeptLYShape} {
+		c[f] = "seasonality"
+	}
+	for _, f := range []int{fYoY13, fGrowth52, fStoreYoY13, fStoreYoY4, fDeptYoY13, fStep} {
+		c[f] = "trend"
+	}
+	return c
+}()
+
+// explainStep adds step k's SHAP contributions phi (scaled change units;
+// the last element is the expected value) times the level to the
+// components.
+func explainStep(comps map[string][]float64, k int, phi []float64, lvl float64, h int) {
+	add := func(name string, v float64) {
+		c := comps[name]
+		if c == nil {
+			c = make([]float64, h)
+			comps[name] = c
+		}
+		c[k] += v
+	}
+	for _, name := range []string{"level", "trend", "seasonality", "event"} {
+		add(name, 0)
+	}
+	for f, v := range phi[:len(phi)-1] {
+		add(featureComponent[f], lvl*v)
+	}
+	add("level", lvl*phi[len(phi)-1])
+}

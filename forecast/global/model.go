@@ -39,6 +39,11 @@ type Model struct {
 	// LevelShift is the share of the year-on-year level change added to
 	// the seasonal base (default 0.5; -1 for none).
 	LevelShift float64
+	// Explain splits each forecast's change from its base into level,
+	// trend, seasonality and event components by TreeSHAP (slower: for
+	// serving, not for backtests). Without it the components are the
+	// seasonal base and the model's change ("level").
+	Explain bool
 	// Seed makes training deterministic.
 	Seed    uint64
 	Workers int
@@ -243,6 +248,7 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 		mean := make([]float64, h)
 		base := make([]float64, h)
 		change := make([]float64, h)
+		comps := map[string][]float64{}
 		for k := 1; k <= h; k++ {
 			t := o + k - 1
 			m.features(row, y, den[i], o, k, lvl, targetDate(s, t), infos[i])
@@ -250,9 +256,19 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 			base[k-1] = m.base(y, den[i], o, t, targetDate(s, t))
 			change[k-1] = lvl * d
 			mean[k-1] = base[k-1] + change[k-1]
+			if m.Explain {
+				explainStep(comps, k-1, model.Contributions(row), lvl, h)
+			}
 		}
-		out[i] = forecast.Prediction{Model: "gbdt", Mean: mean,
-			Components: map[string][]float64{"seasonality": base, "level": change}}
+		if m.Explain {
+			// The base is last season's (denoised) value: seasonality.
+			for k := range base {
+				comps["seasonality"][k] += base[k]
+			}
+		} else {
+			comps = map[string][]float64{"seasonality": base, "level": change}
+		}
+		out[i] = forecast.Prediction{Model: "gbdt", Mean: mean, Components: comps}
 		return nil
 	})
 	return out, err

@@ -106,3 +106,28 @@ func TestEasterAndLag(t *testing.T) {
 		t.Errorf("pre-Christmas days in week of 2011-12-16 = %v, want 5", got)
 	}
 }
+
+func TestExplainComponentsSumToMean(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	series := simWeekly(rng, 4, 3, 120)
+	m := &Model{OriginStride: 4, Explain: true}
+	m.Params.NumTrees = 20
+	ps, err := m.Forecast(context.Background(), series, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		for k, v := range p.Mean {
+			sum := 0.0
+			for _, c := range p.Components {
+				sum += c[k]
+			}
+			if math.Abs(sum-v) > 1e-6*math.Max(1, math.Abs(v)) {
+				t.Fatalf("components sum to %v, mean %v", sum, v)
+			}
+		}
+		if p.Components["event"] == nil || p.Components["trend"] == nil {
+			t.Fatalf("missing components: %v", p.Components)
+		}
+	}
+}
