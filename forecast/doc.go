@@ -1,15 +1,25 @@
 // Package forecast is Shelfwise's demand-forecasting engine: it turns sales
-// into regular series, fits local statistical models (naive, seasonal naive,
-// moving average, ETS with automatic selection, Theta, Croston, SBA, TSB),
-// chooses or combines them per series from backtest error, attaches quantiles
-// (analytic where a model has them, conformal from rolling-origin residuals
-// otherwise), scores rolling-origin backtests with the field's metrics
-// (MASE, RMSSE, WRMSSE, sMAPE, WAPE, WMAE, bias, pinball loss, coverage) and
-// reconciles hierarchies (bottom-up, MinT with shrinkage).
+// into regular series (FromSalesPoints), fits local statistical models
+// (Naive, SeasonalNaive, MovingAverage, ETS with automatic AICc selection
+// over Hyndman's framework, Theta, Croston, SBA, TSB), chooses a model per
+// series from a holdout before the origin (Select) or combines models
+// (Ensemble, Blend), attaches quantiles (analytic where a model has them,
+// conformal from rolling-origin errors otherwise), scores rolling-origin
+// backtests with the field's metrics (MASE, RMSSE, WRMSSE, sMAPE, WAPE, WMAE,
+// bias, pinball loss, interval coverage) and reconciles hierarchies
+// (Hierarchy.BottomUp, Hierarchy.MinT with shrinkage).
+//
+// The in-process entry point is Forecast: given a Forecaster (Local{Method}
+// for per-series models, or the global boosted model of forecast/global) and
+// the series, it returns shelfwise.Forecast values with means, quantiles at
+// DefaultLevels (which include shelfwise.StandardQuantiles) and components
+// (level, trend, seasonality, event) for explanations. Backtest runs the
+// same Forecasters by rolling origin for evaluation; every tuned choice
+// (conformal quantiles, per-series selection) only sees data before the
+// window being scored.
 //
 // Numeric code works on plain []float64 and does no I/O. Series are
-// independent partitions: Run forecasts them on a bounded worker pool of
-// runtime.GOMAXPROCS(0) goroutines, and the same unit of work can later be
-// shipped to workers on other machines. The global gradient-boosted model
-// across series lives in the subpackage forecast/global.
+// independent partitions: Local forecasts them on a bounded worker pool of
+// runtime.GOMAXPROCS(0) goroutines (ForEach), and the same unit of work can
+// later be shipped to workers on other machines.
 package forecast
