@@ -39,7 +39,14 @@ func (l Local) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h 
 			out[i] = zeroPrediction("none", h)
 			return nil
 		}
-		p, err := l.Method.Forecast(y[:len(y)-cut], h)
+		// Steps before the product was first on sale are not zero demand.
+		first := 0
+		if av := series[i].Available; av != nil {
+			for first < len(y)-cut-1 && !av[first] {
+				first++
+			}
+		}
+		p, err := l.Method.Forecast(y[first:len(y)-cut], h)
 		if err != nil {
 			return fmt.Errorf("forecast: series %s: %w", series[i].Key, err)
 		}

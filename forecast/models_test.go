@@ -292,3 +292,15 @@ func TestBacktestConformalCoverage(t *testing.T) {
 		t.Fatalf("95%% coverage %.3f", c)
 	}
 }
+
+func TestLocalSkipsStepsBeforeLaunch(t *testing.T) {
+	// Zeros before launch must not pull the mean down.
+	s := &shelfwise.Series{Values: []float64{0, 0, 0, 0, 6, 6}, Available: []bool{false, false, false, false, true, true}}
+	ps, err := Local{Method: MovingAverage{}}.Forecast(context.Background(), []*shelfwise.Series{s}, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps[0].Mean[0] != 6 {
+		t.Fatalf("mean over the launched period = %v, want 6", ps[0].Mean[0])
+	}
+}
