@@ -227,6 +227,21 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 			return 1
 		}
 	}
+	if d.daily && d.series[0].Price != nil {
+		// M5 weighting: each series by its revenue over the 28 days
+		// before the origin.
+		opts.SeriesWeight = func(i, cut int) float64 {
+			s := d.series[i]
+			n := len(s.Values) - cut
+			w := 0.0
+			for t := max(0, n-28); t < n; t++ {
+				if s.Price != nil && t < len(s.Price) {
+					w += s.Values[t] * s.Price[t]
+				}
+			}
+			return w
+		}
+	}
 	if fl.test != "" {
 		if opts.Test, err = readTestValues(ctx, fl.format, fl.test, d.series, h); err != nil {
 			return err
@@ -288,6 +303,9 @@ func (m *Main) printForecastEval(fl evalForecastFlags, d *dataset, o forecast.Ba
 	}
 	if o.StepWeight != nil {
 		out["wmae"] = nan(mt.WMAE)
+	}
+	if o.SeriesWeight != nil {
+		out["wrmsse"] = nan(mt.WRMSSE)
 	}
 	var per []map[string]any
 	for _, w := range r.PerWindow {
