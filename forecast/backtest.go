@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -96,6 +97,9 @@ type BacktestResult struct {
 	Quantiles [][][][]float64
 	// Chosen counts the fitted model names of the scored forecasts.
 	Chosen map[string]int
+	// ScoredSeconds is the wall time spent fitting and forecasting the
+	// scored windows; CalibrationSeconds that of the calibration windows.
+	ScoredSeconds, CalibrationSeconds float64
 }
 
 // Backtest evaluates f by rolling origin: for each scored window it forecasts
@@ -138,14 +142,20 @@ func Backtest(ctx context.Context, f Forecaster, series []*shelfwise.Series, o B
 		}
 	}
 	slices.Sort(need)
+	res := &BacktestResult{Chosen: map[string]int{}}
 	for _, c := range need {
+		start := time.Now()
 		p, err := f.Forecast(ctx, series, c, h)
 		if err != nil {
 			return nil, err
 		}
 		preds[c] = p
+		if slices.Contains(scored, c) {
+			res.ScoredSeconds += time.Since(start).Seconds()
+		} else {
+			res.CalibrationSeconds += time.Since(start).Seconds()
+		}
 	}
-	res := &BacktestResult{Chosen: map[string]int{}}
 	var all Accumulator
 	for _, c := range scored {
 		var cal [][]float64

@@ -300,6 +300,7 @@ func (m *Main) printForecastEval(fl evalForecastFlags, d *dataset, o forecast.Ba
 		"mase": nan(mt.MASE), "smape": nan(mt.SMAPE), "wape": nan(mt.WAPE), "rmsse": nan(mt.RMSSE), "bias": nan(mt.Bias),
 		"pinball": nan(mt.Pinball), "coverage_80": nan(mt.Coverage80), "coverage_95": nan(mt.Coverage95),
 		"series": len(d.series), "forecasts": mt.Forecasts, "points": mt.Points, "seconds": secs,
+		"fit_seconds_scored": r.ScoredSeconds, "fit_seconds_calibration": r.CalibrationSeconds,
 	}
 	if o.StepWeight != nil {
 		out["wmae"] = nan(mt.WMAE)
