@@ -2,7 +2,6 @@ package gbdt
 
 import (
 	"math"
-	"sort"
 )
 
 // gradients fills gh with the weighted gradient and hessian of the loss at
@@ -121,34 +120,103 @@ func softplus(x float64) float64 {
 }
 
 // weightedQuantile returns the alpha-quantile of v with weights w (nil =
-// unit); v is reordered.
+// unit weights, interpolated between order statistics); v and w are
+// reordered. It selects in expected linear time (no full sort), which
+// matters for the quantile objective's per-leaf refits on large data.
 func weightedQuantile(v, w []float64, alpha float64) float64 {
-	if len(v) == 0 {
+	n := len(v)
+	if n == 0 {
 		return 0
 	}
 	if w == nil {
-		sort.Float64s(v)
-		pos := alpha * float64(len(v)-1)
-		lo := int(pos)
-		if lo+1 >= len(v) {
-			return v[len(v)-1]
+		pos := alpha * float64(n-1)
+		k := int(pos)
+		lo := selectKth(v, k)
+		if k+1 >= n {
+			return lo
 		}
-		fr := pos - float64(lo)
-		return v[lo]*(1-fr) + v[lo+1]*fr
+		hi := v[k+1]
+		for _, x := range v[k+2:] {
+			hi = math.Min(hi, x)
+		}
+		fr := pos - float64(k)
+		return lo*(1-fr) + hi*fr
 	}
-	idx := make([]int, len(v))
 	var tot float64
-	for i := range idx {
-		idx[i] = i
-		tot += w[i]
+	for _, x := range w {
+		tot += x
 	}
-	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	var acc float64
-	for _, i := range idx {
-		acc += w[i]
-		if acc >= alpha*tot {
-			return v[i]
+	// The smallest value whose cumulative weight reaches alpha*tot.
+	target := alpha * tot
+	lo, hi := 0, n
+	for hi-lo > 1 {
+		p := partition3(v, w, lo, hi)
+		var left float64
+		for _, x := range w[lo:p] {
+			left += x
+		}
+		if left >= target && p > lo {
+			hi = p
+		} else {
+			target -= left
+			if target <= w[p] || p+1 == hi {
+				return v[p]
+			}
+			target -= w[p]
+			lo = p + 1
 		}
 	}
-	return v[idx[len(idx)-1]]
+	return v[lo]
+}
+
+// selectKth reorders v so that v[k] is its k-th smallest value (0-based),
+// smaller ones before it and larger after, and returns it.
+func selectKth(v []float64, k int) float64 {
+	lo, hi := 0, len(v)
+	for hi-lo > 1 {
+		p := partition3(v, nil, lo, hi)
+		switch {
+		case k < p:
+			hi = p
+		case k > p:
+			lo = p + 1
+		default:
+			return v[p]
+		}
+	}
+	return v[k]
+}
+
+// partition3 partitions v[lo:hi] (and w alongside, if not nil) around a
+// median-of-three pivot and returns the pivot's final index: values before
+// it are < pivot, after it >= pivot.
+func partition3(v, w []float64, lo, hi int) int {
+	mid := lo + (hi-lo)/2
+	a, b, c := lo, mid, hi-1
+	if v[a] > v[b] {
+		a, b = b, a
+	}
+	if v[b] > v[c] {
+		b = c
+		if v[a] > v[b] {
+			b = a
+		}
+	}
+	swap := func(i, j int) {
+		v[i], v[j] = v[j], v[i]
+		if w != nil {
+			w[i], w[j] = w[j], w[i]
+		}
+	}
+	swap(b, hi-1)
+	pivot := v[hi-1]
+	store := lo
+	for i := lo; i < hi-1; i++ {
+		if v[i] < pivot {
+			swap(i, store)
+			store++
+		}
+	}
+	swap(store, hi-1)
+	return store
 }

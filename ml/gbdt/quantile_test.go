@@ -1,0 +1,55 @@
+package gbdt
+
+import (
+	"math"
+	"sort"
+	"testing"
+)
+
+// quantileBySort is the reference: sort and walk the cumulative weights.
+func quantileBySort(v, w []float64, alpha float64) float64 {
+	idx := make([]int, len(v))
+	var tot float64
+	for i := range idx {
+		idx[i] = i
+		tot += w[i]
+	}
+	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	var acc float64
+	for _, i := range idx {
+		acc += w[i]
+		if acc >= alpha*tot {
+			return v[i]
+		}
+	}
+	return v[idx[len(idx)-1]]
+}
+
+func TestWeightedQuantileMatchesSort(t *testing.T) {
+	r := rng(40)
+	for trial := 0; trial < 300; trial++ {
+		n := 1 + r.IntN(60)
+		v := make([]float64, n)
+		w := make([]float64, n)
+		for i := range v {
+			v[i] = float64(r.IntN(12)) // ties on purpose
+			w[i] = r.Float64() + 0.01
+		}
+		alpha := r.Float64()
+		want := quantileBySort(v, w, alpha)
+		if got := weightedQuantile(append([]float64(nil), v...), append([]float64(nil), w...), alpha); got != want {
+			t.Fatalf("trial %d: weighted quantile %v, want %v (v=%v w=%v alpha=%v)", trial, got, want, v, w, alpha)
+		}
+		s := append([]float64(nil), v...)
+		sort.Float64s(s)
+		pos := alpha * float64(n-1)
+		k := int(pos)
+		wantU := s[k]
+		if k+1 < n {
+			wantU = s[k]*(1-(pos-float64(k))) + s[k+1]*(pos-float64(k))
+		}
+		if got := weightedQuantile(append([]float64(nil), v...), nil, alpha); math.Abs(got-wantU) > 1e-12 {
+			t.Fatalf("trial %d: quantile %v, want %v", trial, got, wantU)
+		}
+	}
+}
