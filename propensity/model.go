@@ -192,7 +192,7 @@ func Train(ctx context.Context, sessions []shelfwise.Session, cfg Config) (*Mode
 		logits, val = m.componentLogits(hold), hold
 	}
 	if c.Model == Ensemble {
-		st, err := blend(ctx, logits, val.y, val.labels(), c.Mean)
+		st, err := blend(ctx, logits, val.y, val.labels(), c.Mean, rng)
 		if err != nil {
 			return nil, err
 		}

@@ -173,9 +173,9 @@ func TestExplainAndSerialise(t *testing.T) {
 }
 
 func TestCrossFitting(t *testing.T) {
-	train, test := synthSessions(2000, 7), synthSessions(1000, 8)
+	train, test := synthSessions(1200, 7), synthSessions(1000, 8)
 	g := DefaultGBDT()
-	g.LearningRate, g.NumTrees, g.EarlyStoppingRounds = 0.1, 200, 20
+	g.LearningRate, g.NumTrees, g.EarlyStoppingRounds = 0.2, 60, 10
 	m, err := Train(context.Background(), train, Config{Model: Ensemble, GBDT: &g, InnerFolds: 3, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
