@@ -5,7 +5,6 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/forecast"
-	"github.com/shelfwise/shelfwise/ml/gbdt"
 )
 
 // DenoisedSeasonalNaive forecasts the denoised value one season earlier
@@ -43,17 +42,18 @@ func (d *DenoisedSeasonalNaive) Forecast(ctx context.Context, series []*shelfwis
 }
 
 // Default returns the default global forecaster for weekly data: a blend
-// of the boosted model with the L1 objective (0.4), the same features with a
-// squared-error objective on targets clipped at one level (0.4), and the
-// denoised seasonal naive (0.2). The weights were chosen on the two
-// Walmart windows before the scored ones (origins after weeks 78 and 91).
+// of two boosted models with the L1 objective that differ in the base they
+// correct — the denoised, level-shifted seasonal base (weight 0.3) and the
+// raw value one season earlier (0.5) — and the denoised seasonal naive
+// (0.2). Members and weights were chosen on the two Walmart windows before
+// the scored ones (origins after weeks 78 and 91, data cut at week 104):
+// WMAE 1,714 there against 1,788 for the first model alone.
 func Default(base Model) forecast.Blend {
-	l1 := base
-	se := base
-	se.Params.Objective = gbdt.SquaredError
-	se.TargetClip = 1
-	se.Seed = base.Seed + 1
+	den := base
+	raw := base
+	raw.Rank, raw.LevelShift = -1, -1
+	raw.Seed = base.Seed + 1
 	return forecast.Blend{Label: "gbdt-blend",
-		Members: []forecast.Forecaster{&l1, &se, &DenoisedSeasonalNaive{base}},
-		Weights: []float64{0.4, 0.4, 0.2}}
+		Members: []forecast.Forecaster{&den, &raw, &DenoisedSeasonalNaive{base}},
+		Weights: []float64{0.3, 0.5, 0.2}}
 }
