@@ -304,3 +304,19 @@ func TestLocalSkipsStepsBeforeLaunch(t *testing.T) {
 		t.Fatalf("mean over the launched period = %v, want 6", ps[0].Mean[0])
 	}
 }
+
+func TestBlendWeightsForecasters(t *testing.T) {
+	s := []*shelfwise.Series{{Values: []float64{1, 2, 3, 4}}}
+	b := Blend{Members: []Forecaster{Local{Method: Naive{}}, Local{Method: MovingAverage{}}}, Weights: []float64{1, 3}}
+	ps, err := b.Forecast(context.Background(), s, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (1*4 + 3*2.5) / 4 = 2.875; the level component blends the same way.
+	if !near(ps[0].Mean[1], 2.875, 1e-12) || !near(ps[0].Components["level"][0], 2.875, 1e-12) {
+		t.Fatalf("blend %v components %v", ps[0].Mean, ps[0].Components)
+	}
+	if _, err := (Blend{Members: b.Members}).Forecast(context.Background(), s, 0, 2); err == nil {
+		t.Fatal("blend without weights did not fail")
+	}
+}
