@@ -112,12 +112,30 @@ func BenchmarkServeIngest(b *testing.B) {
 }
 
 // BenchmarkServeRecommend asks for recommendations for random customers of
-// a simulated chain (8 concurrent clients over loopback) while another
-// client ingests 2,000 events/s in batches of 100 (events of the same
-// customers, so their cached lists are invalidated as they arrive). It
-// reports requests/s and latency percentiles of the measured phase only:
-// simulating the chain and training the model happen once, before b.Loop
-// starts the clock. One op is one recommendation request.
+// a simulated chain (500 customers, 200 products) over loopback, with three
+// kinds of concurrent ingest:
+//
+//   - NoIngest: requests alone.
+//   - IngestOthers: another client ingests 2,000 events/s (batches of 100)
+//     of other customers on catalogue products: the engine folds every
+//     event in, but the requesting customers' cached lists stay valid.
+//   - IngestSame: the same 2,000 events/s come from the requesting
+//     customers, so each event drops that customer's cached list and the
+//     next request ranks again (the hardest case: customers active on the
+//     site while asking).
+//
+// Max/... measures capacity: 8 clients send requests back to back
+// (closed loop; latencies there are queueing at saturation). Rate3000/...
+// measures latency at the target load: requests are sent at 3,000/s on a
+// fixed schedule by as many clients as needed (open loop), and each latency
+// counts from the request's scheduled time, so a server that falls behind
+// is charged for the wait.
+//
+// Every sub-benchmark reports requests/s, p50/p99 latency, the events/s
+// ingested and the CPU time of the whole process (server, clients, ingest)
+// per request, over the measured phase only: simulating the chain and
+// training the model happen once, before the sub-benchmarks. One op is
+// one recommendation request.
 func BenchmarkServeRecommend(b *testing.B) {
 	s, key := benchServer(b, func(m *Main) error {
 		return m.Run(context.Background(), []string{"simulate", "--db", m.DataDir, "--stores", "3",
@@ -137,18 +155,56 @@ func BenchmarkServeRecommend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	// Warm the connections and the server's caches once, outside the clock.
-	for i := range 500 {
-		if err := getRecs(c, s.URL, key, 1+i); err != nil {
-			b.Fatal(err)
-		}
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	ingest := []struct {
+		name  string
+		batch func(i int) []byte
+	}{
+		{"NoIngest", nil},
+		{"IngestOthers", func(i int) []byte { return liveBatch(i, 100, skus, 501) }},
+		{"IngestSame", func(i int) []byte { return liveBatch(i, 100, skus, 1) }},
+	}
+	for _, in := range ingest {
+		b.Run("Max/"+in.name, func(b *testing.B) { benchRecommend(b, s, key, c, in.batch, 0) })
+	}
+	for _, in := range ingest {
+		b.Run("Rate3000/"+in.name, func(b *testing.B) { benchRecommend(b, s, key, c, in.batch, 3000) })
+	}
+}
+
+// benchRecommend measures recommendation requests while batch(i), if not
+// nil, is posted every 50 ms (catching up when late). With rate 0, 8
+// clients send back to back; otherwise 32 clients send requests due at
+// rate/s.
+func benchRecommend(b *testing.B, s *Serving, key string, c *http.Client, batch func(i int) []byte, rate float64) {
+	clients := 8
+	if rate > 0 {
+		clients = 32 // so one slow answer holds up few of the requests due after it
+	}
+	// Open the clients' connections and warm the server's caches, outside
+	// the clock.
+	var warm errgroup
+	for w := range clients {
+		warm.Go(func() error {
+			for i := w; i < 500; i += clients {
+				if err := getRecs(c, s.URL, key, 1+i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := warm.Wait(); err != nil {
+		b.Fatal(err)
 	}
 	stop := make(chan struct{})
 	ingestDone := make(chan struct{})
 	var ingested atomic.Int64
-	go func() { // 2,000 events/s: a batch of 100 every 50 ms, catching up when late
+	go func() {
 		defer close(ingestDone)
+		if batch == nil {
+			return
+		}
 		t0 := time.Now()
 		for i := 0; ; i++ {
 			select {
@@ -156,38 +212,65 @@ func BenchmarkServeRecommend(b *testing.B) {
 				return
 			case <-time.After(time.Until(t0.Add(time.Duration(i) * 50 * time.Millisecond))):
 			}
-			if post(c, s.URL+"/v1/events", key, "", liveBatch(i, 100, skus)) == nil {
+			if post(c, s.URL+"/v1/events", key, "", batch(i)) == nil {
 				ingested.Add(100)
 			}
 		}
 	}()
-	const clients = 8
-	work := make(chan struct{}, clients)
 	lats := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
 	var failed atomic.Value
-	for w := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(w), 1))
-			for range work {
-				t0 := time.Now()
-				if err := getRecs(c, s.URL, key, 1+rng.IntN(500)); err != nil {
-					failed.CompareAndSwap(nil, err)
-					continue
-				}
-				lats[w] = append(lats[w], time.Since(t0))
-			}
-		}()
-	}
 	stopProfile := benchProfile(b)
 	start, cpu0 := time.Now(), processCPU()
-	for b.Loop() {
-		work <- struct{}{}
+	if rate == 0 {
+		// Closed loop: each client sends its next request when the last
+		// one is answered.
+		work := make(chan struct{}, clients)
+		var wg sync.WaitGroup
+		for w := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 1))
+				for range work {
+					t0 := time.Now()
+					if err := getRecs(c, s.URL, key, 1+rng.IntN(500)); err != nil {
+						failed.CompareAndSwap(nil, err)
+						continue
+					}
+					lats[w] = append(lats[w], time.Since(t0))
+				}
+			}()
+		}
+		for b.Loop() {
+			work <- struct{}{}
+		}
+		close(work)
+		wg.Wait()
+	} else {
+		// Open loop: request j is due at start + j/rate; client j%clients
+		// sends it then (or at once when late) and its latency counts from
+		// when it was due.
+		b.ResetTimer()
+		var wg sync.WaitGroup
+		for w := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 1))
+				for j := w; j < b.N; j += clients {
+					due := start.Add(time.Duration(float64(j) / rate * float64(time.Second)))
+					time.Sleep(time.Until(due))
+					if err := getRecs(c, s.URL, key, 1+rng.IntN(500)); err != nil {
+						failed.CompareAndSwap(nil, err)
+						continue
+					}
+					lats[w] = append(lats[w], time.Since(due))
+				}
+			}()
+		}
+		wg.Wait()
+		b.StopTimer()
 	}
-	close(work)
-	wg.Wait()
 	el, cpu := time.Since(start), processCPU()-cpu0
 	stopProfile()
 	close(stop)
@@ -218,13 +301,14 @@ func BenchmarkServeRecommend(b *testing.B) {
 
 // benchProfile writes a CPU profile of the measured phase alone (not of
 // the setup, which -cpuprofile would include) to the file named by
-// SHELFWISE_BENCH_CPUPROFILE, if set. It returns the function that stops it.
+// SHELFWISE_BENCH_CPUPROFILE (with the sub-benchmark's name appended), if
+// set. It returns the function that stops it.
 func benchProfile(b *testing.B) func() {
 	path := os.Getenv("SHELFWISE_BENCH_CPUPROFILE")
 	if path == "" {
 		return func() {}
 	}
-	f, err := os.Create(path)
+	f, err := os.Create(path + "." + strings.ReplaceAll(b.Name(), "/", "_"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -282,8 +366,9 @@ func benchSKUs(s *Serving, key string) ([]string, error) {
 }
 
 // liveBatch is batch id of n live events (views, carts and purchases) of
-// the simulated customers on products of skus.
-func liveBatch(id, n int, skus []string) []byte {
+// customers first .. first+499 on products of skus (the simulated
+// customers are 1 .. 500).
+func liveBatch(id, n int, skus []string, first int) []byte {
 	types := [...]string{"view", "view", "view", "cart", "purchase"}
 	var sb strings.Builder
 	sb.WriteString(`{"events":[`)
@@ -293,8 +378,30 @@ func liveBatch(id, n int, skus []string) []byte {
 		}
 		k := id*n + i
 		fmt.Fprintf(&sb, `{"time":"2023-09-15T10:%02d:%02dZ","session":"live%d","customer":"cust-%06d","type":"%s","sku":"%s"}`,
-			(k/60)%60, k%60, id, 1+(k*7919)%500, types[k%len(types)], skus[(k*31)%len(skus)])
+			(k/60)%60, k%60, id, first+(k*7919)%500, types[k%len(types)], skus[(k*31)%len(skus)])
 	}
 	sb.WriteString(`]}`)
 	return []byte(sb.String())
+}
+
+// errgroup runs functions concurrently and returns the first error.
+type errgroup struct {
+	wg   sync.WaitGroup
+	once sync.Once
+	err  error
+}
+
+func (g *errgroup) Go(f func() error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := f(); err != nil {
+			g.once.Do(func() { g.err = err })
+		}
+	}()
+}
+
+func (g *errgroup) Wait() error {
+	g.wg.Wait()
+	return g.err
 }
