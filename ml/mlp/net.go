@@ -119,9 +119,7 @@ func activate(a Activation, v []float64) {
 	switch a {
 	case ReLU:
 		for i, x := range v {
-			if x < 0 {
-				v[i] = 0
-			}
+			v[i] = max(x, 0) // branch-free: signs are unpredictable
 		}
 	case Tanh:
 		for i, x := range v {
@@ -173,16 +171,20 @@ func (n *Net) link(z float64) float64 {
 type buffers struct {
 	acts [][]float64
 	grad [][]float64
+	nz   []int32 // indices of non-zero activations
 }
 
 func (n *Net) newBuffers() *buffers {
 	b := &buffers{acts: make([][]float64, len(n.Layers)+1), grad: make([][]float64, len(n.Layers)+1)}
 	b.acts[0] = make([]float64, n.Layers[0].In)
 	b.grad[0] = make([]float64, n.Layers[0].In)
+	widest := n.Layers[0].In
 	for i, l := range n.Layers {
 		b.acts[i+1] = make([]float64, l.Out)
 		b.grad[i+1] = make([]float64, l.Out)
+		widest = max(widest, l.Out)
 	}
+	b.nz = make([]int32, widest)
 	return b
 }
 
@@ -204,14 +206,25 @@ func (n *Net) standardize(x, dst []float64) {
 func (n *Net) forward(b *buffers) float64 {
 	for i := range n.Layers {
 		l := &n.Layers[i]
-		layerForward(l, b.acts[i], b.acts[i+1])
+		layerForward(l, b.acts[i], b.acts[i+1], b.nz)
 	}
 	return b.acts[len(n.Layers)][0]
 }
 
+// nonzero writes the indices of v's non-zero values into idx and returns
+// them, without branching (ReLU zeros follow no predictable pattern).
+func nonzero(v []float64, idx []int32) []int32 {
+	n := 0
+	for k, x := range v {
+		idx[n] = int32(k)
+		n += int(-(math.Float64bits(x) &^ (1 << 63)) >> 63)
+	}
+	return idx[:n]
+}
+
 // layerForward computes out = act(W^T in + B), skipping zero inputs (ReLU
 // leaves many).
-func layerForward(l *Layer, in, out []float64) {
+func layerForward(l *Layer, in, out []float64, nz []int32) {
 	if l.Out == 1 {
 		w := l.W[:len(in)]
 		var s0, s1, s2, s3 float64
@@ -228,10 +241,8 @@ func layerForward(l *Layer, in, out []float64) {
 		out[0] = l.B[0] + (s0 + s1) + (s2 + s3)
 	} else {
 		copy(out, l.B)
-		for k, x := range in {
-			if x != 0 {
-				axpy(x, l.W[k*l.Out:(k+1)*l.Out], out)
-			}
+		for _, k := range nonzero(in, nz) {
+			axpy(in[k], l.W[int(k)*l.Out:(int(k)+1)*l.Out], out)
 		}
 	}
 	activate(l.Act, out)

@@ -107,14 +107,20 @@ func symScale(v []float64, levels float64) float32 {
 }
 
 // qbuf is one goroutine's activation buffers.
-type qbuf struct{ acts [][]float32 }
+type qbuf struct {
+	acts [][]float32
+	nz   []int32 // indices of non-zero inputs
+}
 
 func (q *Quantized) newBuf() *qbuf {
 	b := &qbuf{acts: make([][]float32, len(q.Layers)+1)}
 	b.acts[0] = make([]float32, q.Layers[0].In)
+	widest := q.Layers[0].In
 	for i, l := range q.Layers {
 		b.acts[i+1] = make([]float32, l.Out)
+		widest = max(widest, l.Out)
 	}
+	b.nz = make([]int32, widest)
 	return b
 }
 
@@ -127,18 +133,22 @@ func (q *Quantized) raw(b *qbuf) float32 {
 			out[0] = blas32.Sdot(len(in), in, 1, l.wf, 1) + l.bf[0]
 		} else {
 			copy(out, l.bf)
+			// Gather the non-zero inputs without branching (ReLU zeros
+			// follow no pattern a branch predictor could learn).
+			nz := b.nz[:len(in)]
+			n := 0
 			for k, x := range in {
-				if x != 0 {
-					blas32.Saxpy(l.Out, x, l.wf[k*l.Out:(k+1)*l.Out], 1, out, 1)
-				}
+				nz[n] = int32(k)
+				n += int(-(math.Float32bits(x) & 0x7fffffff) >> 31)
+			}
+			for _, k := range nz[:n] {
+				blas32.Saxpy(l.Out, in[k], l.wf[int(k)*l.Out:(int(k)+1)*l.Out], 1, out, 1)
 			}
 		}
 		switch l.Act {
 		case ReLU:
 			for j, v := range out {
-				if v < 0 {
-					out[j] = 0
-				}
+				out[j] = max(v, 0)
 			}
 		case Tanh:
 			for j, v := range out {

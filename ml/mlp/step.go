@@ -62,7 +62,7 @@ func (tr *trainer) accumulate(wk *worker, j job) {
 		mo := 0
 		for i := range net.Layers {
 			l := &net.Layers[i]
-			layerForward(l, b.acts[i], b.acts[i+1])
+			layerForward(l, b.acts[i], b.acts[i+1], b.nz)
 			if mask != nil && i+1 < L {
 				out := b.acts[i+1]
 				for u := range out {
@@ -93,6 +93,7 @@ func (tr *trainer) backward(wk *worker, mask []float64) {
 		up := b.grad[i+1]
 		in := b.acts[i]
 		gw, gb := wk.gw[i], wk.gb[i]
+		var idx []int32
 		if l.Out == 1 {
 			u := up[0]
 			gb[0] += u
@@ -102,10 +103,9 @@ func (tr *trainer) backward(wk *worker, mask []float64) {
 			}
 		} else {
 			axpy(1, up, gb)
-			for k, x := range in {
-				if x != 0 {
-					axpy(x, up, gw[k*l.Out:(k+1)*l.Out])
-				}
+			idx = nonzero(in, b.nz)
+			for _, k := range idx {
+				axpy(in[k], up, gw[int(k)*l.Out:(int(k)+1)*l.Out])
 			}
 		}
 		if i == 0 {
@@ -118,11 +118,28 @@ func (tr *trainer) backward(wk *worker, mask []float64) {
 			mo -= len(in)
 			m = mask[mo : mo+len(in)]
 		}
-		for k, x := range in {
-			if x == 0 && act == ReLU {
-				g[k] = 0
-				continue
+		if act == ReLU {
+			// relu' is 1 where the unit is on (non-zero), 0 elsewhere;
+			// a dropped unit is zero too.
+			if idx == nil {
+				idx = nonzero(in, b.nz)
 			}
+			clear(g)
+			for _, k := range idx {
+				var s float64
+				if l.Out == 1 {
+					s = l.W[k] * up[0]
+				} else {
+					s = dot(l.W[int(k)*l.Out:(int(k)+1)*l.Out], up)
+				}
+				if m != nil {
+					s *= m[k]
+				}
+				g[k] = s
+			}
+			continue
+		}
+		for k, x := range in {
 			var s float64
 			if l.Out == 1 {
 				s = l.W[k] * up[0]
