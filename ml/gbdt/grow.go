@@ -191,8 +191,14 @@ func (g *grower) newNode(s histBin) node {
 // that saves the most expensive level.
 func (g *grower) apply(t *tree, l *leafState, moreLeaves bool) (*leafState, *leafState) {
 	sp := l.sp
-	var tab [256]bool
-	sp.goesLeftTab(&tab, g.b.NumBins[sp.feature])
+	var dir [256]bool
+	sp.goesLeftTab(&dir, g.b.NumBins[sp.feature])
+	var tab [256]uint8
+	for b, left := range dir {
+		if left {
+			tab[b] = 1
+		}
+	}
 	mid := g.partition(l.lo, l.hi, sp.feature, &tab)
 
 	nd := &t.Nodes[l.node]
@@ -248,7 +254,7 @@ func (g *grower) apply(t *tree, l *leafState, moreLeaves bool) (*leafState, *lea
 // and returns the boundary. Large ranges are split over the workers: each
 // partitions its chunk in place, then the chunks are merged by moving each
 // chunk's left part in front of the rights gathered so far.
-func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
+func (g *grower) partition(lo, hi, feature int, tab *[256]uint8) int {
 	n := hi - lo
 	w := min(g.workers, n/minParallelRows)
 	if w <= 1 {
@@ -273,20 +279,21 @@ func (g *grower) partition(lo, hi, feature int, tab *[256]bool) int {
 }
 
 // partitionChunk stably partitions rows (using tmp, of the same length, as
-// scratch) and returns the number of rows going left.
-func (g *grower) partitionChunk(rows, tmp []int32, feature int, tab *[256]bool) int {
+// scratch) and returns the number of rows going left; tab[bin] is 1 for
+// left. Every row is written to both sides and only the matching cursor
+// advances: no branch on the (unpredictable) direction.
+func (g *grower) partitionChunk(rows, tmp []int32, feature int, tab *[256]uint8) int {
 	col := g.colData[feature*g.b.Rows : (feature+1)*g.b.Rows]
-	rt := tmp[:0]
-	j := 0
+	tmp = tmp[:len(rows)]
+	j, k := 0, 0
 	for _, r := range rows {
-		if tab[col[r]] {
-			rows[j] = r
-			j++
-		} else {
-			rt = append(rt, r)
-		}
+		left := int(tab[col[r]])
+		rows[j] = r
+		tmp[k] = r
+		j += left
+		k += 1 - left
 	}
-	copy(rows[j:], rt)
+	copy(rows[j:], tmp[:k])
 	return j
 }
 
