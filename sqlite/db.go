@@ -39,6 +39,9 @@ type DB struct {
 	// wsem is the writer lock (a one-slot semaphore, so waiting for it can
 	// be cancelled). An import holds it from BeginImport to Commit/Rollback.
 	wsem chan struct{}
+	// wstmts are the write connection's prepared statements, kept between
+	// transactions; used under the writer lock.
+	wstmts stmtCache
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -118,7 +121,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.r.Close())
 	}
 	if db.w != nil {
-		errs = append(errs, db.w.Close())
+		errs = append(errs, db.closeStatements(), db.w.Close())
 	}
 	return errors.Join(errs...)
 }

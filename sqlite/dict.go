@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 	"strings"
 )
 
@@ -97,25 +99,15 @@ func (d *dict) resolve(ctx context.Context, w *writer, codes []string) error {
 		for _, c := range rest[:k] {
 			args = append(args, c)
 		}
-		s, err := w.stmt(ctx, "SELECT id, code FROM "+d.table+" WHERE code IN "+inList(k))
-		if err != nil {
-			return err
-		}
-		rows, err := s.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			var c string
-			if err := rows.Scan(&id, &c); err != nil {
-				rows.Close()
-				return err
+		err := w.query(ctx, "SELECT id, code FROM "+d.table+" WHERE code IN "+inList(k), args, func(row []driver.Value) error {
+			id, ok := row[0].(int64)
+			if !ok {
+				return fmt.Errorf("%s: id %v is not an integer", d.table, row[0])
 			}
-			d.m[c] = any(id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			d.m[text(row[1])] = any(id)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		rest = rest[k:]
@@ -130,7 +122,15 @@ func (d *dict) resolve(ctx context.Context, w *writer, codes []string) error {
 		return nil
 	}
 	if d.next == 0 {
-		if err := w.c.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM "+d.table).Scan(&d.next); err != nil {
+		err := w.query(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM "+d.table, nil, func(row []driver.Value) error {
+			next, ok := row[0].(int64)
+			if !ok {
+				return fmt.Errorf("%s: next id %v is not an integer", d.table, row[0])
+			}
+			d.next = next
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -140,11 +140,7 @@ func (d *dict) resolve(ctx context.Context, w *writer, codes []string) error {
 		for i, c := range rest[:k] {
 			args = append(args, d.next+int64(i), c)
 		}
-		s, err := w.stmt(ctx, "INSERT INTO "+d.table+"(id, code) VALUES "+strings.TrimSuffix(strings.Repeat("(?,?),", k), ","))
-		if err != nil {
-			return err
-		}
-		if _, err := s.ExecContext(ctx, args...); err != nil {
+		if _, err := w.exec(ctx, "INSERT INTO "+d.table+"(id, code) VALUES "+strings.TrimSuffix(strings.Repeat("(?,?),", k), ","), args...); err != nil {
 			return err
 		}
 		for i, c := range rest[:k] {

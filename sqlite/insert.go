@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -41,8 +40,7 @@ type inserter struct {
 	// one reused argument slice: database/sql would allocate and convert
 	// the arguments of every execution.
 	args    []driver.NamedValue
-	ds      driver.Stmt
-	oneStmt *sql.Stmt
+	oneArgs []driver.NamedValue
 }
 
 func newInserter(w *writer, table string, cols []string) *inserter {
@@ -61,46 +59,23 @@ func newInserter(w *writer, table string, cols []string) *inserter {
 
 // execMany runs the full-batch INSERT with the rows in b.buf.
 func (b *inserter) execMany(ctx context.Context) error {
-	if b.args == nil {
-		b.args = make([]driver.NamedValue, len(b.buf))
-		for i := range b.args {
-			b.args[i].Ordinal = i + 1
-		}
-	}
-	for i, v := range b.buf {
-		b.args[i].Value = v
-	}
 	return b.w.c.Raw(func(dc any) error {
-		if b.ds == nil {
-			p, ok := dc.(driver.ConnPrepareContext)
-			if !ok {
-				return errors.New("sqlite: driver connection cannot prepare with a context")
-			}
-			ds, err := p.PrepareContext(ctx, b.many)
-			if err != nil {
-				return err
-			}
-			b.ds = ds
-		}
-		ex, ok := b.ds.(driver.StmtExecContext)
-		if !ok {
-			return errors.New("sqlite: driver statement cannot execute with a context")
-		}
-		// A context that can be cancelled would cost the driver a goroutine
-		// per execution; cancellation is checked between batches instead.
-		_, err := ex.ExecContext(context.Background(), b.args)
-		return err
+		return b.w.db.driverExec(ctx, dc, b.many, &b.args, b.buf)
 	})
 }
 
-// close finalises the driver statement.
-func (b *inserter) close() error {
-	if b.ds == nil {
-		return nil
+// driverExec runs query, prepared once per connection, with vals on the
+// driver connection dc, reusing the argument slice *args.
+func (db *DB) driverExec(ctx context.Context, dc any, query string, args *[]driver.NamedValue, vals []any) error {
+	s, err := db.wstmts.prepared(ctx, dc, query)
+	if err != nil {
+		return err
 	}
-	ds := b.ds
-	b.ds = nil
-	return b.w.c.Raw(func(any) error { return ds.Close() })
+	if err := bind(args, vals); err != nil {
+		return err
+	}
+	_, err = stmtExec(s, *args)
+	return err
 }
 
 // add counts the row just appended to b.buf and writes a full batch.
@@ -126,22 +101,22 @@ func (b *inserter) add(ctx context.Context) error {
 	return nil
 }
 
-// flush writes the buffered rows one by one.
+// flush writes the buffered rows one by one (a live batch leaves up to 63
+// rows here, so this is on the path of every small ingest call).
 func (b *inserter) flush(ctx context.Context) error {
 	if b.n == 0 {
 		return nil
 	}
-	if b.oneStmt == nil {
-		s, err := b.w.stmt(ctx, b.one)
-		if err != nil {
-			return err
+	err := b.w.c.Raw(func(dc any) error {
+		for i := 0; i < b.n; i++ {
+			if err := b.w.db.driverExec(ctx, dc, b.one, &b.oneArgs, b.buf[i*b.cols:(i+1)*b.cols]); err != nil {
+				return err
+			}
 		}
-		b.oneStmt = s
-	}
-	for i := 0; i < b.n; i++ {
-		if _, err := b.oneStmt.ExecContext(ctx, b.buf[i*b.cols:(i+1)*b.cols]...); err != nil {
-			return fmt.Errorf("insert into %s: %w", b.table, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", b.table, err)
 	}
 	b.written += int64(b.n)
 	b.buf, b.n = b.buf[:0], 0

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ type writer struct {
 
 	skus, stores, customers, invoices, sessions, countries, covNames *dict
 
-	stmts  map[string]*sql.Stmt // prepared in tx
+	args   []driver.NamedValue  // reused by exec and query
 	ins    map[string]*inserter // by table
 	counts map[string]int64     // rows written outside the inserters
 	// dropped holds the CREATE INDEX statements of indexes dropped for a
@@ -36,11 +37,11 @@ func (db *DB) beginWriter(ctx context.Context, importID int64) (*writer, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	w := &writer{db: db, c: c, importID: importID, ins: map[string]*inserter{}, counts: map[string]int64{}}
+	if _, err := w.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
 		c.Close()
 		return nil, err
 	}
-	w := &writer{db: db, c: c, importID: importID, stmts: map[string]*sql.Stmt{}, ins: map[string]*inserter{}, counts: map[string]int64{}}
 	w.skus = newDict("sku_dict", 1<<18)
 	w.stores = newDict("store_dict", 1<<14)
 	w.customers = newDict("customer_dict", 1<<18)
@@ -57,7 +58,7 @@ func (w *writer) commit(ctx context.Context) error {
 	if w.c == nil {
 		return errors.New("sqlite: transaction already ended")
 	}
-	_, err := w.c.ExecContext(ctx, "COMMIT")
+	_, err := w.exec(ctx, "COMMIT")
 	if err != nil {
 		w.rollback()
 		return err
@@ -80,42 +81,12 @@ func (w *writer) rollback() error {
 	return w.release()
 }
 
-// release closes the statements and returns the connection to the pool.
+// release returns the connection to the pool (its prepared statements
+// stay cached on it for the next transaction).
 func (w *writer) release() error {
-	var errs []error
-	for _, b := range w.ins {
-		errs = append(errs, b.close())
-	}
-	for _, s := range w.stmts {
-		errs = append(errs, s.Close())
-	}
-	errs = append(errs, w.c.Close())
-	w.c, w.stmts, w.ins = nil, nil, nil
-	return errors.Join(errs...)
-}
-
-// stmt returns query prepared in the transaction, once per transaction.
-// (Preparing on the pool would wait for the one write connection, which
-// the transaction holds.)
-func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if s, ok := w.stmts[query]; ok {
-		return s, nil
-	}
-	s, err := w.c.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", firstLine(query), err)
-	}
-	w.stmts[query] = s
-	return s, nil
-}
-
-// exec runs a prepared statement in the transaction.
-func (w *writer) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := w.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(ctx, args...)
+	err := w.c.Close()
+	w.c, w.ins = nil, nil
+	return err
 }
 
 // inserter returns the batched inserter for table.
