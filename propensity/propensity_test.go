@@ -195,3 +195,28 @@ func TestCrossFitting(t *testing.T) {
 		t.Fatal("InnerFolds 1 accepted")
 	}
 }
+
+func TestCrossValidateSynthetic(t *testing.T) {
+	ss := synthSessions(1500, 9)
+	r, err := CrossValidate(context.Background(), ss, Config{Model: MLP, Features: AllFeatures}, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rows != 1500 || len(r.Thresholds) != 3 || len(r.Predictions) != 1500 || r.Compression == nil {
+		t.Fatalf("report %+v", r)
+	}
+	if r.AUC < 0.65 || r.Compression.Ratio < 3.5 || math.Abs(r.Compression.AUCInt8-r.AUC) > 0.01 {
+		t.Fatalf("AUC %.3f, int8 AUC %.3f, ratio %.2f", r.AUC, r.Compression.AUCInt8, r.Compression.Ratio)
+	}
+	// Pooled metrics agree with the pooled predictions.
+	y := make([]bool, len(ss))
+	for i, s := range ss {
+		y[i] = s.Purchased
+	}
+	if got := metrics.ROCAUC(r.Predictions, y); got != r.AUC {
+		t.Fatalf("AUC %v from predictions, report %v", got, r.AUC)
+	}
+	if _, err := CrossValidate(context.Background(), ss, Config{}, 1, 1); shelfwise.ErrorCode(err) != shelfwise.EINVALID {
+		t.Fatalf("1 fold: err=%v", err)
+	}
+}
