@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -99,7 +100,8 @@ func (m *Main) runTrainPropensity(ctx context.Context, fl trainPropensityFlags) 
 	if err != nil {
 		return err
 	}
-	cfg := propensity.Config{Model: propensity.ModelKind(fl.model), Features: propensity.FeatureSet(fl.features), Seed: fl.seed}
+	cfg := propensity.Config{Model: propensity.ModelKind(fl.model), Features: propensity.FeatureSet(fl.features),
+		Seed: fl.seed, Workers: runtime.GOMAXPROCS(0)}
 	model, err := propensity.Train(ctx, ss, cfg)
 	if err != nil {
 		var de *shelfwise.Error
