@@ -97,6 +97,7 @@ func (m *Main) demoStages() []demoStage {
 	return []demoStage{
 		{"simulate", m.demoSimulate},
 		{"stats", m.demoStats},
+		{"propensity", m.demoPropensity},
 	}
 }
 
