@@ -164,11 +164,14 @@ func BenchmarkServeRecommend(b *testing.B) {
 		{"IngestOthers", func(i int) []byte { return liveBatch(i, 100, skus, 501) }},
 		{"IngestSame", func(i int) []byte { return liveBatch(i, 100, skus, 1) }},
 	}
-	for _, in := range ingest {
-		b.Run("Max/"+in.name, func(b *testing.B) { benchRecommend(b, s, key, c, in.batch, 0) })
-	}
+	// The target first: IngestSame leaves every customer with live events
+	// that the engine keeps until the next retrain, which makes the
+	// customers of later sub-benchmarks more costly to rank.
 	for _, in := range ingest {
 		b.Run("Rate3000/"+in.name, func(b *testing.B) { benchRecommend(b, s, key, c, in.batch, 3000) })
+	}
+	for _, in := range ingest {
+		b.Run("Max/"+in.name, func(b *testing.B) { benchRecommend(b, s, key, c, in.batch, 0) })
 	}
 }
 
