@@ -283,6 +283,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, rt route) (contex
 		limit = s.cfg.MaxBodyBytes
 	}
 	if r.ContentLength > limit {
+		*r = *r.WithContext(ctx) // the log names the key
 		return nil, shelfwise.Errorf(shelfwise.ETOOLARGE, "request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)
 	}
 	if r.Body != nil && r.Body != http.NoBody {
