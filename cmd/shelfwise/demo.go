@@ -98,6 +98,7 @@ func (m *Main) demoStages() []demoStage {
 		{"simulate", m.demoSimulate},
 		{"stats", m.demoStats},
 		{"propensity", m.demoPropensity},
+		{"forecast", m.demoForecast},
 	}
 }
 
