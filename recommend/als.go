@@ -4,8 +4,11 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -40,6 +43,7 @@ type ALS struct {
 	rows [][]entry
 	cols [][]entry
 	yty  atomic.Pointer[[]float64] // VᵀV for fold-in, reset by Iterate
+	v32  atomic.Pointer[[]float32] // V in float32 for scoring, reset by Iterate
 }
 
 type entry struct {
@@ -108,6 +112,7 @@ func alsEntries(h []Event, now int64, cfg ALSConfig) []entry {
 // Iterate runs one sweep: users given items, then items given users.
 func (a *ALS) Iterate(ctx context.Context) error {
 	a.yty.Store(nil)
+	a.v32.Store(nil)
 	if err := a.half(ctx, a.U, a.V, a.rows); err != nil {
 		return err
 	}
@@ -268,9 +273,41 @@ func (a *ALS) ytyCached() []float64 {
 func (a *ALS) Score(q *Query, out []float64) {
 	u := a.UserVector(q)
 	f := a.f
-	for i := range out {
-		out[i] = floats.Dot(u, a.V[i*f:(i+1)*f])
+	v := a.v32.Load()
+	if v == nil {
+		w := make([]float32, len(a.V))
+		for i, x := range a.V {
+			w[i] = float32(x)
+		}
+		a.v32.Store(&w)
+		v = &w
 	}
+	u32 := make([]float32, f)
+	for k, x := range u {
+		u32[k] = float32(x)
+	}
+	n := len(out)
+	yp, _ := f32Pool.Get().(*[]float32)
+	if yp == nil || cap(*yp) < n {
+		b := make([]float32, n)
+		yp = &b
+	}
+	y := (*yp)[:n]
+	defer f32Pool.Put(yp)
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: n, Cols: f, Stride: f, Data: (*v)[:n*f]}, blas32.Vector{N: f, Inc: 1, Data: u32}, 0, blas32.Vector{N: n, Inc: 1, Data: y})
+	for i, x := range y {
+		out[i] = float64(x)
+	}
+}
+
+// f32Pool recycles scoring buffers.
+var f32Pool sync.Pool
+
+// Invalidate drops cached copies of the item factors after V was changed
+// in place (cold-start placement).
+func (a *ALS) Invalidate() {
+	a.yty.Store(nil)
+	a.v32.Store(nil)
 }
 
 // ItemVector returns item i's factors.

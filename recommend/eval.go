@@ -26,6 +26,17 @@ type Query struct {
 	// UserVec, when set, is the customer's already folded-in latent vector
 	// (the Engine caches it per customer after each live event).
 	UserVec []float64
+
+	// summary caches Summarize(History) for components scored together.
+	summary *Summary
+}
+
+// Summary returns the summary of the query's history, computed once.
+func (q *Query) Summary() *Summary {
+	if q.summary == nil {
+		q.summary = Summarize(q.History)
+	}
+	return q.summary
 }
 
 // Scorer scores every item of the training log for a query. Implementations

@@ -239,8 +239,10 @@ func buildComponents(ctx context.Context, lg *Log, cfg HybridConfig) ([]Componen
 	if err != nil {
 		return nil, err
 	}
-	rknn, err := NewItemKNN(ctx, lg, cfg.RecentKNN)
-	if err != nil {
+	var rknn *ItemKNN
+	if k := cfg.RecentKNN; k.K == cfg.KNN.K && k.Alpha == cfg.KNN.Alpha && k.Baskets == cfg.KNN.Baskets {
+		rknn = &ItemKNN{Cfg: k, Neighbors: knn.Neighbors} // same lists, other profile weights
+	} else if rknn, err = NewItemKNN(ctx, lg, cfg.RecentKNN); err != nil {
 		return nil, err
 	}
 	bknn, err := NewItemKNN(ctx, lg, cfg.BasketKNN)
@@ -362,8 +364,9 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		defer partsPool.Put(p)
 	}
 	if p.sm == nil {
-		p.sm = Summarize(q.History)
+		p.sm = q.Summary()
 	}
+	q.summary = p.sm
 	sm := p.sm
 	for c, comp := range h.Components {
 		w, wOwn := h.W[NumRepeatFeatures+c], h.W[NumRepeatFeatures+nc+c]

@@ -171,10 +171,13 @@ func (x *Index) Search(q []float64, k int, accept func(int32) bool) []int32 {
 		l := leaves[li]
 		for r := x.leafStart[l]; r < x.leafStart[l+1]; r++ {
 			id := x.ids[r]
+			s := float64(dot(q32, x.vecs[int(r)*f:int(r+1)*f]))
+			if len(h) == k && s <= h[0].s {
+				continue // cannot enter: skip the (costlier) filter
+			}
 			if accept != nil && !accept(id) {
 				continue
 			}
-			s := float64(dot(q32, x.vecs[int(r)*f:int(r+1)*f]))
 			if len(h) < k {
 				h.push(id, s)
 			} else if s > h[0].s {

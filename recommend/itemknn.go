@@ -117,9 +117,13 @@ func NewItemKNN(ctx context.Context, lg *Log, cfg KNNConfig) (*ItemKNN, error) {
 // their (recency-weighted) similarity to each candidate.
 func (m *ItemKNN) Score(q *Query, out []float64) {
 	clear(out)
-	for _, it := range historyWeights(q.History, q.Now, m.Cfg.HalfLifeDays) {
-		for _, nb := range m.Neighbors[it.Item] {
-			out[nb.Item] += it.Sim * float64(nb.Sim)
+	for _, s := range q.Summary().Items {
+		w := 1.0
+		if m.Cfg.HalfLifeDays > 0 {
+			w = math.Exp(-math.Max(0, float64(q.Now-s.Last)) / 86400 / m.Cfg.HalfLifeDays * math.Ln2)
+		}
+		for _, nb := range m.Neighbors[s.Item] {
+			out[nb.Item] += w * float64(nb.Sim)
 		}
 	}
 }

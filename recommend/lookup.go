@@ -2,7 +2,7 @@ package recommend
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/shelfwise/shelfwise"
@@ -19,13 +19,14 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 			set[it] = true
 		}
 	}
-	recent := ownItems(tail(q.History, 50))
+	recent := ownItems(tail(q.History, 30))
 	for _, e := range q.History {
 		add(e.Item)
 	}
-	for _, it := range recent {
-		if m.knn != nil {
-			for _, nb := range m.knn.Neighbors[it] {
+	if m.knn != nil {
+		for _, it := range recent {
+			nbs := m.knn.Neighbors[it] // best first
+			for _, nb := range nbs[:min(len(nbs), 30)] {
 				add(nb.Item)
 			}
 		}
@@ -50,7 +51,7 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 	for it := range set {
 		cands = append(cands, it)
 	}
-	sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
+	slices.Sort(cands)
 	contrib := make([][]float64, len(cands))
 	for k := range contrib {
 		contrib[k] = make([]float64, slots)
@@ -110,19 +111,19 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 			}
 		}
 	}
-	r := ranked{score: map[int32]float64{}, contrib: map[int32][]float64{}}
-	for k, it := range cands {
-		s := 0.0
+	total := make([]float64, len(cands))
+	for k := range cands {
 		for _, v := range contrib[k] {
-			s += v
+			total[k] += v
 		}
-		r.score[it] = s
-		r.contrib[it] = contrib[k]
 	}
-	r.items = cands
-	itemsByScore(r.items, func(i int32) float64 { return r.score[i] })
-	if len(r.items) > n*8+len(c.promoted) {
-		r.items = r.items[:n*8+len(c.promoted)]
+	want := n*4 + len(c.promoted)
+	r := ranked{score: make(map[int32]float64, want), contrib: make(map[int32][]float64, want)}
+	for _, k := range TopK(total, want) {
+		it := cands[k]
+		r.items = append(r.items, it)
+		r.score[it] = total[k]
+		r.contrib[it] = contrib[k]
 	}
 	return r
 }

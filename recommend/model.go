@@ -163,6 +163,7 @@ func (m *Model) coldStart() {
 	if m.als == nil {
 		return
 	}
+	defer m.als.Invalidate()
 	f := m.als.Factors()
 	bought := DistinctCustomers(m.Log)
 	sum := map[string][]float64{}

@@ -3,6 +3,7 @@ package recommend
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -56,7 +57,13 @@ func ownItems(h []Event) []int32 {
 func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, c *compiled, n, slots int) ranked {
 	ni := m.Log.NumItems()
 	nc := len(h.Components)
-	out := make([]float64, ni)
+	op, _ := f64Pool.Get().(*[]float64)
+	if op == nil || cap(*op) < ni {
+		b := make([]float64, ni)
+		op = &b
+	}
+	out := (*op)[:ni]
+	defer f64Pool.Put(op)
 	p := getParts(nc, ni)
 	defer partsPool.Put(p)
 	p.sm = sm
@@ -70,19 +77,14 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 			out[i] += v
 		}
 	}
-	for i := range out {
-		if !c.allows(int32(i)) {
-			out[i] = math.Inf(-1)
-		}
-	}
-	top := TopK(out, n*8+len(c.promoted))
+	top := c.filteredTop(out, n*4+len(c.promoted))
 	if c.promoted != nil {
 		seen := map[int32]bool{}
 		for _, it := range top {
 			seen[it] = true
 		}
 		for it := range c.promoted {
-			if !seen[it] && !math.IsInf(out[it], -1) {
+			if !seen[it] && !math.IsInf(out[it], -1) && c.allows(it) {
 				top = append(top, it)
 			}
 		}
@@ -102,6 +104,9 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 	}
 	return r
 }
+
+// f64Pool recycles score buffers between requests.
+var f64Pool sync.Pool
 
 // coldCandidates ranks trending items for a visitor without history.
 func (m *Model) coldCandidates(c *compiled, n, slots int) ranked {
@@ -195,19 +200,31 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 		for _, r := range m.FBT.Rules[a] {
 			if r.Item == it {
 				v = 2 + r.Confidence
+				break
 			}
 		}
 		if v == 0 && m.knn != nil {
 			for _, nb := range m.knn.Neighbors[a] {
 				if nb.Item == it {
 					v = 1 + float64(nb.Sim)
+					break
 				}
 			}
 		}
-		if v == 0 && m.als != nil {
-			v = cosine(m.als.ItemVector(int(a)), m.als.ItemVector(int(it)))
-		}
 		if v > bv {
+			best, bv = a, v
+		}
+	}
+	if best >= 0 || m.als == nil {
+		return best
+	}
+	// No rule or neighbour links them: the closest item in latent space.
+	iv := m.als.ItemVector(int(it))
+	for _, a := range items {
+		if a == it {
+			continue
+		}
+		if v := cosine(m.als.ItemVector(int(a)), iv); v > bv {
 			best, bv = a, v
 		}
 	}

@@ -3,7 +3,7 @@ package recommend
 import (
 	"math"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -78,7 +78,15 @@ func (h topHeap) down(j int) {
 }
 
 func (h topHeap) sorted() []int32 {
-	sort.Slice(h, func(a, b int) bool { return h[b].less(h[a]) })
+	slices.SortFunc(h, func(a, b scored) int {
+		if b.less(a) {
+			return -1
+		}
+		if a.less(b) {
+			return 1
+		}
+		return 0
+	})
 	out := make([]int32, len(h))
 	for i, e := range h {
 		out[i] = e.i
