@@ -99,6 +99,7 @@ func (m *Main) demoStages() []demoStage {
 		{"stats", m.demoStats},
 		{"propensity", m.demoPropensity},
 		{"forecast", m.demoForecast},
+		{"recommend", m.demoRecommend},
 	}
 }
 
