@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,6 +40,7 @@ short report, and serves the API and dashboard until interrupted
 	f.BoolVar(&fl.noServe, "no-serve", false, "exit after the report instead of serving the dashboard")
 	f.Int64Var(&fl.seed, "seed", 1, "simulator seed")
 	f.StringVar(&fl.addr, "addr", "127.0.0.1:8080", "address the dashboard and API listen on")
+	f.BoolVar(&fl.json, "json", false, "print the figures as one JSON object instead of the report")
 	return cmd
 }
 
@@ -56,6 +58,26 @@ type demoRun struct {
 	truth *simulate.Truth
 	// results collects one line per capability for the closing summary.
 	results []Row
+	// report holds the same figures for --json and tests.
+	report demoReport
+}
+
+// demoReport is the demo's figures as one JSON object (--json).
+type demoReport struct {
+	Records               int64   `json:"records"`
+	PropensityAUC         float64 `json:"propensity_auc"`
+	PropensityCeilingAUC  float64 `json:"propensity_ceiling_auc"`
+	PropensityBaselineAUC float64 `json:"propensity_baseline_auc"`
+	ForecastSeries        int     `json:"forecast_series"`
+	ForecastMAE           float64 `json:"forecast_mae_vs_truth"`
+	SeasonalNaiveMAE      float64 `json:"seasonal_naive_mae_vs_truth"`
+	ForecastCoverage80    float64 `json:"forecast_coverage_80"`
+	RecommendUsers        int     `json:"recommend_users"`
+	HybridNDCG            float64 `json:"hybrid_ndcg_at_10"`
+	PopularNDCG           float64 `json:"popular_ndcg_at_10"`
+	OwnHistoryNDCG        float64 `json:"own_history_ndcg_at_10"`
+	OracleNDCG            float64 `json:"oracle_ndcg_at_10"`
+	Seconds               float64 `json:"seconds"`
 }
 
 func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {
@@ -72,18 +94,31 @@ func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {
 	cfg := simulate.Demo()
 	cfg.Seed = fl.seed
 	d := &demoRun{db: db, cfg: cfg}
+	stdout := m.Stdout
+	if fl.json {
+		m.Stdout = io.Discard
+	}
 	fmt.Fprintf(m.Stdout, "Shelfwise demo — data directory %s\n\n", dir)
 	for _, st := range m.demoStages() {
 		t0 := time.Now()
 		if err := st.run(ctx, d); err != nil {
+			m.Stdout = stdout
 			return fmt.Errorf("demo %s: %w", st.name, err)
 		}
 		m.Logger.Info("demo stage done", "stage", st.name, "seconds", time.Since(t0).Seconds())
 	}
 	d.results = append(d.results, Row{"total seconds", time.Since(start).Seconds()})
-	fmt.Fprintln(m.Stdout)
-	if err := writeTable(m.Stdout, "Summary", d.results); err != nil {
-		return err
+	d.report.Seconds = time.Since(start).Seconds()
+	m.Stdout = stdout
+	if fl.json {
+		if err := writeJSON(m.Stdout, d.report); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(m.Stdout)
+		if err := writeTable(m.Stdout, "Summary", d.results); err != nil {
+			return err
+		}
 	}
 	if fl.noServe {
 		return nil
@@ -119,6 +154,7 @@ func (m *Main) demoSimulate(ctx context.Context, d *demoRun) error {
 	fmt.Fprintf(m.Stdout, "1. Simulated %d stores + web shop, %d products, %d customers over %d days: %d records imported in %.1fs.\n",
 		d.cfg.Stores, d.cfg.Products, d.cfg.Customers, d.cfg.Days, rep.RowsRead, rep.Seconds)
 	d.results = append(d.results, Row{"records imported", rep.RowsRead})
+	d.report.Records = rep.RowsRead
 	return nil
 }
 

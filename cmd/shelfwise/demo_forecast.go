@@ -88,6 +88,7 @@ func (m *Main) demoForecast(ctx context.Context, d *demoRun) error {
 	if err != nil {
 		return err
 	}
+	d.report.ForecastSeries, d.report.ForecastMAE, d.report.SeasonalNaiveMAE, d.report.ForecastCoverage80 = len(full), autoMAE, naiveMAE, autoCover
 	fmt.Fprintf(m.Stdout, "\n4. Demand forecasts: %d weekly product x store series, last %d weeks held out (%.1fs):\n", len(full), h, time.Since(t0).Seconds())
 	if err := writeTable(m.Stdout, "", []Row{
 		{"default model: MAE vs true mean demand", autoMAE},

@@ -54,15 +54,18 @@ func (m *Main) demoPropensity(ctx context.Context, d *demoRun) error {
 		{"log loss", metrics.LogLoss(p, y)},
 		{"Brier score", metrics.Brier(p, y)},
 	}
+	d.report.PropensityAUC = auc
 	if len(truth) == len(test) {
-		rows = append(rows, Row{"ROC-AUC of the true probabilities (ceiling)", metrics.ROCAUC(truth, ty)})
+		d.report.PropensityCeilingAUC = metrics.ROCAUC(truth, ty)
+		rows = append(rows, Row{"ROC-AUC of the true probabilities (ceiling)", d.report.PropensityCeilingAUC})
 	}
 	// What a shop does without a model: rank sessions by pages viewed.
 	pages := make([]float64, len(test))
 	for i, s := range test {
 		pages[i] = s.Features["product_pages"]
 	}
-	rows = append(rows, Row{"ROC-AUC of ranking by product pages viewed (baseline)", metrics.ROCAUC(pages, y)})
+	d.report.PropensityBaselineAUC = metrics.ROCAUC(pages, y)
+	rows = append(rows, Row{"ROC-AUC of ranking by product pages viewed (baseline)", d.report.PropensityBaselineAUC})
 	if err := writeTable(m.Stdout, "", rows); err != nil {
 		return err
 	}

@@ -54,10 +54,17 @@ func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 		switch mo.name {
 		case "hybrid":
 			hybrid = res.NDCG
+			d.report.HybridNDCG = res.NDCG
 		case "most popular":
 			popular = res.NDCG
+			d.report.PopularNDCG = res.NDCG
+		case "own history":
+			d.report.OwnHistoryNDCG = res.NDCG
+		default:
+			d.report.OracleNDCG = res.NDCG
 		}
 	}
+	d.report.RecommendUsers = users
 	fmt.Fprintf(m.Stdout, "\n5. Recommendations: last %d days held out, %d customers scored (%.1fs):\n", demoTestDays, users, time.Since(t0).Seconds())
 	if err := writeTable(m.Stdout, "", rows); err != nil {
 		return err
