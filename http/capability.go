@@ -49,8 +49,10 @@ type Recommender interface {
 // ForecastQuery selects the series to forecast: a product x store or any
 // level of the hierarchy (empty fields are aggregated over).
 type ForecastQuery struct {
-	Key     shelfwise.SeriesKey
-	Grain   shelfwise.Grain
+	Key   shelfwise.SeriesKey
+	Grain shelfwise.Grain
+	// Horizon is the number of steps wanted; 0 means every step the
+	// served model forecasts.
 	Horizon int
 }
 

@@ -192,7 +192,7 @@ func (d *dashboard) forecasts(w http.ResponseWriter, r *http.Request, v *view) e
 	}
 	out := forecastOut(res)
 	data.Out = &out
-	data.Chart, data.Bands = forecastChart(out, q.Horizon)
+	data.Chart, data.Bands = forecastChart(out, len(out.Mean))
 	for _, name := range sortedKeys(out.Components) {
 		xs := make([]float64, len(out.Times))
 		for i, t := range out.Times {

@@ -244,7 +244,7 @@ type ForecastOut struct {
 // forecastQuery reads the series key, grain and horizon of a forecast.
 func forecastQuery(r *http.Request) (ForecastQuery, error) {
 	v := r.URL.Query()
-	h, err := queryInt(r, "horizon", 28, 1, 365)
+	h, err := queryInt(r, "horizon", 0, 1, 365) // 0: every step the model forecasts
 	if err != nil {
 		return ForecastQuery{}, err
 	}

@@ -87,7 +87,7 @@ func (s *Server) apiRoutes() []route {
 			query: []param{{"sku", "string", "product (empty: all products)"}, {"store", "string", "store (empty: all stores)"},
 				{"department", "string", "department level"}, {"category", "string", "category level"},
 				{"subcategory", "string", "subcategory level"}, {"grain", "string", "day or week (default day)"},
-				{"horizon", "integer", "steps ahead, 1-365 (default 28)"}},
+				{"horizon", "integer", "steps ahead, 1-365 (default: every step served, 28 days or 13 weeks)"}},
 			resp: ForecastOut{History: []Point{{}}, Quantiles: []QuantileOut{{}}}, h: s.getForecast},
 		{method: "POST", path: "/v1/propensity/score", roles: rolesAnyKey, tag: "propensity",
 			summary: "Purchase probability of a session with its top reasons.",

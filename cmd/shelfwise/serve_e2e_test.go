@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,9 +94,11 @@ func TestDashboardChromium(t *testing.T) {
 		t.Fatalf("simulate: %v\n%s", err, out)
 	}
 	admin := createKey(t, bin, dir, "admin")
+	keys := map[shelfwise.Role]string{shelfwise.RoleAdmin: admin,
+		shelfwise.RoleAnalyst: createKey(t, bin, dir, "analyst"), shelfwise.RoleApp: createKey(t, bin, dir, "app")}
 	srv := startServe(t, bin, dir)
 
-	// Wait for the first recommendation model (trained at start).
+	// Wait for every task's first model (trained at start, one by one).
 	var models struct {
 		Tasks []struct {
 			Task   string                  `json:"task"`
@@ -103,19 +106,40 @@ func TestDashboardChromium(t *testing.T) {
 		} `json:"tasks"`
 	}
 	deadline := time.Now().Add(5 * time.Minute)
+	servedBy := map[string]*shelfwise.ModelVersion{}
 	for {
 		apiDo(t, "GET", srv.url+"/v1/models", admin, "", &models)
-		if len(models.Tasks) > 0 && models.Tasks[0].Served != nil {
+		for _, tk := range models.Tasks {
+			if tk.Served != nil {
+				servedBy[tk.Task] = tk.Served
+			}
+		}
+		if len(models.Tasks) >= 3 && len(servedBy) == len(models.Tasks) {
 			break
 		}
+		var jobs []shelfwise.Job
+		apiDo(t, "GET", srv.url+"/v1/jobs", admin, "", &jobs)
+		for _, j := range jobs {
+			if j.Status == shelfwise.JobFailed {
+				t.Fatalf("training %s failed: %s", j.Params["task"], j.Error)
+			}
+		}
 		if time.Now().After(deadline) {
-			var jobs []shelfwise.Job
-			apiDo(t, "GET", srv.url+"/v1/jobs", admin, "", &jobs)
-			t.Fatalf("no model promoted in time; jobs: %+v", jobs)
+			t.Fatalf("not every model promoted in time; jobs: %+v", jobs)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	served := models.Tasks[0].Served
+	served := servedBy[shelfwise.TaskRecommend]
+	e2eCapabilityRoles(t, srv.url, keys)
+	var products struct {
+		Products []struct{ SKU, Department string } `json:"products"`
+	}
+	apiDo(t, "GET", srv.url+"/v1/products?limit=1", admin, "", &products)
+	checks := map[string]func(*testing.T, string){}
+	totalPath, totalCheck := e2eForecastPage(t, srv.url, admin, "grain=day")
+	deptPath, deptCheck := e2eForecastPage(t, srv.url, admin,
+		"grain=week&horizon=8&department="+url.QueryEscape(products.Products[0].Department))
+	checks["forecasts"], checks["forecasts-department"] = totalCheck, deptCheck
 	// A live customer, sent through the API an hour after the simulated
 	// period, appears on the pages.
 	var stats shelfwise.Stats
@@ -144,10 +168,11 @@ func TestDashboardChromium(t *testing.T) {
 			fmt.Sprintf(`data-kpi="Order lines">%s<`, intComma(stats.OrderLines)),
 			fmt.Sprintf(`data-kpi="Customers">%s<`, intComma(stats.Customers)),
 			fmt.Sprintf("<td>v%d</td>", served.Version), "<svg"}},
-		{"forecasts", "/dashboard/forecasts", []string{"Forecasting is not available on this server yet", "<svg"}},
+		{"forecasts", totalPath, []string{"<svg"}},
+		{"forecasts-department", deptPath, []string{"<svg"}},
 		{"recommendations", "/dashboard/recommendations?customer=E2E-CUSTOMER-1", append([]string{"Purchase history", live.Format("2006-01-02 15:04 MST")},
 			recSKUs(recs.Items)...)},
-		{"propensity", "/dashboard/propensity", []string{"Purchase propensity"}},
+		{"propensity", "/dashboard/propensity", e2ePropensityPage(t, srv.url, admin)},
 		{"models", "/dashboard/models", []string{fmt.Sprintf("Serving <strong>v%d</strong>", served.Version),
 			fmt.Sprintf("ndcg@10 = %s", trimNum(served.Metrics["ndcg@10"])), "Retrain now", "Roll back"}},
 		{"data", "/dashboard/data", []string{fmt.Sprintf(`data-stat="Order lines">%s<`, intComma(stats.OrderLines)),
@@ -165,6 +190,9 @@ func TestDashboardChromium(t *testing.T) {
 				if !strings.Contains(dom, w) {
 					t.Errorf("page %s lacks %q", p.path, w)
 				}
+			}
+			if check := checks[p.name]; check != nil {
+				check(t, dom)
 			}
 			if strings.Contains(dom, "E2E-CUSTOMER-1") {
 				t.Errorf("page %s shows a raw customer id", p.path)

@@ -25,6 +25,12 @@ func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *she
 	cfg.Recommender = rc
 	cfg.OnIngest = rc.observe
 	cfg.OnErase = rc.forget
+	fc := &forecastCap{db: db}
+	mgr.AddTask(fc.task())
+	cfg.Forecaster = fc
+	pc := &propensityCap{db: db}
+	mgr.AddTask(pc.task())
+	cfg.Propensity = pc
 }
 
 // recommendCap serves recommendations from the promoted recommend model

@@ -1,0 +1,423 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/forecast"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
+	"github.com/shelfwise/shelfwise/registry"
+)
+
+var _ shelfhttp.Forecaster = (*forecastCap)(nil)
+
+// forecastCap serves demand forecasts from the promoted forecast version.
+// Forecasts are cheap to keep and expensive to fit, so a training job fits
+// every series of every level of the hierarchy at both grains, and the
+// version's artifact is those forecasts (mean, quantiles, components and
+// the recent history they continue) as JSON; serving is a map lookup.
+type forecastCap struct {
+	db shelfwise.DB
+	// workers bounds the fitting goroutines (0 = GOMAXPROCS).
+	workers int
+	served  atomic.Pointer[servedForecasts]
+}
+
+// servedForecasts is one loaded version, indexed by grain and series key.
+type servedForecasts struct {
+	version int
+	art     *forecastArtifact
+	index   map[shelfwise.Grain]map[shelfwise.SeriesKey]*forecastEntry
+	grains  map[shelfwise.Grain]*grainForecasts
+}
+
+const forecastFormat = "shelfwise-forecast/1"
+
+// forecastArtifact is the registry artifact of a forecast version.
+type forecastArtifact struct {
+	Format  string    `json:"format"`
+	Model   string    `json:"model"`
+	Trained time.Time `json:"trained"`
+	// DataEnd is the first day after the data the forecasts continue.
+	DataEnd time.Time        `json:"data_end"`
+	Grains  []grainForecasts `json:"grains"`
+}
+
+// grainForecasts holds the forecasts of one grain.
+type grainForecasts struct {
+	Grain   shelfwise.Grain `json:"grain"`
+	Horizon int             `json:"horizon"`
+	Period  int             `json:"period"`
+	Series  []forecastEntry `json:"series"`
+}
+
+// forecastEntry is one series: its recent history and its forecast.
+type forecastEntry struct {
+	Start    time.Time          `json:"start"`
+	History  []float64          `json:"history"`
+	Forecast shelfwise.Forecast `json:"forecast"`
+}
+
+// grainSpec configures forecasting at one grain.
+type grainSpec struct {
+	grain           shelfwise.Grain
+	horizon, period int
+	keep            int // history steps stored with the forecasts
+	method          forecast.Method
+}
+
+// forecastGrains are the grains served: daily for the next four weeks,
+// weekly for the next quarter. Each series gets the candidate that forecast
+// its own last horizon best (forecast.Select), so intermittent products
+// get Croston/TSB and regular ones ETS or a seasonal naive.
+func forecastGrains() []grainSpec {
+	return []grainSpec{
+		{grain: shelfwise.GrainDay, horizon: 28, period: 7, keep: 364, method: forecast.Select{Candidates: []forecast.Method{
+			forecast.SeasonalNaive{Period: 7}, forecast.ETS{Options: forecast.ETSOptions{Period: 7, NoMultiplicative: true}},
+			forecast.Croston{Variant: forecast.CrostonSBA}, forecast.TSB{}, forecast.MovingAverage{Window: 28},
+		}}},
+		{grain: shelfwise.GrainWeek, horizon: 13, period: 52, keep: 104, method: forecast.Select{Candidates: []forecast.Method{
+			forecast.SeasonalNaive{Period: 52}, forecast.Theta{Period: 52}, forecast.ETS{Options: forecast.ETSOptions{NoMultiplicative: true}},
+			forecast.Croston{Variant: forecast.CrostonSBA}, forecast.MovingAverage{Window: 13},
+		}}},
+	}
+}
+
+// forecastLevels are the hierarchy levels served: product x store first
+// (the level the evaluation scores), then every aggregate.
+var forecastLevels = [][]string{
+	{"sku", "store"}, {"sku"}, {"subcategory", "store"}, {"subcategory"}, {"category", "store"}, {"category"},
+	{"department", "store"}, {"department"}, {"store"}, {},
+}
+
+const forecastModelName = "local-select"
+
+func (fc *forecastCap) task() registry.Task {
+	return registry.Task{Name: shelfwise.TaskForecast, Train: fc.train, Load: fc.load}
+}
+
+// readLevel reads the unit series of one level and grain.
+func (fc *forecastCap) readLevel(ctx context.Context, g shelfwise.Grain, level []string) ([]*shelfwise.Series, error) {
+	var out []*shelfwise.Series
+	err := fc.db.Series(ctx, shelfwise.SeriesQuery{Grain: g, Level: level, Measure: "units"}, func(s *shelfwise.Series) error {
+		if len(s.Values) > 0 {
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// dataEnd is the first day after the last day with sales.
+func dataEnd(day []*shelfwise.Series) time.Time {
+	var end time.Time
+	for _, s := range day {
+		if e := s.Time(len(s.Values)); e.After(end) {
+			end = e
+		}
+	}
+	return end
+}
+
+// alignSeries makes every series end at the same step: series whose last
+// sale came before the end are extended with zero sales (a product that
+// stopped selling forecasts from its recent zeros, not from its last sale),
+// and a weekly step not complete by end is dropped (two days of a week are
+// not a week's demand).
+func alignSeries(ss []*shelfwise.Series, end time.Time) []*shelfwise.Series {
+	out := ss[:0]
+	for _, s := range ss {
+		n := len(s.Values)
+		for n > 0 && s.Time(n).After(end) {
+			n--
+		}
+		if n == 0 {
+			continue
+		}
+		s.Values = s.Values[:n]
+		cut := func(n int) {
+			if s.Price != nil {
+				s.Price = s.Price[:min(n, len(s.Price))]
+			}
+			if s.Promo != nil {
+				s.Promo = s.Promo[:min(n, len(s.Promo))]
+			}
+			if s.Available != nil {
+				s.Available = s.Available[:min(n, len(s.Available))]
+			}
+			if s.Censored != nil {
+				s.Censored = s.Censored[:min(n, len(s.Censored))]
+			}
+		}
+		cut(n)
+		for !s.Time(len(s.Values) + 1).After(end) {
+			s.Values = append(s.Values, 0)
+			if s.Price != nil {
+				s.Price = append(s.Price, s.Price[len(s.Price)-1])
+			}
+			if s.Promo != nil {
+				s.Promo = append(s.Promo, 0)
+			}
+			if s.Available != nil {
+				s.Available = append(s.Available, true)
+			}
+			if s.Censored != nil {
+				s.Censored = append(s.Censored, false)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// backtestable keeps the series long enough for o (every scored and
+// calibration window plus one horizon of history before the earliest).
+func backtestable(ss []*shelfwise.Series, o forecast.BacktestOptions) []*shelfwise.Series {
+	need := (o.Windows + o.CalibrationWindows + 1) * o.Horizon
+	var out []*shelfwise.Series
+	for _, s := range ss {
+		if len(s.Values) >= need {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// evaluate backtests the model and the seasonal naive on the product x
+// store series of one grain by rolling origin, with the most scored and
+// calibration windows the data allow (at most two of each). It returns the
+// metrics, prefixed, and false when the series are too short to score.
+func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, bottom []*shelfwise.Series, prefix string) (map[string]float64, bool, error) {
+	for _, wc := range [][2]int{{2, 2}, {1, 2}, {1, 1}} {
+		o := forecast.BacktestOptions{Horizon: sp.horizon, Windows: wc[0], CalibrationWindows: wc[1], NonNegative: true}
+		ss := backtestable(bottom, o)
+		if len(ss) < max(1, len(bottom)/2) {
+			continue
+		}
+		res, err := forecast.Backtest(ctx, forecast.Local{Method: sp.method, Workers: fc.workers}, ss, o)
+		if err != nil {
+			return nil, false, err
+		}
+		base, err := forecast.Backtest(ctx, forecast.Local{Method: forecast.SeasonalNaive{Period: sp.period}, Workers: fc.workers}, ss, o)
+		if err != nil {
+			return nil, false, err
+		}
+		m, b := res.Metrics, base.Metrics
+		out := map[string]float64{
+			"mase": m.MASE, "wape": m.WAPE, "rmsse": m.RMSSE, "bias": m.Bias, "pinball": m.Pinball,
+			"coverage_80": m.Coverage80, "coverage_95": m.Coverage95,
+			"snaive_mase": b.MASE, "snaive_wape": b.WAPE, "snaive_coverage_80": b.Coverage80, "snaive_coverage_95": b.Coverage95,
+			"scored_series": float64(len(ss)), "scored_windows": float64(o.Windows),
+		}
+		withPrefix := map[string]float64{}
+		for k, v := range out {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				withPrefix[prefix+k] = v
+			}
+		}
+		return withPrefix, true, nil
+	}
+	return nil, false, nil
+}
+
+// train evaluates the forecasting model on the product x store series by
+// rolling origin against the seasonal naive, then forecasts every series
+// of every level at both grains from all the data.
+func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
+	progress(0.01, "reading daily sales")
+	dayTotal, err := fc.readLevel(ctx, shelfwise.GrainDay, nil)
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	if len(dayTotal) == 0 {
+		return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no sales to forecast: import sales first")
+	}
+	end := dataEnd(dayTotal)
+	art := &forecastArtifact{Format: forecastFormat, Model: forecastModelName, Trained: time.Now().UTC(), DataEnd: end}
+	metrics := map[string]float64{}
+	specs := forecastGrains()
+	steps := float64(len(specs) * len(forecastLevels))
+	done := 0.0
+	var counts []string
+	for gi, sp := range specs {
+		gf := grainForecasts{Grain: sp.grain, Horizon: sp.horizon, Period: sp.period}
+		for li, level := range forecastLevels {
+			if err := ctx.Err(); err != nil {
+				return registry.Candidate{}, err
+			}
+			progress(0.02+0.96*done/steps, fmt.Sprintf("forecasting %s series by %s", sp.grain, levelName(level)))
+			ss, err := fc.readLevel(ctx, sp.grain, level)
+			if err != nil {
+				return registry.Candidate{}, err
+			}
+			ss = alignSeries(ss, end)
+			if len(ss) == 0 {
+				continue
+			}
+			if li == 0 {
+				prefix := ""
+				if gi > 0 {
+					prefix = string(sp.grain) + "_"
+				}
+				m, ok, err := fc.evaluate(ctx, sp, ss, prefix)
+				if err != nil {
+					return registry.Candidate{}, err
+				}
+				if !ok && gi == 0 {
+					return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID,
+						"the product x store series are too short to evaluate daily forecasts: %d days of sales are needed",
+						(1+1+1)*sp.horizon)
+				}
+				for k, v := range m {
+					metrics[k] = v
+				}
+			}
+			fcs, err := forecast.Forecast(ctx, forecast.Local{Method: sp.method, Workers: fc.workers}, ss, sp.horizon,
+				forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)})
+			if err != nil {
+				return registry.Candidate{}, err
+			}
+			for i, s := range ss {
+				gf.Series = append(gf.Series, newForecastEntry(s, fcs[i], sp.keep))
+			}
+			done++
+		}
+		counts = append(counts, fmt.Sprintf("%s=%d", sp.grain, len(gf.Series)))
+		metrics[string(sp.grain)+"_series"] = float64(len(gf.Series))
+		art.Grains = append(art.Grains, gf)
+	}
+	b, err := json.Marshal(art)
+	if err != nil {
+		return registry.Candidate{}, err
+	}
+	return registry.Candidate{
+		Model: forecastModelName, Metrics: metrics,
+		// MASE: lower is better, so the registry promotes a version whose
+		// MASE is at most the served one's.
+		PrimaryMetric: "mase", HigherIsBetter: false,
+		DataSnapshot: fmt.Sprintf("series %s until=%s", strings.Join(counts, " "), end.AddDate(0, 0, -1).Format(time.DateOnly)),
+		Artifact:     b,
+	}, nil
+}
+
+// minCalibrationErrors is the fewest past errors per forecast step the
+// conformal quantiles of a level should rest on.
+const minCalibrationErrors = 30
+
+// calibrationWindows is the number of past windows whose errors calibrate
+// the quantiles of a level's forecasts. The errors of all the level's
+// series are pooled per step, so two windows suffice for the thousand
+// product x store series, while the chain total (one series) needs many
+// more for its 95% interval to be more than the widest of two errors; the
+// windows stop where the typical series would keep less than one horizon
+// of history.
+func calibrationWindows(ss []*shelfwise.Series, h int) int {
+	want := (minCalibrationErrors + len(ss) - 1) / len(ss)
+	lens := make([]int, len(ss))
+	for i, s := range ss {
+		lens[i] = len(s.Values)
+	}
+	slices.Sort(lens)
+	room := lens[len(lens)/2]/h - 2
+	return max(2, min(want, room))
+}
+
+func levelName(level []string) string {
+	if len(level) == 0 {
+		return "chain total"
+	}
+	return strings.Join(level, " x ")
+}
+
+// round4 keeps 4 decimals: units forecasts need no more, and the artifact
+// stays small.
+func round4(xs []float64) []float64 {
+	for i, x := range xs {
+		xs[i] = math.Round(x*1e4) / 1e4
+	}
+	return xs
+}
+
+func newForecastEntry(s *shelfwise.Series, f shelfwise.Forecast, keep int) forecastEntry {
+	from := max(0, len(s.Values)-keep)
+	round4(f.Mean)
+	for _, q := range f.Quantiles {
+		round4(q)
+	}
+	for _, c := range f.Components {
+		round4(c)
+	}
+	return forecastEntry{Start: s.Time(from), History: slices.Clone(s.Values[from:]), Forecast: f}
+}
+
+// load decodes and indexes a version's forecasts; the swap serves them.
+func (fc *forecastCap) load(ctx context.Context, v shelfwise.ModelVersion, b []byte) (func(), error) {
+	var art forecastArtifact
+	if err := json.Unmarshal(b, &art); err != nil || art.Format != forecastFormat {
+		return nil, fmt.Errorf("forecast v%d: not a %s artifact", v.Version, forecastFormat)
+	}
+	sf := &servedForecasts{version: v.Version, art: &art,
+		index:  map[shelfwise.Grain]map[shelfwise.SeriesKey]*forecastEntry{},
+		grains: map[shelfwise.Grain]*grainForecasts{}}
+	for gi := range art.Grains {
+		g := &art.Grains[gi]
+		idx := make(map[shelfwise.SeriesKey]*forecastEntry, len(g.Series))
+		for i := range g.Series {
+			e := &g.Series[i]
+			if len(e.Forecast.Mean) != g.Horizon || len(e.Forecast.Quantiles) != len(e.Forecast.Levels) {
+				return nil, fmt.Errorf("forecast v%d: series %s has a malformed forecast", v.Version, e.Forecast.Key)
+			}
+			idx[e.Forecast.Key] = e
+		}
+		sf.index[g.Grain], sf.grains[g.Grain] = idx, g
+	}
+	return func() { fc.served.Store(sf) }, nil
+}
+
+// Forecast implements shelfhttp.Forecaster: the served forecast of the
+// series, cut to the horizon asked for.
+func (fc *forecastCap) Forecast(ctx context.Context, q shelfhttp.ForecastQuery) (shelfhttp.ForecastResult, error) {
+	sf := fc.served.Load()
+	if sf == nil {
+		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.ENOTFOUND,
+			"no forecasting model has been promoted yet: train one with POST /v1/models/forecast/retrain")
+	}
+	g, ok := sf.grains[q.Grain]
+	if !ok {
+		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.EINVALID, "forecasts are served per day or per week, not per %q", q.Grain)
+	}
+	if q.Horizon > g.Horizon {
+		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.EINVALID,
+			"the served %s forecasts reach %d steps ahead; ask for a horizon of at most %d", q.Grain, g.Horizon, g.Horizon)
+	}
+	e, ok := sf.index[q.Grain][q.Key]
+	if !ok {
+		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.ENOTFOUND,
+			"no %s series %s in the served forecasts (v%d): forecasts exist per product x store, product, store, "+
+				"department, category and subcategory (each alone or by store) and for the chain total",
+			q.Grain, q.Key, sf.version)
+	}
+	h := q.Horizon
+	if h <= 0 {
+		h = g.Horizon
+	}
+	f := e.Forecast
+	f.Mean = f.Mean[:h]
+	f.Quantiles = make([][]float64, len(e.Forecast.Quantiles))
+	for i, qs := range e.Forecast.Quantiles {
+		f.Quantiles[i] = qs[:h]
+	}
+	f.Components = make(map[string][]float64, len(e.Forecast.Components))
+	for k, c := range e.Forecast.Components {
+		f.Components[k] = c[:h]
+	}
+	hist := &shelfwise.Series{Key: f.Key, Grain: f.Grain, Start: e.Start, Values: e.History}
+	return shelfhttp.ForecastResult{History: hist, Forecast: f, Version: sf.version}, nil
+}
