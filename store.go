@@ -64,6 +64,18 @@ type DB interface {
 	// them through the optional CovariateSink of the store's ImportTx.
 	Covariates(ctx context.Context, q CovariateQuery) ([]Covariate, error)
 
+	// PutForecasts stores a run of forecasts in one transaction, replacing
+	// the previous run with the same Grain and Level (see ForecastRun).
+	// EINVALID if the run or a forecast is malformed (empty ID, unknown
+	// grain, a series twice, quantiles not matching their levels or the
+	// mean); ECONFLICT if another grain and level holds a run with that ID.
+	PutForecasts(ctx context.Context, run ForecastRun, fcs []Forecast) error
+	// Forecasts returns the forecasts of the latest run for q.Grain and
+	// q.Level in key order (only q.Key's series when q.Key is set), with
+	// the run's grain. ENOTFOUND if no run, or no forecast of q.Key, is
+	// stored.
+	Forecasts(ctx context.Context, q ForecastQuery) ([]Forecast, error)
+
 	// EraseCustomer removes every row about the customer (order lines,
 	// events, sessions, derived features and cached recommendations) and
 	// records the erasure, without the identity, in the audit log. It

@@ -19,6 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) shelfwise.DB) {
 	t.Run("Events", s.testEvents)
 	t.Run("TimeVarying", s.testTimeVarying)
 	t.Run("Covariates", s.testCovariates)
+	t.Run("Forecasts", s.testForecasts)
 	t.Run("StoreWidePromotion", s.testStoreWidePromotion)
 	t.Run("Stats", s.testStats)
 	t.Run("Series", s.testSeries)
