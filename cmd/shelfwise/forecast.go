@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,20 +20,23 @@ import (
 type forecastFlags struct {
 	grain, level, measure, model, out string
 	horizon, period                   int
-	allowNegative                     bool
+	allowNegative, store              bool
 }
 
 // newForecastCmd is "shelfwise forecast": forecast the store's series.
 func (m *Main) newForecastCmd() *cobra.Command {
 	var fl forecastFlags
 	cmd := &cobra.Command{
-		Use:   "forecast --horizon H [--grain week] [--level sku,store] [--model auto] [--out FILE]",
+		Use:   "forecast [--horizon H] [--grain week] [--level sku,store] [--model auto] [--out FILE|-] [--store=false]",
 		Short: "Forecast the store's series with quantiles and components",
 		Long: `forecast reads the series of the store in the data directory (--db) at one
 grain and level of the hierarchy, forecasts each --horizon steps with --model
-(default auto) and writes one JSON object per series (shelfwise.Forecast:
-key, origin, model, mean, quantile levels and values, components) to --out
-or standard output. Quantiles are conformal from the last two backtest
+(default auto) and stores the forecasts in the store as one run (means,
+quantiles, components per series), replacing the previous run of the same
+grain and level; it prints a short summary. --out FILE (or - for standard
+output) also writes one JSON object per series (shelfwise.Forecast: key,
+origin, model, mean, quantile levels and values, components); --store=false
+skips the store. Quantiles are conformal from the last two backtest
 windows. Demand forecasts are never negative (--allow-negative for revenue
 that can be).`,
 		Args: cobra.NoArgs,
@@ -43,7 +47,8 @@ that can be).`,
 	f.StringVar(&fl.level, "level", "sku,store", "key fields to group by (sku, store, department, category, subcategory; empty = chain total)")
 	f.StringVar(&fl.measure, "measure", "units", "units or revenue")
 	f.StringVar(&fl.model, "model", "auto", "model: "+strings.Join(forecastModels, ", "))
-	f.StringVar(&fl.out, "out", "", "file for the forecasts as JSON lines (default standard output)")
+	f.StringVar(&fl.out, "out", "", "also write the forecasts as JSON lines to this file (- = standard output)")
+	f.BoolVar(&fl.store, "store", true, "store the forecasts in the store, replacing the previous run of the grain and level")
 	f.IntVar(&fl.horizon, "horizon", 0, "forecast horizon in steps (default 13 weekly, 28 daily)")
 	f.IntVar(&fl.period, "period", 0, "season length (default 52 weekly, 7 daily)")
 	f.BoolVar(&fl.allowNegative, "allow-negative", false, "allow negative forecasts (revenue with returns)")
@@ -59,6 +64,9 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	grain := shelfwise.Grain(fl.grain)
 	if grain != shelfwise.GrainDay && grain != shelfwise.GrainWeek {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--grain must be day or week, got %q", fl.grain)
+	}
+	if !fl.store && fl.out == "" {
+		return shelfwise.Errorf(shelfwise.EINVALID, "--store=false needs --out: the forecasts would go nowhere")
 	}
 	var level []string
 	if fl.level != "" {
@@ -111,11 +119,93 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	if err != nil {
 		return err
 	}
-	var w io.Writer = m.Stdout
 	if fl.out != "" {
-		file, err := os.Create(fl.out)
+		if err := m.writeForecastLines(fl.out, fcs); err != nil {
+			return err
+		}
+	}
+	summary := m.Stdout
+	if fl.out == "-" {
+		summary = m.Stderr
+	}
+	run := forecastRun(fl.model, grain, level, h, time.Now().UTC(), fcs)
+	if fl.store {
+		if err := db.PutForecasts(ctx, run, fcs); err != nil {
+			return fmt.Errorf("store forecasts: %w", err)
+		}
+	}
+	printForecastSummary(summary, run, fcs, fl, time.Since(start))
+	return nil
+}
+
+// forecastRun describes the run of fcs: its id names the grain, level and
+// creation time, its origin is the latest first step over the series.
+func forecastRun(model string, grain shelfwise.Grain, level []string, h int, created time.Time, fcs []shelfwise.Forecast) shelfwise.ForecastRun {
+	run := shelfwise.ForecastRun{Model: model, Grain: grain, Level: level, Horizon: h, Created: created}
+	lv := strings.Join(level, "+")
+	if lv == "" {
+		lv = "total"
+	}
+	run.ID = fmt.Sprintf("%s-%s-%s", grain, lv, created.Format("20060102T150405.000Z"))
+	for i := range fcs {
+		if fcs[i].Origin.After(run.Origin) {
+			run.Origin = fcs[i].Origin
+		}
+	}
+	return run
+}
+
+// printForecastSummary prints where the forecasts went, how many series
+// each model forecast and the sum of their means.
+func printForecastSummary(w io.Writer, run shelfwise.ForecastRun, fcs []shelfwise.Forecast, fl forecastFlags, took time.Duration) {
+	models := map[string]int{}
+	var total float64
+	for i := range fcs {
+		models[fcs[i].Model]++
+		for _, v := range fcs[i].Mean {
+			total += v
+		}
+	}
+	names := make([]string, 0, len(models))
+	for n := range models {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if models[names[i]] != models[names[j]] {
+			return models[names[i]] > models[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", n, models[n]))
+	}
+	lv := strings.Join(run.Level, ",")
+	if lv == "" {
+		lv = "total"
+	}
+	where := "not stored"
+	if fl.store {
+		where = "stored as run " + run.ID
+	}
+	fmt.Fprintf(w, "forecast %d %s series (level %s) for %d steps from %s with %s: %s\n",
+		len(fcs), run.Grain, lv, run.Horizon, run.Origin.Format("2006-01-02"), run.Model, where)
+	fmt.Fprintf(w, "models: %s\n", strings.Join(parts, ", "))
+	fmt.Fprintf(w, "total forecast %s: %.1f\n", fl.measure, total)
+	if fl.out != "" && fl.out != "-" {
+		fmt.Fprintf(w, "wrote JSON lines to %s\n", fl.out)
+	}
+	fmt.Fprintf(w, "took %.1fs\n", took.Seconds())
+}
+
+// writeForecastLines writes one JSON object per forecast to path ("-" =
+// standard output).
+func (m *Main) writeForecastLines(path string, fcs []shelfwise.Forecast) error {
+	var w io.Writer = m.Stdout
+	if path != "-" {
+		file, err := os.Create(path)
 		if err != nil {
-			return fmt.Errorf("create %s: %w", fl.out, err)
+			return fmt.Errorf("create %s: %w", path, err)
 		}
 		defer file.Close()
 		w = file
@@ -130,8 +220,8 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if fl.out != "" {
-		fmt.Fprintf(m.Stderr, "wrote %d forecasts of %d steps to %s in %.1fs\n", len(fcs), h, fl.out, time.Since(start).Seconds())
+	if f, ok := w.(*os.File); ok && path != "-" {
+		return f.Close()
 	}
 	return nil
 }
