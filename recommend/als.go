@@ -38,6 +38,8 @@ type ALS struct {
 	U   []float64
 	V   []float64
 	f   int
+	// W are the interaction weights of the training log, used by FoldIn.
+	W Weights
 	// rows[u] and cols[i] are the confidence-weighted entries of the
 	// user-item matrix by user and by item.
 	rows [][]entry
@@ -68,7 +70,7 @@ func NewALS(ctx context.Context, lg *Log, cfg ALSConfig) (*ALS, error) {
 // NewALSModel sets up an untrained model with small random factors.
 func NewALSModel(lg *Log, cfg ALSConfig) *ALS {
 	f := cfg.Factors
-	a := &ALS{Cfg: cfg, f: f, U: make([]float64, lg.NumUsers()*f), V: make([]float64, lg.NumItems()*f)}
+	a := &ALS{Cfg: cfg, f: f, W: lg.Weights, U: make([]float64, lg.NumUsers()*f), V: make([]float64, lg.NumItems()*f)}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	for i := range a.V {
 		a.V[i] = rng.NormFloat64() * 0.01
@@ -76,7 +78,7 @@ func NewALSModel(lg *Log, cfg ALSConfig) *ALS {
 	a.rows = make([][]entry, lg.NumUsers())
 	a.cols = make([][]entry, lg.NumItems())
 	for u, h := range lg.Histories {
-		for _, e := range alsEntries(h, lg.End, cfg) {
+		for _, e := range alsEntries(h, lg.signals(u), lg.End, cfg, lg.Weights) {
 			a.rows[u] = append(a.rows[u], e)
 			a.cols[e.idx] = append(a.cols[e.idx], entry{int32(u), e.conf})
 		}
@@ -84,27 +86,17 @@ func NewALSModel(lg *Log, cfg ALSConfig) *ALS {
 	return a
 }
 
-// alsEntries turns a history into (item, c-1) entries.
-func alsEntries(h []Event, now int64, cfg ALSConfig) []entry {
-	w := map[int32]float64{}
-	var order []int32
-	for _, e := range h {
-		if _, ok := w[e.Item]; !ok {
-			order = append(order, e.Item)
-		}
-		x := 1.0
-		if cfg.HalfLifeDays > 0 {
-			x = math.Exp(-math.Max(0, float64(now-e.Time)) / 86400 / cfg.HalfLifeDays * math.Ln2)
-		}
-		w[e.Item] += x
-	}
+// alsEntries turns a history and its signals into (item, c-1) entries:
+// c - 1 = Alpha x log(1 + strength/Eps), strength from Strengths.
+func alsEntries(h []Event, sig []Signal, now int64, cfg ALSConfig, w Weights) []entry {
+	items, st := Strengths(h, sig, now, cfg.HalfLifeDays, w)
 	eps := cfg.Eps
 	if eps <= 0 {
 		eps = 1
 	}
-	out := make([]entry, len(order))
-	for k, it := range order {
-		out[k] = entry{it, cfg.Alpha * math.Log1p(w[it]/eps)}
+	out := make([]entry, len(items))
+	for k, it := range items {
+		out[k] = entry{it, cfg.Alpha * math.Log1p(st[k]/eps)}
 	}
 	return out
 }
@@ -244,18 +236,21 @@ func (a *ALS) UserVector(q *Query) []float64 {
 	if q.User >= 0 && !q.Changed && (q.User+1)*f <= len(a.U) {
 		return a.U[q.User*f : (q.User+1)*f]
 	}
-	return a.FoldIn(q.History, q.Now)
+	return a.foldIn(q.History, q.Signals, q.Now)
 }
 
 // FoldIn solves the user factors of a history against the item factors.
-func (a *ALS) FoldIn(h []Event, now int64) []float64 {
+func (a *ALS) FoldIn(h []Event, now int64) []float64 { return a.foldIn(h, nil, now) }
+
+// foldIn is FoldIn with the customer's views, carts and returns.
+func (a *ALS) foldIn(h []Event, sig []Signal, now int64) []float64 {
 	f := a.f
 	x := make([]float64, f)
-	if len(h) == 0 {
+	if len(h) == 0 && len(sig) == 0 {
 		return x
 	}
 	yty := a.ytyCached()
-	es := alsEntries(h, now, a.Cfg)
+	es := alsEntries(h, sig, now, a.Cfg, a.W)
 	cgSolve(x, a.V, yty, es, a.Cfg.Reg, f, make([]float64, 4*f))
 	return x
 }

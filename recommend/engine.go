@@ -119,7 +119,7 @@ func (e *Engine) refresh(m *Model, c shelfwise.CustomerKey, st *liveState) {
 	st.version = m.Version
 	st.vec = nil
 	if m.als != nil && len(st.hist) > 0 {
-		st.vec = m.als.FoldIn(m.history(c, st.hist), m.Log.End)
+		st.vec = m.als.foldIn(m.history(c, st.hist), m.Log.signals(m.Log.User(c)), m.Log.End)
 	}
 }
 
@@ -231,6 +231,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 	if !req.Now.IsZero() {
 		now = req.Now.Unix()
 	}
-	q := &Query{User: m.Log.User(req.Customer), History: hist, Changed: len(live) > 0, Now: now, UserVec: vec}
+	u := m.Log.User(req.Customer)
+	q := &Query{User: u, History: hist, Signals: m.Log.signals(u), Changed: len(live) > 0, Now: now, UserVec: vec}
 	return m.recommend(q, sess, req), nil
 }

@@ -23,6 +23,9 @@ type Query struct {
 	Changed bool
 	// Now is the scoring time (Unix seconds).
 	Now int64
+	// Signals are the customer's views, carts and returns in the training
+	// log (they shape the implicit-feedback profiles).
+	Signals []Signal
 	// UserVec, when set, is the customer's already folded-in latent vector
 	// (the Engine caches it per customer after each live event).
 	UserVec []float64
@@ -61,6 +64,12 @@ type Protocol struct {
 	// NewItems scores only items the customer never bought in training,
 	// which are then excluded from the ranking.
 	NewItems bool
+	// Interactions are views, carts and returns; those at or before the
+	// cut join the training log. They never change the relevant sets,
+	// which are purchases only.
+	Interactions []Interaction
+	// Weights, when non-zero, replace DefaultWeights in the training log.
+	Weights *Weights
 }
 
 // EvalResult is the outcome of an evaluation.
@@ -111,6 +120,16 @@ func Evaluate(ctx context.Context, ps []Purchase, p Protocol, train Trainer) (Ev
 		return EvalResult{}, shelfwise.Errorf(shelfwise.EINVALID, "no purchases on one side of the cut %s", cut.Format(time.DateTime))
 	}
 	lg := NewLog(trainPs)
+	if p.Weights != nil {
+		lg.Weights = *p.Weights
+	}
+	var xs []Interaction
+	for _, x := range p.Interactions {
+		if !x.Time.After(cut) {
+			xs = append(xs, x)
+		}
+	}
+	lg.AddInteractions(xs)
 	start := time.Now()
 	sc, err := train(ctx, lg)
 	if err != nil {
@@ -208,7 +227,7 @@ func rankAll(ctx context.Context, lg *Log, sc Scorer, sets []heldOut, now int64,
 		}
 		out := bufs[w]
 		u := sets[i].user
-		sc.Score(&Query{User: u, History: lg.Histories[u], Now: now}, out)
+		sc.Score(&Query{User: u, History: lg.Histories[u], Signals: lg.signals(u), Now: now}, out)
 		if newItems {
 			for _, e := range lg.Histories[u] {
 				out[e.Item] = math.Inf(-1)

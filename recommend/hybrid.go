@@ -168,6 +168,8 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 			break
 		}
 		sub := NewLog(fit)
+		sub.Weights = lg.Weights
+		sub.AddInteractions(lg.interactionsUpTo(cut))
 		comps, err := buildComponents(ctx, sub, cfg)
 		if err != nil {
 			return nil, err
@@ -241,7 +243,7 @@ func buildComponents(ctx context.Context, lg *Log, cfg HybridConfig) ([]Componen
 	}
 	var rknn *ItemKNN
 	if k := cfg.RecentKNN; k.K == cfg.KNN.K && k.Alpha == cfg.KNN.Alpha && k.Baskets == cfg.KNN.Baskets {
-		rknn = &ItemKNN{Cfg: k, Neighbors: knn.Neighbors} // same lists, other profile weights
+		rknn = &ItemKNN{Cfg: k, Neighbors: knn.Neighbors, W: knn.W} // same lists, other profile weights
 	} else if rknn, err = NewItemKNN(ctx, lg, cfg.RecentKNN); err != nil {
 		return nil, err
 	}

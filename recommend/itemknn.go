@@ -34,6 +34,9 @@ var DefaultKNN = KNNConfig{K: 100, Alpha: 0.5, HalfLifeDays: 0}
 type ItemKNN struct {
 	Cfg       KNNConfig
 	Neighbors [][]Neighbor
+	// W are the interaction weights of the training log: returns lower an
+	// item's profile weight, views and carts add items to the profile.
+	W Weights
 }
 
 // TrainItemKNN is the Trainer of item-kNN with DefaultKNN.
@@ -89,7 +92,7 @@ func cooccurrence(ctx context.Context, numItems int, gs [][]int32, fn func(w, i 
 
 // NewItemKNN computes the neighbour lists.
 func NewItemKNN(ctx context.Context, lg *Log, cfg KNNConfig) (*ItemKNN, error) {
-	m := &ItemKNN{Cfg: cfg, Neighbors: make([][]Neighbor, lg.NumItems())}
+	m := &ItemKNN{Cfg: cfg, Neighbors: make([][]Neighbor, lg.NumItems()), W: lg.Weights}
 	sims := make([][]float64, workers())
 	err := cooccurrence(ctx, lg.NumItems(), groups(lg, cfg.Baskets), func(w, i int, c, n []float32) {
 		if sims[w] == nil {
@@ -114,17 +117,61 @@ func NewItemKNN(ctx context.Context, lg *Log, cfg KNNConfig) (*ItemKNN, error) {
 }
 
 // Score implements Scorer: the sum over the customer's distinct items of
-// their (recency-weighted) similarity to each candidate.
+// their (recency-weighted) similarity to each candidate. Returned units
+// scale a purchased item's weight down (see Weights); viewed or carted
+// items not bought join the profile at the View and Cart weights.
 func (m *ItemKNN) Score(q *Query, out []float64) {
 	clear(out)
+	var ret, bought map[int32]float64
+	var soft map[int32]float64
+	for _, s := range q.Signals {
+		if s.Kind == KindReturn {
+			if ret == nil {
+				ret = map[int32]float64{}
+			}
+			ret[s.Item] += float64(s.Qty)
+			continue
+		}
+		if soft == nil {
+			soft = map[int32]float64{}
+		}
+		x := m.W.View
+		if s.Kind == KindCart {
+			x = m.W.Cart
+		}
+		soft[s.Item] += x * decay(q.Now, s.Time, m.Cfg.HalfLifeDays)
+	}
+	if ret != nil {
+		bought = map[int32]float64{}
+		for _, e := range q.History {
+			bought[e.Item] += math.Max(1, float64(e.Qty))
+		}
+	}
 	for _, s := range q.Summary().Items {
-		w := 1.0
-		if m.Cfg.HalfLifeDays > 0 {
-			w = math.Exp(-math.Max(0, float64(q.Now-s.Last)) / 86400 / m.Cfg.HalfLifeDays * math.Ln2)
+		w := decay(q.Now, s.Last, m.Cfg.HalfLifeDays)
+		if r := ret[s.Item]; r > 0 && bought[s.Item] > 0 {
+			w *= math.Max(0, 1-m.W.Return*math.Min(1, r/bought[s.Item]))
 		}
-		for _, nb := range m.Neighbors[s.Item] {
-			out[nb.Item] += w * float64(nb.Sim)
-		}
+		w += soft[s.Item]
+		delete(soft, s.Item)
+		m.add(s.Item, w, out)
+	}
+	rest := make([]int32, 0, len(soft))
+	for it := range soft {
+		rest = append(rest, it)
+	}
+	sort.Slice(rest, func(a, b int) bool { return rest[a] < rest[b] })
+	for _, it := range rest {
+		m.add(it, soft[it], out)
+	}
+}
+
+func (m *ItemKNN) add(it int32, w float64, out []float64) {
+	if w <= 0 {
+		return
+	}
+	for _, nb := range m.Neighbors[it] {
+		out[nb.Item] += w * float64(nb.Sim)
 	}
 }
 

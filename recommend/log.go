@@ -87,6 +87,12 @@ type Log struct {
 	BasketTime []int64
 	// End is the time of the latest purchase (Unix seconds).
 	End int64
+	// Signals[u] are customer u's views, carts and returns in time order
+	// (see AddInteractions); nil when the log has none.
+	Signals [][]Signal
+	// Weights turn purchases and signals into interaction strengths for
+	// the implicit-feedback models (DefaultWeights from NewLog).
+	Weights Weights
 
 	userIndex map[shelfwise.CustomerKey]int32
 	itemIndex map[shelfwise.SKU]int32
@@ -97,7 +103,7 @@ type Log struct {
 // catalogue items that have no purchase yet (they can still be recommended
 // by attribute-based cold start).
 func NewLog(ps []Purchase, extraItems ...shelfwise.SKU) *Log {
-	lg := &Log{userIndex: map[shelfwise.CustomerKey]int32{}, itemIndex: map[shelfwise.SKU]int32{}}
+	lg := &Log{userIndex: map[shelfwise.CustomerKey]int32{}, itemIndex: map[shelfwise.SKU]int32{}, Weights: DefaultWeights}
 	items := map[shelfwise.SKU]bool{}
 	users := map[shelfwise.CustomerKey]bool{}
 	for _, p := range ps {

@@ -30,6 +30,12 @@ type TrainInput struct {
 	// Purchases are the purchase lines (see PurchasesFromLines and
 	// PurchasesFromBaskets).
 	Purchases []Purchase
+	// Interactions are the customers' views and carts
+	// (InteractionsFromEvents) and returns (ReturnsFromLines): weaker and
+	// negative evidence for the implicit-feedback models.
+	Interactions []Interaction
+	// Weights, when set, replace DefaultWeights.
+	Weights *Weights
 	// Products is the catalogue: names and categories for filters, cold
 	// start and explanations. Catalogue items without purchases can still
 	// be recommended through their attributes. NonProduct entries are
@@ -79,6 +85,10 @@ func TrainModel(ctx context.Context, in TrainInput, cfg ModelConfig) (*Model, er
 		}
 	}
 	lg := NewLog(in.Purchases, extra...)
+	if in.Weights != nil {
+		lg.Weights = *in.Weights
+	}
+	lg.AddInteractions(in.Interactions)
 	all, nw, err := TrainHybridPair(ctx, lg, cfg.Hybrid)
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	nc := len(h.Components)
 	slots := nc + 3 // components, repeat, session, cold-start trending
 	var r ranked
-	if len(q.History) == 0 && len(sess) == 0 {
+	if len(q.History) == 0 && len(q.Signals) == 0 && len(sess) == 0 {
 		r = m.coldCandidates(c, req.N, slots)
 	} else if m.index != nil {
 		r = m.indexCandidates(h, q, sess, c, req.N, slots)

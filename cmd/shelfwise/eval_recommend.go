@@ -19,6 +19,8 @@ type evalRecommendFlags struct {
 	testDays, k         int
 	validationDays      int
 	newItems, json      bool
+	returnWeight        float64
+	quantityWeight      float64
 }
 
 // recommendModels maps --model names to trainers.
@@ -74,6 +76,8 @@ history by number of lines).`,
 	f.IntVar(&fl.k, "k", 10, "length of the ranked lists")
 	f.StringVar(&fl.model, "model", "hybrid", "model: hybrid, als, bpr, itemknn, popular, trending, repeat, own")
 	f.BoolVar(&fl.newItems, "new-items", false, "score only items the customer has not bought before")
+	f.Float64Var(&fl.returnWeight, "return-weight", recommend.DefaultWeights.Return, "how much returned units lower a purchase's weight (0 = ignore returns, 1 = a full return cancels it)")
+	f.Float64Var(&fl.quantityWeight, "quantity-weight", recommend.DefaultWeights.Quantity, "weight of log(1 + units) on each purchase line (0 = every line counts the same)")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object")
 	return cmd
 }
@@ -107,7 +111,11 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	}
 	var trained recommend.Scorer
 	train := mk(fl.validationDays, fl.k, fl.newItems)
-	res, err := recommend.Evaluate(ctx, ps, recommend.Protocol{TestDays: fl.testDays, K: fl.k, NewItems: fl.newItems},
+	w := recommend.DefaultWeights
+	w.Return, w.Quantity = fl.returnWeight, fl.quantityWeight
+	xs := append(recommend.ReturnsFromLines(mem.OrderLines), recommend.InteractionsFromEvents(mem.Events)...)
+	proto := recommend.Protocol{TestDays: fl.testDays, K: fl.k, NewItems: fl.newItems, Interactions: xs, Weights: &w}
+	res, err := recommend.Evaluate(ctx, ps, proto,
 		func(ctx context.Context, lg *recommend.Log) (recommend.Scorer, error) {
 			s, err := train(ctx, lg)
 			trained = s
@@ -123,6 +131,7 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		"coverage": res.Coverage, "popularity_bias": res.PopularityBias,
 		"users": res.Users, "items": res.Items, "train_users": res.TrainUsers, "train_pairs": res.TrainPairs,
 		"train_lines": res.TrainLines, "test_lines": res.TestLines, "cut": res.Cut.Format(time.DateTime),
+		"interactions": len(xs), "return_weight": w.Return, "quantity_weight": w.Quantity,
 		"train_seconds": res.TrainSeconds, "seconds": time.Since(start).Seconds(),
 	}
 	if h, ok := trained.(*recommend.Hybrid); ok {
