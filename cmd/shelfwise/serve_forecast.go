@@ -194,14 +194,14 @@ func backtestable(ss []*shelfwise.Series, o forecast.BacktestOptions) []*shelfwi
 // store series of one grain by rolling origin, with the most scored and
 // calibration windows the data allow (at most two of each). It returns the
 // metrics, prefixed, and false when the series are too short to score.
-func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, bottom []*shelfwise.Series, prefix string) (map[string]float64, bool, error) {
+func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, f forecast.Forecaster, bottom []*shelfwise.Series, prefix string) (map[string]float64, bool, error) {
 	for _, wc := range [][2]int{{2, 2}, {1, 2}, {1, 1}} {
 		o := forecast.BacktestOptions{Horizon: sp.horizon, Windows: wc[0], CalibrationWindows: wc[1], NonNegative: true}
 		ss := backtestable(bottom, o)
 		if len(ss) < max(1, len(bottom)/2) {
 			continue
 		}
-		res, err := forecast.Backtest(ctx, forecast.Local{Method: sp.method, Workers: fc.workers}, ss, o)
+		res, err := forecast.Backtest(ctx, f, ss, o)
 		if err != nil {
 			return nil, false, err
 		}
@@ -261,25 +261,27 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 			if len(ss) == 0 {
 				continue
 			}
+			var f forecast.Forecaster = forecast.Local{Method: sp.method, Workers: fc.workers}
 			if li == 0 {
+				f = &memoForecaster{f: f, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
 				prefix := ""
 				if gi > 0 {
 					prefix = string(sp.grain) + "_"
 				}
-				m, ok, err := fc.evaluate(ctx, sp, ss, prefix)
+				m, ok, err := fc.evaluate(ctx, sp, f, ss, prefix)
 				if err != nil {
 					return registry.Candidate{}, err
 				}
 				if !ok && gi == 0 {
 					return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID,
 						"the product x store series are too short to evaluate daily forecasts: %d days of sales are needed",
-						(1+1+1)*sp.horizon)
+						3*sp.horizon)
 				}
 				for k, v := range m {
 					metrics[k] = v
 				}
 			}
-			fcs, err := forecast.Forecast(ctx, forecast.Local{Method: sp.method, Workers: fc.workers}, ss, sp.horizon,
+			fcs, err := forecast.Forecast(ctx, f, ss, sp.horizon,
 				forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)})
 			if err != nil {
 				return registry.Candidate{}, err
@@ -305,6 +307,35 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 		DataSnapshot: fmt.Sprintf("series %s until=%s", strings.Join(counts, " "), end.AddDate(0, 0, -1).Format(time.DateOnly)),
 		Artifact:     b,
 	}, nil
+}
+
+// memoForecaster runs f and keeps its predictions per cut for one batch of
+// series and horizon, so the backtest's windows serve again as the served
+// forecast's calibration windows instead of being fitted twice. Other
+// batches pass through. Backtest and Forecast call it from one goroutine.
+type memoForecaster struct {
+	f      forecast.Forecaster
+	series []*shelfwise.Series
+	h      int
+	preds  map[int][]forecast.Prediction
+}
+
+// Name implements forecast.Forecaster.
+func (m *memoForecaster) Name() string { return m.f.Name() }
+
+// Forecast implements forecast.Forecaster.
+func (m *memoForecaster) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h int) ([]forecast.Prediction, error) {
+	if h != m.h || !slices.Equal(series, m.series) {
+		return m.f.Forecast(ctx, series, cut, h)
+	}
+	if p, ok := m.preds[cut]; ok {
+		return p, nil
+	}
+	p, err := m.f.Forecast(ctx, series, cut, h)
+	if err == nil {
+		m.preds[cut] = p
+	}
+	return p, err
 }
 
 // minCalibrationErrors is the fewest past errors per forecast step the

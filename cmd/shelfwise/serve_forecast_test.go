@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/forecast"
 	shelfhttp "github.com/shelfwise/shelfwise/http"
 	"github.com/shelfwise/shelfwise/registry"
 	"github.com/shelfwise/shelfwise/simulate"
@@ -145,6 +149,67 @@ func TestCalibrationWindows(t *testing.T) {
 				t.Fatalf("calibrationWindows = %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// dropMethod forecasts the last value minus 3 (negative for small
+// series, so clipping matters) and counts its fits.
+type dropMethod struct{ fits *atomic.Int64 }
+
+func (dropMethod) Name() string { return "drop" }
+
+func (d dropMethod) Forecast(y []float64, h int) (forecast.Prediction, error) {
+	d.fits.Add(1)
+	mean := make([]float64, h)
+	for k := range mean {
+		mean[k] = y[len(y)-1] - 3 + float64(k%2)
+	}
+	return forecast.Prediction{Model: "drop", Mean: mean, Components: map[string][]float64{"level": slices.Clone(mean)}}, nil
+}
+
+// TestMemoForecaster checks that reusing the backtest's windows as the
+// calibration windows fits each window once and changes no forecast.
+func TestMemoForecaster(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var ss []*shelfwise.Series
+	for i := range 20 {
+		v := make([]float64, 60+i)
+		for j := range v {
+			v[j] = float64(rng.IntN(2 + i))
+		}
+		ss = append(ss, &shelfwise.Series{Grain: shelfwise.GrainDay, Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Values: v})
+	}
+	const h = 7
+	var fits atomic.Int64
+	local := forecast.Local{Method: dropMethod{&fits}}
+	direct, err := forecast.Forecast(ctx, local, ss, h, forecast.Options{NonNegative: true, CalibrationWindows: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits.Store(0)
+	memo := &memoForecaster{f: local, series: ss, h: h, preds: map[int][]forecast.Prediction{}}
+	if _, err := forecast.Backtest(ctx, memo, slices.Clone(ss), forecast.BacktestOptions{Horizon: h, Windows: 2, CalibrationWindows: 2, NonNegative: true}); err != nil {
+		t.Fatal(err)
+	}
+	reused, err := forecast.Forecast(ctx, memo, ss, h, forecast.Options{NonNegative: true, CalibrationWindows: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Backtest cuts h..4h, the forecast 0, h, 2h: five cuts of 20 series.
+	if got := fits.Load(); got != 5*20 {
+		t.Errorf("%d fits, want %d (each cut once)", got, 5*20)
+	}
+	for i := range direct {
+		d, r := direct[i], reused[i]
+		if !slices.Equal(d.Mean, r.Mean) {
+			t.Fatalf("series %d: mean %v with reuse, %v without", i, r.Mean, d.Mean)
+		}
+		for q := range d.Quantiles {
+			if !slices.Equal(d.Quantiles[q], r.Quantiles[q]) {
+				t.Fatalf("series %d: q%v %v with reuse, %v without", i, d.Levels[q], r.Quantiles[q], d.Quantiles[q])
+			}
+		}
 	}
 }
 
