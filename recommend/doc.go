@@ -8,7 +8,8 @@
 // serve from the Engine; retrain in the background and Swap:
 //
 //	ps := recommend.PurchasesFromLines(lines)      // or PurchasesFromBaskets(baskets)
-//	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: products}, recommend.DefaultModel)
+//	xs := append(recommend.ReturnsFromLines(lines), recommend.InteractionsFromEvents(events)...)
+//	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}, recommend.DefaultModel)
 //	eng := recommend.NewEngine(m)
 //
 //	recs, err := eng.Recommend(ctx, recommend.Request{
@@ -36,6 +37,19 @@
 // customer: it falls back to trending items (cold start), and a catalogue
 // product with no purchases yet is placed by its category (its latent
 // vector is its category's mean) until it has interactions.
+//
+// # Interactions
+//
+// Purchases are the positive evidence; views, add-to-carts and returns
+// (Interaction) adjust it. Strengths gives each customer-item pair one
+// implicit-feedback strength: every purchase line counts its time decay x
+// (1 + Weights.Quantity x log(1 + units)), carts and views add Cart and
+// View x decay (purchase > cart > view), and returned units scale the
+// purchase part by 1 - Return x returned/bought (a full return removes it).
+// ALS confidence and the item-kNN customer profiles use these strengths; a
+// customer with views or carts but no purchases gets a latent vector and a
+// profile instead of the cold-start list. Relevance in Evaluate stays
+// purchases only.
 //
 // # Models
 //
