@@ -79,15 +79,32 @@ type grainSpec struct {
 // get Croston/TSB and regular ones ETS or a seasonal naive.
 func forecastGrains() []grainSpec {
 	return []grainSpec{
-		{grain: shelfwise.GrainDay, horizon: 28, period: 7, keep: 364, method: forecast.Select{Candidates: []forecast.Method{
+		{grain: shelfwise.GrainDay, horizon: 28, period: 7, keep: 364, method: trailing{n: 364, Method: forecast.Select{Candidates: []forecast.Method{
 			forecast.SeasonalNaive{Period: 7}, forecast.ETS{Options: forecast.ETSOptions{Period: 7, NoMultiplicative: true}},
 			forecast.Croston{Variant: forecast.CrostonSBA}, forecast.TSB{}, forecast.MovingAverage{Window: 28},
-		}}},
+		}}}},
 		{grain: shelfwise.GrainWeek, horizon: 13, period: 52, keep: 104, method: forecast.Select{Candidates: []forecast.Method{
 			forecast.SeasonalNaive{Period: 52}, forecast.Theta{Period: 52}, forecast.ETS{Options: forecast.ETSOptions{NoMultiplicative: true}},
 			forecast.Croston{Variant: forecast.CrostonSBA}, forecast.MovingAverage{Window: 13},
 		}}},
 	}
+}
+
+// trailing fits Method on the last n points of a series only. The daily
+// methods model the weekly pattern and the recent level, which the last
+// year shows as well as the whole history, and the fits cost time in
+// proportion to the points.
+type trailing struct {
+	forecast.Method
+	n int
+}
+
+// Forecast implements forecast.Method.
+func (t trailing) Forecast(y []float64, h int) (forecast.Prediction, error) {
+	if len(y) > t.n {
+		y = y[len(y)-t.n:]
+	}
+	return t.Method.Forecast(y, h)
 }
 
 // forecastLevels are the hierarchy levels served: product x store first
@@ -243,8 +260,24 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 	art := &forecastArtifact{Format: forecastFormat, Model: forecastModelName, Trained: time.Now().UTC(), DataEnd: end}
 	metrics := map[string]float64{}
 	specs := forecastGrains()
-	steps := float64(len(specs) * len(forecastLevels))
-	done := 0.0
+	// Progress by rough cost: the product x store level (fitted for the
+	// backtest too) is most of a grain's work, days cost twice weeks.
+	work := func(gi, li int) float64 {
+		w := 1.0
+		if li == 0 {
+			w = 5
+		}
+		if gi == 0 {
+			w *= 2
+		}
+		return w
+	}
+	steps, done := 0.0, 0.0
+	for gi := range specs {
+		for li := range forecastLevels {
+			steps += work(gi, li)
+		}
+	}
 	var counts []string
 	for gi, sp := range specs {
 		gf := grainForecasts{Grain: sp.grain, Horizon: sp.horizon, Period: sp.period}
@@ -259,6 +292,7 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 			}
 			ss = alignSeries(ss, end)
 			if len(ss) == 0 {
+				done += work(gi, li)
 				continue
 			}
 			var f forecast.Forecaster = forecast.Local{Method: sp.method, Workers: fc.workers}
@@ -289,7 +323,7 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 			for i, s := range ss {
 				gf.Series = append(gf.Series, newForecastEntry(s, fcs[i], sp.keep))
 			}
-			done++
+			done += work(gi, li)
 		}
 		counts = append(counts, fmt.Sprintf("%s=%d", sp.grain, len(gf.Series)))
 		metrics[string(sp.grain)+"_series"] = float64(len(gf.Series))

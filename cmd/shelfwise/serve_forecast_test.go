@@ -213,6 +213,24 @@ func TestMemoForecaster(t *testing.T) {
 	}
 }
 
+func TestTrailing(t *testing.T) {
+	y := make([]float64, 500)
+	for i := range y {
+		y[i] = float64(i)
+	}
+	// A moving average over more points than any series has averages
+	// exactly the points trailing lets it see.
+	for _, tt := range []struct{ n, seen int }{{364, 364}, {600, 500}} {
+		p, err := trailing{Method: forecast.MovingAverage{Window: 1000}, n: tt.n}.Forecast(y, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 499 - float64(tt.seen-1)/2; p.Mean[0] != want {
+			t.Errorf("n=%d: mean %v, want %v (the last %d points)", tt.n, p.Mean[0], want, tt.seen)
+		}
+	}
+}
+
 func TestForecastCap(t *testing.T) {
 	ctx := context.Background()
 	fc, c := trainedForecast(t)
