@@ -210,8 +210,8 @@ func backtestable(ss []*shelfwise.Series, o forecast.BacktestOptions) []*shelfwi
 // evaluate backtests the model and the seasonal naive on the product x
 // store series of one grain by rolling origin, with the most scored and
 // calibration windows the data allow (at most two of each). It returns the
-// metrics, prefixed, and false when the series are too short to score.
-func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, f forecast.Forecaster, bottom []*shelfwise.Series, prefix string) (map[string]float64, bool, error) {
+// metrics, prefixed, or none when the series are too short to score.
+func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, f forecast.Forecaster, bottom []*shelfwise.Series, prefix string) (map[string]float64, error) {
 	for _, wc := range [][2]int{{2, 2}, {1, 2}, {1, 1}} {
 		o := forecast.BacktestOptions{Horizon: sp.horizon, Windows: wc[0], CalibrationWindows: wc[1], NonNegative: true}
 		ss := backtestable(bottom, o)
@@ -220,11 +220,11 @@ func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, f forecast.Fo
 		}
 		res, err := forecast.Backtest(ctx, f, ss, o)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		base, err := forecast.Backtest(ctx, forecast.Local{Method: forecast.SeasonalNaive{Period: sp.period}, Workers: fc.workers}, ss, o)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		m, b := res.Metrics, base.Metrics
 		out := map[string]float64{
@@ -239,95 +239,55 @@ func (fc *forecastCap) evaluate(ctx context.Context, sp grainSpec, f forecast.Fo
 				withPrefix[prefix+k] = v
 			}
 		}
-		return withPrefix, true, nil
+		return withPrefix, nil
 	}
-	return nil, false, nil
+	return nil, nil
 }
 
 // train evaluates the forecasting model on the product x store series by
 // rolling origin against the seasonal naive, then forecasts every series
-// of every level at both grains from all the data.
+// of every level at both grains from all the data. The first grain with
+// data (days, or weeks for stores of weekly sales only) gives the
+// unprefixed metrics, MASE first among them.
 func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
-	progress(0.01, "reading daily sales")
-	dayTotal, err := fc.readLevel(ctx, shelfwise.GrainDay, nil)
+	progress(0.01, "reading sales")
+	end, err := fc.salesEnd(ctx)
 	if err != nil {
 		return registry.Candidate{}, err
 	}
-	if len(dayTotal) == 0 {
-		return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no sales to forecast: import sales first")
-	}
-	end := dataEnd(dayTotal)
 	art := &forecastArtifact{Format: forecastFormat, Model: forecastModelName, Trained: time.Now().UTC(), DataEnd: end}
 	metrics := map[string]float64{}
 	specs := forecastGrains()
-	// Progress by rough cost: the product x store level (fitted for the
-	// backtest too) is most of a grain's work, days cost twice weeks.
-	work := func(gi, li int) float64 {
-		w := 1.0
-		if li == 0 {
-			w = 5
-		}
-		if gi == 0 {
-			w *= 2
-		}
-		return w
-	}
-	steps, done := 0.0, 0.0
+	pr := &levelProgress{report: progress}
 	for gi := range specs {
 		for li := range forecastLevels {
-			steps += work(gi, li)
+			pr.total += levelWork(gi, li)
 		}
 	}
 	var counts []string
 	for gi, sp := range specs {
-		gf := grainForecasts{Grain: sp.grain, Horizon: sp.horizon, Period: sp.period}
-		for li, level := range forecastLevels {
-			if err := ctx.Err(); err != nil {
-				return registry.Candidate{}, err
-			}
-			progress(0.02+0.96*done/steps, fmt.Sprintf("forecasting %s series by %s", sp.grain, levelName(level)))
-			ss, err := fc.readLevel(ctx, sp.grain, level)
-			if err != nil {
-				return registry.Candidate{}, err
-			}
-			ss = alignSeries(ss, end)
-			if len(ss) == 0 {
-				done += work(gi, li)
-				continue
-			}
-			var f forecast.Forecaster = forecast.Local{Method: sp.method, Workers: fc.workers}
-			if li == 0 {
-				f = &memoForecaster{f: f, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
-				prefix := ""
-				if gi > 0 {
-					prefix = string(sp.grain) + "_"
-				}
-				m, ok, err := fc.evaluate(ctx, sp, f, ss, prefix)
-				if err != nil {
-					return registry.Candidate{}, err
-				}
-				if !ok && gi == 0 {
-					return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID,
-						"the product x store series are too short to evaluate daily forecasts: %d days of sales are needed",
-						3*sp.horizon)
-				}
-				for k, v := range m {
-					metrics[k] = v
-				}
-			}
-			fcs, err := forecast.Forecast(ctx, f, ss, sp.horizon,
-				forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)})
-			if err != nil {
-				return registry.Candidate{}, err
-			}
-			for i, s := range ss {
-				gf.Series = append(gf.Series, newForecastEntry(s, fcs[i], sp.keep))
-			}
-			done += work(gi, li)
+		prefix := ""
+		if _, ok := metrics["mase"]; ok {
+			prefix = string(sp.grain) + "_"
+		}
+		gf, m, err := fc.forecastGrain(ctx, sp, end, prefix, func(li int, msg string) { pr.step(levelWork(gi, li), msg) })
+		if err != nil {
+			return registry.Candidate{}, err
+		}
+		if len(gf.Series) == 0 {
+			continue
+		}
+		for k, v := range m {
+			metrics[k] = v
 		}
 		counts = append(counts, fmt.Sprintf("%s=%d", sp.grain, len(gf.Series)))
 		metrics[string(sp.grain)+"_series"] = float64(len(gf.Series))
 		art.Grains = append(art.Grains, gf)
+	}
+	if _, ok := metrics["mase"]; !ok {
+		return registry.Candidate{}, shelfwise.Errorf(shelfwise.EINVALID,
+			"the product x store series are too short to evaluate forecasts: %d days (or %d weeks) of sales are needed",
+			3*specs[0].horizon, 3*specs[1].horizon)
 	}
 	b, err := json.Marshal(art)
 	if err != nil {
@@ -341,6 +301,88 @@ func (fc *forecastCap) train(ctx context.Context, progress shelfwise.Progress) (
 		DataSnapshot: fmt.Sprintf("series %s until=%s", strings.Join(counts, " "), end.AddDate(0, 0, -1).Format(time.DateOnly)),
 		Artifact:     b,
 	}, nil
+}
+
+// salesEnd is the first day after the last day with sales, from daily
+// sales or, in a store of weekly sales only, the weekly ones.
+func (fc *forecastCap) salesEnd(ctx context.Context) (time.Time, error) {
+	for _, g := range []shelfwise.Grain{shelfwise.GrainDay, shelfwise.GrainWeek} {
+		total, err := fc.readLevel(ctx, g, nil)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(total) > 0 {
+			return dataEnd(total), nil
+		}
+	}
+	return time.Time{}, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no dated sales to forecast: import sales first")
+}
+
+// levelWork is the rough cost of a grain's level, for progress: the
+// product x store level (fitted for the backtest too) is most of a grain's
+// work, and days cost about twice weeks.
+func levelWork(gi, li int) float64 {
+	w := 1.0
+	if li == 0 {
+		w = 5
+	}
+	if gi == 0 {
+		w *= 2
+	}
+	return w
+}
+
+// levelProgress reports progress as levels start.
+type levelProgress struct {
+	report      shelfwise.Progress
+	done, total float64
+}
+
+func (p *levelProgress) step(work float64, msg string) {
+	p.report(0.02+0.96*p.done/p.total, msg)
+	p.done += work
+}
+
+// forecastGrain forecasts every level of one grain; the product x store
+// level is also backtested (metrics with prefix). No series at that level
+// means the store has no sales at this grain: nothing is returned.
+func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time.Time, prefix string,
+	progress func(li int, msg string)) (grainForecasts, map[string]float64, error) {
+	gf := grainForecasts{Grain: sp.grain, Horizon: sp.horizon, Period: sp.period}
+	var metrics map[string]float64
+	for li, level := range forecastLevels {
+		if err := ctx.Err(); err != nil {
+			return gf, nil, err
+		}
+		progress(li, fmt.Sprintf("forecasting %s series by %s", sp.grain, levelName(level)))
+		ss, err := fc.readLevel(ctx, sp.grain, level)
+		if err != nil {
+			return gf, nil, err
+		}
+		ss = alignSeries(ss, end)
+		if len(ss) == 0 {
+			if li == 0 {
+				return gf, nil, nil
+			}
+			continue
+		}
+		var f forecast.Forecaster = forecast.Local{Method: sp.method, Workers: fc.workers}
+		if li == 0 {
+			f = &memoForecaster{f: f, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
+			if metrics, err = fc.evaluate(ctx, sp, f, ss, prefix); err != nil {
+				return gf, nil, err
+			}
+		}
+		fcs, err := forecast.Forecast(ctx, f, ss, sp.horizon,
+			forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)})
+		if err != nil {
+			return gf, nil, err
+		}
+		for i, s := range ss {
+			gf.Series = append(gf.Series, newForecastEntry(s, fcs[i], sp.keep))
+		}
+	}
+	return gf, metrics, nil
 }
 
 // memoForecaster runs f and keeps its predictions per cut for one batch of
@@ -456,7 +498,8 @@ func (fc *forecastCap) Forecast(ctx context.Context, q shelfhttp.ForecastQuery) 
 	}
 	g, ok := sf.grains[q.Grain]
 	if !ok {
-		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.EINVALID, "forecasts are served per day or per week, not per %q", q.Grain)
+		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.EINVALID,
+			"the served forecasts (v%d) have no %s series: the store held no sales per %s to fit", sf.version, q.Grain, q.Grain)
 	}
 	if q.Horizon > g.Horizon {
 		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.EINVALID,

@@ -361,6 +361,72 @@ func TestForecastCap(t *testing.T) {
 	})
 }
 
+// TestForecastWeeklyOnly serves a store that holds weekly sales only (as
+// the Walmart export): the weekly backtest gives the unprefixed metrics,
+// and daily forecasts are refused with a reason.
+func TestForecastWeeklyOnly(t *testing.T) {
+	ctx := context.Background()
+	m := NewMain()
+	m.DataDir = t.TempDir()
+	defer m.Close()
+	db, err := m.DB(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: "test", Source: "weekly", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	start := time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC)
+	var ps []shelfwise.SalesPoint
+	for _, st := range []shelfwise.StoreID{"S1", "S2"} {
+		for p := range 3 {
+			for w := range 80 {
+				units := float64(10 + 5*p + (w*7+p*3)%6)
+				ps = append(ps, shelfwise.SalesPoint{SKU: shelfwise.SKU(fmt.Sprintf("P%d", p)), Store: st, Grain: shelfwise.GrainWeek,
+					Date: start.AddDate(0, 0, 7*w), Units: units, Revenue: 2 * units, Available: true})
+			}
+		}
+	}
+	if err := tx.PutStores(ctx, []shelfwise.Store{{ID: "S1"}, {ID: "S2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.PutProducts(ctx, []shelfwise.Product{{SKU: "P0", Department: "D"}, {SKU: "P1", Department: "D"}, {SKU: "P2", Department: "E"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.AddSalesPoints(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx, shelfwise.ImportReport{Format: "test", Fingerprint: "weekly-only"}); err != nil {
+		t.Fatal(err)
+	}
+	fc := &forecastCap{db: db}
+	c, err := fc.train(ctx, func(float64, string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Metrics["mase"]; !ok || c.Metrics["week_series"] == 0 || c.Metrics["day_series"] != 0 {
+		t.Fatalf("metrics %v: want weekly MASE as the primary metric and no daily series", c.Metrics)
+	}
+	swap, err := fc.load(ctx, shelfwise.ModelVersion{Version: 1}, c.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap()
+	r, err := fc.Forecast(ctx, shelfhttp.ForecastQuery{Key: shelfwise.SeriesKey{Department: "D", Store: "S2"}, Grain: shelfwise.GrainWeek})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Department D at S2 sums P0 and P1: its last week is their sum.
+	if got, want := r.History.Values[len(r.History.Values)-1], float64(10+(79*7)%6)+float64(15+(79*7+3)%6); got != want {
+		t.Errorf("last week of D@S2 = %v, want %v", got, want)
+	}
+	if _, err := fc.Forecast(ctx, shelfhttp.ForecastQuery{Grain: shelfwise.GrainDay}); shelfwise.ErrorCode(err) != shelfwise.EINVALID {
+		t.Errorf("daily forecast of a weekly store: %v, want EINVALID", err)
+	}
+}
+
 // TestForecastPromotion runs the forecast task through the registry: a
 // retrain whose MASE is worse (higher) than the served one's is rejected,
 // a better (lower) one is promoted and served.
