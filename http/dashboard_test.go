@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -204,6 +205,18 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("CSP %q", csp)
 		}
 	})
+}
+
+func TestTimeTicks(t *testing.T) {
+	day := 86400.0
+	start := float64(time.Date(2024, 12, 30, 0, 0, 0, 0, time.UTC).Unix())
+	for _, span := range []float64{3, 6, 12, 27, 42, 84, 180, 365, 3 * 365} {
+		ticks := timeTicks(start, start+span*day, 6)
+		// Daily ticks for 7 days could give 8 (both ends); never more.
+		if len(ticks) < 2 || len(ticks) > 8 {
+			t.Errorf("a span of %v days has %d ticks, want 2 to 8", span, len(ticks))
+		}
+	}
 }
 
 func TestNiceTicks(t *testing.T) {

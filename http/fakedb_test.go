@@ -211,6 +211,12 @@ func (f *fakeDB) Calendar(context.Context) ([]shelfwise.CalendarEvent, error) { 
 func (f *fakeDB) Covariates(context.Context, shelfwise.CovariateQuery) ([]shelfwise.Covariate, error) {
 	return nil, notImpl()
 }
+func (f *fakeDB) PutForecasts(context.Context, shelfwise.ForecastRun, []shelfwise.Forecast) error {
+	return notImpl()
+}
+func (f *fakeDB) Forecasts(context.Context, shelfwise.ForecastQuery) ([]shelfwise.Forecast, error) {
+	return nil, notImpl()
+}
 
 func (f *fakeDB) EraseCustomer(_ context.Context, c shelfwise.CustomerKey) (int64, error) {
 	f.mu.Lock()

@@ -278,10 +278,10 @@ func timeTicks(lo, hi float64, n int) []float64 {
 	start := time.Unix(int64(lo), 0).UTC()
 	var next func(time.Time) time.Time
 	t := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-	switch {
-	case span <= 2*float64(n):
+	switch { // at most about n ticks, so the dates never overlap
+	case span <= float64(n):
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
-	case span <= 14*float64(n):
+	case span <= 7*float64(n):
 		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
 	case span <= 31*float64(n):
 		t = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
