@@ -19,8 +19,8 @@ import (
 type evalForecastFlags struct {
 	format, data, test, model string
 	horizon, windows, period  int
-	calibration               int
-	json                      bool
+	calibration, skipLast     int
+	json, covariates          bool
 }
 
 // forecastModels lists the --model names.
@@ -59,6 +59,8 @@ ma, gbdt (the global boosted model), dsnaive (denoised seasonal naive).`,
 	f.IntVar(&fl.period, "period", 0, "season length (default: 52 weekly, 7 daily)")
 	f.IntVar(&fl.calibration, "calibration", -1, "windows before each scored one that calibrate the quantiles (default: 2 local, 1 global)")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object")
+	f.IntVar(&fl.skipLast, "skip-last", 0, "drop the last N steps of every series first (to tune on windows before the scored ones)")
+	f.BoolVar(&fl.covariates, "covariates", false, "give the global model the dataset's covariates (walmart: markdowns, temperature, fuel price, CPI, unemployment)")
 	return cmd
 }
 
@@ -72,10 +74,40 @@ type dataset struct {
 	revenue  bool
 	// explain asks the global model for SHAP-based components (serving).
 	explain bool
+	// covs are the dataset's covariates when asked for (nil otherwise).
+	covs *global.Covariates
+}
+
+// walmartCovariates are the covariate names of the Walmart features file.
+var walmartCovariates = []string{"markdown1", "markdown2", "markdown3", "markdown4", "markdown5",
+	"temperature", "fuel_price", "cpi", "unemployment"}
+
+// skipLast drops the last n steps of every series.
+func skipLast(ss []*shelfwise.Series, n int) error {
+	for _, s := range ss {
+		if n >= len(s.Values) {
+			return shelfwise.Errorf(shelfwise.EINVALID, "--skip-last %d leaves nothing of series %s (%d steps)", n, s.Key, len(s.Values))
+		}
+		k := len(s.Values) - n
+		s.Values = s.Values[:k]
+		if len(s.Price) > k {
+			s.Price = s.Price[:k]
+		}
+		if len(s.Promo) > k {
+			s.Promo = s.Promo[:k]
+		}
+		if len(s.Available) > k {
+			s.Available = s.Available[:k]
+		}
+		if len(s.Censored) > k {
+			s.Censored = s.Censored[:k]
+		}
+	}
+	return nil
 }
 
 // loadForecastData reads format/path and builds its series.
-func loadForecastData(ctx context.Context, format, path string, period int) (*dataset, error) {
+func loadForecastData(ctx context.Context, format, path string, period int, covariates bool) (*dataset, error) {
 	var mem ingest.Memory
 	if _, err := ingest.Read(ctx, format, path, ingest.Options{}, &mem); err != nil {
 		return nil, err
@@ -108,6 +140,22 @@ func loadForecastData(ctx context.Context, format, path string, period int) (*da
 		d.stores[st.ID] = st
 	}
 	markHolidays(d, mem.Calendar)
+	if covariates {
+		names := map[string]bool{}
+		for _, c := range mem.Covariates {
+			names[c.Name] = true
+		}
+		var use []string
+		for _, n := range walmartCovariates {
+			if names[n] {
+				use = append(use, n)
+			}
+		}
+		if len(use) == 0 {
+			return nil, shelfwise.Errorf(shelfwise.EINVALID, "--covariates: %s has none of %s", path, strings.Join(walmartCovariates, ", "))
+		}
+		d.covs = global.NewCovariates(use, mem.Covariates)
+	}
 	return d, nil
 }
 
@@ -145,7 +193,7 @@ func (d *dataset) holiday(t time.Time) bool { return d.holidays[t] }
 
 // forecasterFor builds the --model forecaster for the dataset.
 func forecasterFor(name string, d *dataset) (forecast.Forecaster, error) {
-	base := global.Model{Period: d.period, Holiday: d.holiday, Stores: d.stores, HolidayWeight: 5, Explain: d.explain}
+	base := global.Model{Period: d.period, Holiday: d.holiday, Stores: d.stores, HolidayWeight: 5, Explain: d.explain, Covariates: d.covs}
 	weeklyPanel := !d.daily && d.series[0].Grain == shelfwise.GrainWeek
 	switch name {
 	case "auto":
@@ -190,7 +238,10 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 	if fl.format == "" || fl.data == "" {
 		return shelfwise.Errorf(shelfwise.EINVALID, "eval forecast needs --format NAME and --data PATH")
 	}
-	d, err := loadForecastData(ctx, fl.format, fl.data, fl.period)
+	d, err := loadForecastData(ctx, fl.format, fl.data, fl.period, fl.covariates)
+	if err == nil && fl.skipLast > 0 {
+		err = skipLast(d.series, fl.skipLast)
+	}
 	if err != nil {
 		return err
 	}
@@ -260,7 +311,7 @@ func readTestValues(ctx context.Context, format, path string, series []*shelfwis
 	if format != "m4" {
 		return nil, shelfwise.Errorf(shelfwise.EINVALID, "--test is supported for the m4 layout only")
 	}
-	td, err := loadForecastData(ctx, format, path, 0)
+	td, err := loadForecastData(ctx, format, path, 0, false)
 	if err != nil {
 		return nil, err
 	}

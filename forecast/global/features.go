@@ -283,6 +283,10 @@ func explainStep(comps map[string][]float64, k int, phi []float64, lvl float64, 
 		add(name, 0)
 	}
 	for f, v := range phi[:len(phi)-1] {
+		if f >= numFeatures { // covariates
+			add("event", lvl*v)
+			continue
+		}
 		add(featureComponent[f], lvl*v)
 	}
 	add("level", lvl*phi[len(phi)-1])

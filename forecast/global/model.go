@@ -44,6 +44,9 @@ type Model struct {
 	// serving, not for backtests). Without it the components are the
 	// seasonal base and the model's change ("level").
 	Explain bool
+	// Covariates, if set, add known-in-advance drivers per store and week
+	// as features (nil: none, the default).
+	Covariates *Covariates
 	// Seed makes training deterministic.
 	Seed    uint64
 	Workers int
@@ -183,7 +186,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 	if nRows == 0 {
 		return nil, fmt.Errorf("global: no series has the %d points of history the features need", m.minHistory()+1)
 	}
-	X := gbdt.NewMatrix(nRows, numFeatures)
+	X := gbdt.NewMatrix(nRows, m.numFeatures())
 	Y := make([]float64, nRows)
 	W := make([]float64, nRows)
 	clip := m.TargetClip
@@ -198,7 +201,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 	err := forecast.ForEach(ctx, len(series), m.Workers, func(i int) error {
 		s := series[i]
 		y := s.Values
-		row := make([]float64, numFeatures)
+		row := make([]float64, m.numFeatures())
 		r := offs[i]
 		lastOp, lvl := -1, 0.0
 		for _, pr := range pairs[i] {
@@ -208,6 +211,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 			}
 			t := op + k - 1
 			m.features(row, y, den[i], op, k, lvl, targetDate(s, t), infos[i])
+			m.covariateFeatures(row, s.Key.Store, targetDate(s, t), p)
 			for j, v := range row {
 				X.Set(r, j, v)
 			}
@@ -244,7 +248,7 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 			return nil
 		}
 		lvl := level(y, o, p)
-		row := make([]float64, numFeatures)
+		row := make([]float64, m.numFeatures())
 		mean := make([]float64, h)
 		base := make([]float64, h)
 		change := make([]float64, h)
@@ -252,6 +256,7 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 		for k := 1; k <= h; k++ {
 			t := o + k - 1
 			m.features(row, y, den[i], o, k, lvl, targetDate(s, t), infos[i])
+			m.covariateFeatures(row, s.Key.Store, targetDate(s, t), p)
 			d := model.Predict(row)
 			base[k-1] = m.base(y, den[i], o, t, targetDate(s, t))
 			change[k-1] = lvl * d
