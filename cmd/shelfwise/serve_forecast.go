@@ -507,10 +507,7 @@ func (fc *forecastCap) Forecast(ctx context.Context, q shelfhttp.ForecastQuery) 
 	}
 	e, ok := sf.index[q.Grain][q.Key]
 	if !ok {
-		return shelfhttp.ForecastResult{}, shelfwise.Errorf(shelfwise.ENOTFOUND,
-			"no %s series %s in the served forecasts (v%d): forecasts exist per product x store, product, store, "+
-				"department, category and subcategory (each alone or by store) and for the chain total",
-			q.Grain, q.Key, sf.version)
+		return shelfhttp.ForecastResult{}, sf.notFound(q)
 	}
 	h := q.Horizon
 	if h <= 0 {
@@ -528,4 +525,35 @@ func (fc *forecastCap) Forecast(ctx context.Context, q shelfhttp.ForecastQuery) 
 	}
 	hist := &shelfwise.Series{Key: f.Key, Grain: f.Grain, Start: e.Start, Values: e.History}
 	return shelfhttp.ForecastResult{History: hist, Forecast: f, Version: sf.version}, nil
+}
+
+// keyFields marks which fields of a series key are set: its level.
+func keyFields(k shelfwise.SeriesKey) [5]bool {
+	return [5]bool{k.SKU != "", k.Store != "", k.Department != "", k.Category != "", k.Subcategory != ""}
+}
+
+// notFound explains a missing series: which series of the same level
+// exist (the first few, by name), or that the level is not served.
+func (sf *servedForecasts) notFound(q shelfhttp.ForecastQuery) error {
+	level := keyFields(q.Key)
+	var names []string
+	for k := range sf.index[q.Grain] {
+		if keyFields(k) == level {
+			names = append(names, k.String())
+		}
+	}
+	if len(names) == 0 {
+		return shelfwise.Errorf(shelfwise.ENOTFOUND,
+			"no %s series %s in the served forecasts (v%d): forecasts exist per product x store, product, store, "+
+				"department, category and subcategory (each alone or by store) and for the chain total",
+			q.Grain, q.Key, sf.version)
+	}
+	slices.Sort(names)
+	more := ""
+	if len(names) > 8 {
+		more = fmt.Sprintf(" and %d more", len(names)-8)
+		names = names[:8]
+	}
+	return shelfwise.Errorf(shelfwise.ENOTFOUND, "no %s series %s in the served forecasts (v%d); this level has %s%s",
+		q.Grain, q.Key, sf.version, strings.Join(names, ", "), more)
 }

@@ -341,6 +341,7 @@ func TestForecastCap(t *testing.T) {
 			code string
 		}{
 			{"UnknownSeries", shelfhttp.ForecastQuery{Key: shelfwise.SeriesKey{Department: "no such"}, Grain: shelfwise.GrainDay}, shelfwise.ENOTFOUND},
+			{"UnservedLevel", shelfhttp.ForecastQuery{Key: shelfwise.SeriesKey{SKU: "x", Department: "y"}, Grain: shelfwise.GrainDay}, shelfwise.ENOTFOUND},
 			{"HorizonTooLong", shelfhttp.ForecastQuery{Grain: shelfwise.GrainWeek, Horizon: 14}, shelfwise.EINVALID},
 			{"Grain", shelfhttp.ForecastQuery{Grain: shelfwise.GrainPeriod}, shelfwise.EINVALID},
 		} {
@@ -349,6 +350,19 @@ func TestForecastCap(t *testing.T) {
 					t.Fatalf("err %v, want %s", err, tt.code)
 				}
 			})
+		}
+	})
+	t.Run("NotFoundNamesTheLevelsSeries", func(t *testing.T) {
+		_, err := fc.Forecast(ctx, shelfhttp.ForecastQuery{Key: shelfwise.SeriesKey{Department: "no such"}, Grain: shelfwise.GrainWeek})
+		var dept string
+		for k := range sf.index[shelfwise.GrainWeek] {
+			if keyFields(k) == [5]bool{false, false, true, false, false} {
+				dept = k.String()
+				break
+			}
+		}
+		if msg := shelfwise.ErrorMessage(err); dept == "" || !strings.Contains(msg, dept) {
+			t.Errorf("message %q does not name the served department %q", msg, dept)
 		}
 	})
 	t.Run("BadArtifact", func(t *testing.T) {
