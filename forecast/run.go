@@ -22,6 +22,10 @@ type Options struct {
 	// ScaleLag is the lag of the scale conformal errors are divided by
 	// (default 1).
 	ScaleLag int
+	// Calibrate, if set, forecasts the calibration windows instead of f:
+	// the same model without costly extras such as explanations, whose
+	// components calibration does not use. Its means must equal f's.
+	Calibrate Forecaster
 }
 
 // Forecast forecasts every series h steps after its last point with f and
@@ -48,7 +52,11 @@ func Forecast(ctx context.Context, f Forecaster, series []*shelfwise.Series, h i
 	for k := 0; k <= bo.CalibrationWindows; k++ {
 		cut := k * h
 		// Calibration only uses series long enough for the window.
-		p, err := f.Forecast(ctx, series, cut, h)
+		g := f
+		if k > 0 && o.Calibrate != nil {
+			g = o.Calibrate
+		}
+		p, err := g.Forecast(ctx, series, cut, h)
 		if err != nil {
 			if k == 0 {
 				return nil, err

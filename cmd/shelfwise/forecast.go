@@ -115,7 +115,16 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	if err != nil {
 		return err
 	}
-	fcs, err := forecast.Forecast(ctx, f, series, h, forecast.Options{NonNegative: !fl.allowNegative})
+	opts := forecast.Options{NonNegative: !fl.allowNegative}
+	if d.explain {
+		// Calibration windows need means only: skip the explanations there.
+		plain := *d
+		plain.explain = false
+		if opts.Calibrate, err = forecasterFor(fl.model, &plain); err != nil {
+			return err
+		}
+	}
+	fcs, err := forecast.Forecast(ctx, f, series, h, opts)
 	if err != nil {
 		return err
 	}
