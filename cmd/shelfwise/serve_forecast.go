@@ -350,6 +350,7 @@ func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time
 	progress func(li int, msg string)) (grainForecasts, map[string]float64, error) {
 	gf := grainForecasts{Grain: sp.grain, Horizon: sp.horizon, Period: sp.period}
 	var metrics map[string]float64
+	bad := 0
 	for li, level := range forecastLevels {
 		if err := ctx.Err(); err != nil {
 			return gf, nil, err
@@ -379,8 +380,16 @@ func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time
 			return gf, nil, err
 		}
 		for i, s := range ss {
-			gf.Series = append(gf.Series, newForecastEntry(s, fcs[i], sp.keep))
+			e, n := newForecastEntry(s, fcs[i], sp.keep)
+			gf.Series = append(gf.Series, e)
+			bad += n
 		}
+	}
+	if bad > 0 {
+		if metrics == nil {
+			metrics = map[string]float64{}
+		}
+		metrics[prefix+"nonfinite_values"] = float64(bad)
 	}
 	return gf, metrics, nil
 }
@@ -444,24 +453,32 @@ func levelName(level []string) string {
 }
 
 // round4 keeps 4 decimals: units forecasts need no more, and the artifact
-// stays small.
-func round4(xs []float64) []float64 {
+// stays small. A value that is not a finite number (a model that failed on
+// a degenerate series) becomes 0, and is counted, rather than making the
+// whole artifact unwritable.
+func round4(xs []float64) (bad int) {
 	for i, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			xs[i], bad = 0, bad+1
+			continue
+		}
 		xs[i] = math.Round(x*1e4) / 1e4
 	}
-	return xs
+	return bad
 }
 
-func newForecastEntry(s *shelfwise.Series, f shelfwise.Forecast, keep int) forecastEntry {
+// newForecastEntry keeps the last keep steps of s with its forecast, and
+// returns the number of non-finite forecast values set to 0.
+func newForecastEntry(s *shelfwise.Series, f shelfwise.Forecast, keep int) (forecastEntry, int) {
 	from := max(0, len(s.Values)-keep)
-	round4(f.Mean)
+	bad := round4(f.Mean)
 	for _, q := range f.Quantiles {
-		round4(q)
+		bad += round4(q)
 	}
 	for _, c := range f.Components {
-		round4(c)
+		bad += round4(c)
 	}
-	return forecastEntry{Start: s.Time(from), History: slices.Clone(s.Values[from:]), Forecast: f}
+	return forecastEntry{Start: s.Time(from), History: slices.Clone(s.Values[from:]), Forecast: f}, bad
 }
 
 // load decodes and indexes a version's forecasts; the swap serves them.

@@ -213,6 +213,13 @@ func TestMemoForecaster(t *testing.T) {
 	}
 }
 
+func TestRound4(t *testing.T) {
+	xs := []float64{1.23456, math.NaN(), math.Inf(-1), -2.00004}
+	if bad := round4(xs); bad != 2 || !slices.Equal(xs, []float64{1.2346, 0, 0, -2}) {
+		t.Fatalf("round4 gave %v with %d bad, want [1.2346 0 0 -2] with 2", xs, bad)
+	}
+}
+
 func TestTrailing(t *testing.T) {
 	y := make([]float64, 500)
 	for i := range y {
