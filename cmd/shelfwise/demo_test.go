@@ -14,6 +14,9 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo trains every model (about a minute of CPU); skipped in -short")
 	}
+	if raceEnabled {
+		t.Skip("the demo's numeric stages take over 10 minutes under the race detector; the packages' own -race tests cover their concurrency")
+	}
 	m := NewMain()
 	var out, errOut bytes.Buffer
 	m.Stdout, m.Stderr = &out, &errOut
