@@ -278,6 +278,27 @@ func (s *Series) Time(i int) time.Time {
 	return time.Time{}
 }
 
+// Head returns a copy of the series cut to its first n steps (the per-step
+// slices share memory with s). Backtests and holdouts use it to hide the
+// steps being scored.
+func (s *Series) Head(n int) *Series {
+	c := *s
+	c.Values = s.Values[:n:n]
+	if len(s.Price) > n {
+		c.Price = s.Price[:n:n]
+	}
+	if len(s.Promo) > n {
+		c.Promo = s.Promo[:n:n]
+	}
+	if len(s.Available) > n {
+		c.Available = s.Available[:n:n]
+	}
+	if len(s.Censored) > n {
+		c.Censored = s.Censored[:n:n]
+	}
+	return &c
+}
+
 // Quantiles that every forecast carries at least.
 var StandardQuantiles = []float64{0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95}
 

@@ -3,10 +3,9 @@ package propensity
 import (
 	"context"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/internal/parallel"
 	"github.com/shelfwise/shelfwise/ml/gbdt"
 )
 
@@ -114,29 +113,5 @@ func holdoutMask(y []float64, frac float64, rng *rand.Rand) []bool {
 // parallelRange calls fn on contiguous chunks of [0, n) on at most workers
 // goroutines (GOMAXPROCS when workers <= 0).
 func parallelRange(ctx context.Context, n, workers int, fn func(lo, hi int)) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	const chunk = 1024
-	nc := (n + chunk - 1) / chunk
-	next := make(chan int, nc)
-	for c := 0; c < nc; c++ {
-		next <- c
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(workers, nc) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				fn(c*chunk, min(n, (c+1)*chunk))
-			}
-		}()
-	}
-	wg.Wait()
-	return ctx.Err()
+	return parallel.Chunks(ctx, n, workers, 1024, fn)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/internal/calendar"
 )
 
 // deptTemplates names departments and their categories; configs asking for
@@ -76,21 +77,8 @@ func blackFriday(y int) time.Time {
 	return nthWeekday(11, time.Thursday, 4)(y).AddDate(0, 0, 1)
 }
 
-// easter returns Easter Sunday of year y (the anonymous Gregorian
-// algorithm).
-func easter(y int) time.Time {
-	a, b, c := y%19, y/100, y%100
-	d, e := b/4, b%4
-	f := (b + 8) / 25
-	g := (b - f + 1) / 3
-	h := (19*a + b - d - g + 15) % 30
-	i, k := c/4, c%4
-	l := (32 + 2*e + 2*i - h - k) % 7
-	m := (a + 11*h + 22*l) / 451
-	month := (h + l - 7*m + 114) / 31
-	day := (h+l-7*m+114)%31 + 1
-	return time.Date(y, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-}
+// easter returns Easter Sunday of year y.
+func easter(y int) time.Time { return calendar.Easter(y) }
 
 // newWorld draws every parameter of the simulation from the setup
 // generator. The partitions draw their own randomness later.

@@ -164,19 +164,7 @@ func (m *Main) demoStats(ctx context.Context, d *demoRun) error {
 	if err != nil {
 		return err
 	}
-	return writeTable(m.Stdout, "\n2. In the store:", []Row{
-		{"products", s.Products},
-		{"stores", s.Stores},
-		{"customers (pseudonymised)", s.Customers},
-		{"invoices", s.Invoices},
-		{"order lines", s.OrderLines},
-		{"behaviour events", s.Events},
-		{"sessions", s.Sessions},
-		{"price periods", s.Prices},
-		{"promotions", s.Promotions},
-		{"stock readings", s.StockLevels},
-		{"period", fmt.Sprintf("%s .. %s", s.FirstTime.Format(time.DateOnly), s.LastTime.Format(time.DateOnly))},
-	})
+	return writeTable(m.Stdout, "\n2. In the store:", storeRows(s))
 }
 
 // demoServe serves the dashboard on the demo store until interrupted.

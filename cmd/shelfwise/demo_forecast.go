@@ -36,7 +36,7 @@ func (m *Main) demoForecast(ctx context.Context, d *demoRun) error {
 	h := demoHoldoutWeeks
 	train := make([]*shelfwise.Series, len(full))
 	for i, s := range full {
-		train[i] = truncateSeries(s, len(s.Values)-h)
+		train[i] = s.Head(len(s.Values) - h)
 	}
 	ds := &dataset{series: train, period: 52, holidays: map[time.Time]bool{}, stores: map[shelfwise.StoreID]shelfwise.Store{}}
 	stores, err := d.db.Stores(ctx)
@@ -122,23 +122,4 @@ func levelIndex(levels []float64, q float64) int {
 		}
 	}
 	return -1
-}
-
-// truncateSeries returns a copy of s with its first n steps.
-func truncateSeries(s *shelfwise.Series, n int) *shelfwise.Series {
-	c := *s
-	c.Values = s.Values[:n:n]
-	if s.Price != nil {
-		c.Price = s.Price[:n:n]
-	}
-	if s.Promo != nil {
-		c.Promo = s.Promo[:n:n]
-	}
-	if s.Available != nil {
-		c.Available = s.Available[:n:n]
-	}
-	if s.Censored != nil {
-		c.Censored = s.Censored[:n:n]
-	}
-	return &c
 }

@@ -28,7 +28,7 @@ func (m *Main) demoPropensity(ctx context.Context, d *demoRun) error {
 	sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].Start.Before(sessions[j].Start) })
 	cut := len(sessions) * 4 / 5
 	train, test := sessions[:cut], sessions[cut:]
-	model, err := propensity.Train(ctx, train, propensity.Config{Model: propensity.GBDT, Seed: 1, Workers: 0})
+	model, err := propensity.Train(ctx, train, propensity.Config{Model: propensity.GBDT, Seed: 1})
 	if err != nil {
 		return err
 	}

@@ -88,20 +88,7 @@ func skipLast(ss []*shelfwise.Series, n int) error {
 		if n >= len(s.Values) {
 			return shelfwise.Errorf(shelfwise.EINVALID, "--skip-last %d leaves nothing of series %s (%d steps)", n, s.Key, len(s.Values))
 		}
-		k := len(s.Values) - n
-		s.Values = s.Values[:k]
-		if len(s.Price) > k {
-			s.Price = s.Price[:k]
-		}
-		if len(s.Promo) > k {
-			s.Promo = s.Promo[:k]
-		}
-		if len(s.Available) > k {
-			s.Available = s.Available[:k]
-		}
-		if len(s.Censored) > k {
-			s.Censored = s.Censored[:k]
-		}
+		*s = *s.Head(len(s.Values) - n)
 	}
 	return nil
 }

@@ -158,22 +158,7 @@ func alignSeries(ss []*shelfwise.Series, end time.Time) []*shelfwise.Series {
 		if n == 0 {
 			continue
 		}
-		s.Values = s.Values[:n]
-		cut := func(n int) {
-			if s.Price != nil {
-				s.Price = s.Price[:min(n, len(s.Price))]
-			}
-			if s.Promo != nil {
-				s.Promo = s.Promo[:min(n, len(s.Promo))]
-			}
-			if s.Available != nil {
-				s.Available = s.Available[:min(n, len(s.Available))]
-			}
-			if s.Censored != nil {
-				s.Censored = s.Censored[:min(n, len(s.Censored))]
-			}
-		}
-		cut(n)
+		*s = *s.Head(n)
 		for !s.Time(len(s.Values) + 1).After(end) {
 			s.Values = append(s.Values, 0)
 			if s.Price != nil {

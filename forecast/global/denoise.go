@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/internal/calendar"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -63,21 +64,8 @@ func denoise(series []*shelfwise.Series, cut, rank int) [][]float64 {
 	return out
 }
 
-// easter returns Easter Sunday of year y (anonymous Gregorian algorithm).
-func easter(y int) time.Time {
-	a := y % 19
-	b, c := y/100, y%100
-	d, e := b/4, b%4
-	f := (b + 8) / 25
-	g := (b - f + 1) / 3
-	h := (19*a + b - d - g + 15) % 30
-	i, k := c/4, c%4
-	l := (32 + 2*e + 2*i - h - k) % 7
-	m := (a + 11*h + 22*l) / 451
-	month := (h + l - 7*m + 114) / 31
-	day := (h+l-7*m+114)%31 + 1
-	return time.Date(y, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-}
+// easter returns Easter Sunday of year y.
+func easter(y int) time.Time { return calendar.Easter(y) }
 
 // easterOffset is the number of days from when to the nearest Easter
 // Sunday, clipped to +-35.
