@@ -22,9 +22,17 @@ type Forecaster interface {
 }
 
 // Local runs a per-series Method over a batch on a bounded worker pool.
+// A RegressorMethod (Regression, or a Select or Ensemble holding one) gets
+// the series' prices and promotions, running on past the origin as known
+// plans, and the Events regressors.
 type Local struct {
 	Method  Method
 	Workers int
+	// Events, if set, gives the calendar-event regressors of step t of a
+	// series (t counts from the series' start and runs past its values
+	// into the horizon): one value per event kind, the same kinds for
+	// every series and step.
+	Events func(s *shelfwise.Series, t int) []float64
 }
 
 // Name implements Forecaster.
@@ -47,7 +55,14 @@ func (l Local) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h 
 				first++
 			}
 		}
-		p, err := l.Method.Forecast(y[first:len(y)-cut], h)
+		var p Prediction
+		var err error
+		if rm, ok := l.Method.(RegressorMethod); ok && needsRegressors(l.Method) {
+			x := l.regressors(series[i], first, len(y)-cut+h, len(y)-cut)
+			p, err = rm.ForecastX(y[first:len(y)-cut], x, h)
+		} else {
+			p, err = l.Method.Forecast(y[first:len(y)-cut], h)
+		}
 		if err != nil {
 			return fmt.Errorf("forecast: series %s: %w", series[i].Key, err)
 		}
