@@ -1,0 +1,220 @@
+package global
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/forecast"
+	"github.com/shelfwise/shelfwise/ml/gbdt"
+	"github.com/shelfwise/shelfwise/simulate"
+)
+
+// simChain simulates cfg's daily product x store series (the last keep
+// days of each) with the hierarchy, calendar and truth the daily model
+// reads.
+type simChain struct {
+	series   []*shelfwise.Series
+	truth    *simulate.Truth
+	products map[shelfwise.SKU]shelfwise.Product
+	calendar *DailyCalendar
+}
+
+func simulateChain(t testing.TB, cfg simulate.Config, keep int) *simChain {
+	t.Helper()
+	c := &simChain{}
+	truth, err := simulate.Series(context.Background(), cfg, func(s *shelfwise.Series) error {
+		if n := len(s.Values); n > keep {
+			cp := *s
+			cp.Start = s.Time(n - keep)
+			cp.Values = append([]float64(nil), s.Values[n-keep:]...)
+			cp.Price = append([]float64(nil), s.Price[n-keep:]...)
+			cp.Promo = append([]float64(nil), s.Promo[n-keep:]...)
+			cp.Available = append([]bool(nil), s.Available[n-keep:]...)
+			cp.Censored = append([]bool(nil), s.Censored[n-keep:]...)
+			s = &cp
+		}
+		c.series = append(c.series, s)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.truth = truth
+	c.products = map[shelfwise.SKU]shelfwise.Product{}
+	for _, p := range truth.Products {
+		cat := truth.Categories[truth.Subcategories[p.Subcategory].Category]
+		c.products[p.SKU] = shelfwise.Product{SKU: p.SKU, Department: truth.Departments[cat.Department].Name, Category: cat.Name}
+	}
+	var cal []shelfwise.CalendarEvent
+	for _, e := range truth.Events {
+		cal = append(cal, shelfwise.CalendarEvent{Date: truth.Date(e.Day), Name: e.Name, Type: e.Type})
+	}
+	c.calendar = NewDailyCalendar(cal)
+	return c
+}
+
+// errVsTruth is the mean absolute error of the forecasts of the last cut
+// days (from origin len-cut) against the simulator's true mean demand.
+func (c *simChain) errVsTruth(preds []forecast.Prediction, cut int) float64 {
+	var e float64
+	n := 0
+	for i, s := range c.series {
+		mu := c.truth.ExpectedSeries(s.Key.SKU, s.Key.Store)
+		off := len(mu) - len(s.Values)
+		o := len(s.Values) - cut
+		for k, v := range preds[i].Mean[:cut] {
+			e += math.Abs(math.Max(v, 0) - mu[off+o+k])
+			n++
+		}
+	}
+	return e / float64(n)
+}
+
+func smallChain(t testing.TB) *simChain {
+	cfg := simulate.M5()
+	cfg.Products, cfg.Stores, cfg.Days = 150, 3, 900
+	return simulateChain(t, cfg, 900)
+}
+
+func TestDailyBeatsLocalAgainstTruth(t *testing.T) {
+	c := smallChain(t)
+	const h = 28
+	ctx := context.Background()
+	sn, err := forecast.Local{Method: forecast.SeasonalNaive{Period: 7}}.Forecast(ctx, c.series, h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &DailyBlend{Global: Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1}}
+	run, err := b.Run(ctx, c.series, h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eSN, eLocal := c.errVsTruth(sn, h), c.errVsTruth(run.Local, h)
+	eGlobal, eBlend := c.errVsTruth(run.Global, h), c.errVsTruth(run.Predictions, h)
+	t.Logf("MAE vs true mean: snaive %.4f local %.4f global %.4f blend %.4f (train %.1fs)", eSN, eLocal, eGlobal, eBlend, run.TrainSeconds)
+	if eGlobal >= 0.8*eLocal || eBlend >= 0.8*eLocal || eGlobal >= 0.5*eSN {
+		t.Fatalf("error vs true mean: snaive %.4f local %.4f global %.4f blend %.4f; want global and blend 20%% below local, global half of snaive",
+			eSN, eLocal, eGlobal, eBlend)
+	}
+	// Conformal quantiles are quantiles of the (discrete) sales: for every
+	// level tau, P(y < q) <= tau <= P(y <= q) up to sampling error.
+	below, atOrBelow := quantileHits(c.series, h, run.Quantiles, len(run.Levels))
+	for l, tau := range run.Levels {
+		t.Logf("level %.3f: P(y<q) %.3f P(y<=q) %.3f", tau, below[l], atOrBelow[l])
+		if below[l] > tau+0.03 || atOrBelow[l] < tau-0.03 {
+			t.Errorf("level %v: P(y<q) %.3f, P(y<=q) %.3f", tau, below[l], atOrBelow[l])
+		}
+	}
+	for i, q := range run.Quantiles {
+		for l := range q {
+			for k, v := range q[l] {
+				if v < 0 || (l > 0 && v < q[l-1][k]) {
+					t.Fatalf("series %d level %v step %d: quantile %v negative or below the level before", i, run.Levels[l], k, v)
+				}
+			}
+		}
+	}
+}
+
+// quantileHits returns, per level, the shares of usable actual values of
+// the last cut days below and at or below the quantile.
+func quantileHits(series []*shelfwise.Series, cut int, qs [][][]float64, levels int) (below, atOrBelow []float64) {
+	below, atOrBelow = make([]float64, levels), make([]float64, levels)
+	n := 0
+	for i, s := range series {
+		o := len(s.Values) - cut
+		for k := range cut {
+			if !usable(s, o+k) {
+				continue
+			}
+			n++
+			y := s.Values[o+k]
+			for l := range levels {
+				if y < qs[i][l][k] {
+					below[l]++
+				}
+				if y <= qs[i][l][k] {
+					atOrBelow[l]++
+				}
+			}
+		}
+	}
+	for l := range levels {
+		below[l] /= float64(n)
+		atOrBelow[l] /= float64(n)
+	}
+	return below, atOrBelow
+}
+
+// TestDailyDeterministic checks that a seed fixes the forecasts, and that
+// another seed changes them (the sample of origins and the boosting are
+// random).
+func TestDailyDeterministic(t *testing.T) {
+	cfg := simulate.M5()
+	cfg.Products, cfg.Stores, cfg.Days = 40, 2, 500
+	c := simulateChain(t, cfg, 500)
+	ctx := context.Background()
+	run := func(seed uint64, workers int) []forecast.Prediction {
+		d := &Daily{Calendar: c.calendar, Products: c.products, Seed: seed, Workers: workers, Params: gbdtSmall}
+		p, err := d.Forecast(ctx, c.series, 28, 28)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b, other := run(7, 1), run(7, 2), run(8, 2)
+	same, diff := true, false
+	for i := range a {
+		for k := range a[i].Mean {
+			same = same && a[i].Mean[k] == b[i].Mean[k]
+			diff = diff || a[i].Mean[k] != other[i].Mean[k]
+		}
+	}
+	if !same || !diff {
+		t.Fatalf("same seed equal: %v (want true); other seed differs: %v (want true)", same, diff)
+	}
+}
+
+var gbdtSmall = gbdt.Params{NumTrees: 30}
+
+// TestDailyCalendar checks the event and SNAP-like features on hand-made
+// dates.
+func TestDailyCalendar(t *testing.T) {
+	day := func(m time.Month, d int) time.Time { return time.Date(2016, m, d, 0, 0, 0, 0, time.UTC) }
+	c := NewDailyCalendar([]shelfwise.CalendarEvent{
+		{Date: day(2, 14), Name: "Valentine", Type: "cultural"},
+		{Date: day(2, 7), Name: "SuperBowl", Type: "sporting"},
+		{Date: day(2, 1), Name: "SNAP", Type: "snap", Region: "ca"},
+		{Date: day(2, 2), Name: "SNAP", Type: "snap", Region: "CA"},
+		{Date: day(3, 1), Name: "Payday", Type: "Payday"},
+	})
+	tests := []struct {
+		name                          string
+		date                          time.Time
+		code, toNext, nextCode, since float64
+		region                        string
+		snap, sinceSnap               float64
+	}{
+		{"before", day(2, 5), 0, 2, 1, 8, "CA", 0, 3},
+		{"on", day(2, 7), 1, 7, 2, 0, "CA", 0, 5},
+		{"after", day(2, 16), 0, 15, 0, 2, "TX", 0, 31},
+		{"snap", day(2, 2), 0, 5, 1, 8, "CA", 1, 0},
+		{"payday everywhere", day(3, 2), 0, 15, 0, 8, "WI", 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dayNumber(tt.date)
+			code, toNext, nextCode, since := c.eventFeatures(d)
+			if code != tt.code || toNext != tt.toNext || nextCode != tt.nextCode || since != tt.since {
+				t.Fatalf("event features %v %v %v %v, want %v %v %v %v", code, toNext, nextCode, since, tt.code, tt.toNext, tt.nextCode, tt.since)
+			}
+			snap, sinceSnap := c.snapFeatures(tt.region, d)
+			if snap != tt.snap || sinceSnap != tt.sinceSnap {
+				t.Fatalf("snap features %v %v, want %v %v", snap, sinceSnap, tt.snap, tt.sinceSnap)
+			}
+		})
+	}
+}
