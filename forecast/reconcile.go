@@ -3,6 +3,7 @@ package forecast
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -58,52 +59,108 @@ func (h Hierarchy) BottomUp(bottom [][]float64) [][]float64 {
 // (in-sample or from backtest windows, same t for all rows). The
 // covariance is shrunk towards its diagonal with the Schafer-Strimmer
 // intensity, so it stays invertible with fewer error samples than rows.
-// The result is coherent: aggregates equal the sums of their bottoms.
+// The result is coherent: aggregates equal the sums of their bottoms. It
+// also returns the shrinkage intensity.
+//
+// It is computed in the constraint form y - W C'(C W C')^-1 C y, where C y
+// are the aggregates' incoherences, with W a diagonal plus the rank-T
+// sample covariance: the cost grows with rows x (aggregates + T), never
+// with rows squared, so thousands of bottom series are cheap.
 func (h Hierarchy) MinT(base, residuals [][]float64) ([][]float64, float64, error) {
-	n := h.Rows()
+	n, A := h.Rows(), len(h.Aggregates)
 	if len(base) != n || len(residuals) != n {
 		return nil, 0, fmt.Errorf("forecast: MinT needs %d rows of forecasts and residuals", n)
 	}
-	W, lambda := shrunkCovariance(residuals)
-	var chol mat.Cholesky
-	if !chol.Factorize(W) {
-		return nil, 0, fmt.Errorf("forecast: MinT covariance is not positive definite")
+	U, diag, lambda := shrunkFactors(residuals)
+	T := len(U[0])
+	// CU = C U (A x T): aggregate rows less the sum of their bottoms.
+	CU := make([][]float64, A)
+	for a, idx := range h.Aggregates {
+		r := slices.Clone(U[a])
+		for _, j := range idx {
+			for t, v := range U[A+j] {
+				r[t] -= v
+			}
+		}
+		CU[a] = r
 	}
-	S := h.summing()
-	// WiS = W^-1 S; A = S' W^-1 S; G = A^-1 S' W^-1; result = S G yhat.
-	var WiS mat.Dense
-	if err := chol.SolveTo(&WiS, S); err != nil {
-		return nil, 0, err
+	// M = W C' = U (CU)' + diag C'  (n x A).
+	M := mat.NewDense(n, A, nil)
+	for i := 0; i < n; i++ {
+		for a := 0; a < A; a++ {
+			v := 0.0
+			for t := 0; t < T; t++ {
+				v += U[i][t] * CU[a][t]
+			}
+			M.Set(i, a, v)
+		}
 	}
-	var A mat.Dense
-	A.Mul(S.T(), &WiS)
+	for a, idx := range h.Aggregates {
+		M.Set(a, a, M.At(a, a)+diag[a])
+		for _, j := range idx {
+			M.Set(A+j, a, M.At(A+j, a)-diag[A+j])
+		}
+	}
+	// CM = C W C' (A x A).
+	CM := mat.NewDense(A, A, nil)
+	for a, idx := range h.Aggregates {
+		row := mat.Row(nil, a, M)
+		for _, j := range idx {
+			for b := range row {
+				row[b] -= M.At(A+j, b)
+			}
+		}
+		CM.SetRow(a, row)
+	}
+	var lu mat.LU
+	lu.Factorize(CM)
+	if lu.Det() == 0 {
+		return nil, 0, fmt.Errorf("forecast: MinT constraint covariance is singular")
+	}
 	steps := len(base[0])
-	Y := mat.NewDense(n, steps, nil)
-	for i, r := range base {
-		Y.SetRow(i, r)
-	}
-	var rhs mat.Dense
-	rhs.Mul(WiS.T(), Y) // S' W^-1 yhat
-	var bottom mat.Dense
-	if err := bottom.Solve(&A, &rhs); err != nil {
-		return nil, 0, err
-	}
-	var rec mat.Dense
-	rec.Mul(S, &bottom)
 	out := make([][]float64, n)
 	for i := range out {
-		out[i] = mat.Row(nil, i, &rec)
+		out[i] = slices.Clone(base[i])
+	}
+	d := mat.NewVecDense(A, nil)
+	var z mat.VecDense
+	for k := 0; k < steps; k++ {
+		for a, idx := range h.Aggregates {
+			v := base[a][k]
+			for _, j := range idx {
+				v -= base[A+j][k]
+			}
+			d.SetVec(a, v)
+		}
+		if err := lu.SolveVecTo(&z, false, d); err != nil {
+			return nil, 0, err
+		}
+		for i := 0; i < n; i++ {
+			adj := 0.0
+			for a := 0; a < A; a++ {
+				adj += M.At(i, a) * z.AtVec(a)
+			}
+			out[i][k] -= adj
+		}
 	}
 	return out, lambda, nil
 }
 
-// shrunkCovariance returns the covariance of the rows of e (each a series
-// of errors) shrunk towards its diagonal: W = lambda diag + (1-lambda) S,
-// with the Schafer-Strimmer intensity computed on the correlations.
-func shrunkCovariance(e [][]float64) (*mat.SymDense, float64) {
+// shrunkFactors returns the shrinkage covariance of the rows of e (each a
+// series of errors) as W = U U' + diag(d): U = sqrt((1-lambda)/(T-1)) times
+// the centred errors and d = lambda times the variances, so that W =
+// lambda diag(S) + (1-lambda) S for the sample covariance S. The
+// Schafer-Strimmer intensity lambda is computed on the correlations in
+// O(rows T^2) from sums over the T x T Gram matrix of standardised errors.
+func shrunkFactors(e [][]float64) (U [][]float64, d []float64, lambda float64) {
 	n, T := len(e), len(e[0])
+	z := make([][]float64, n)
+	U = make([][]float64, n)
+	d = make([]float64, n)
 	sd := make([]float64, n)
-	z := make([][]float64, n) // standardised errors
+	var diagM1, diagM2 float64
+	colSq := make([]float64, T) // sum_i z_it^2
+	G := make([]float64, T*T)   // Z'Z
 	for i, r := range e {
 		mu := meanOf(r)
 		ss := 0.0
@@ -112,45 +169,61 @@ func shrunkCovariance(e [][]float64) (*mat.SymDense, float64) {
 		}
 		sd[i] = math.Sqrt(ss / float64(T-1))
 		z[i] = make([]float64, T)
+		U[i] = make([]float64, T)
+		if sd[i] == 0 {
+			continue
+		}
+		m1 := 0.0
 		for t, v := range r {
-			if sd[i] > 0 {
-				z[i][t] = (v - mu) / sd[i]
+			zz := (v - mu) / sd[i]
+			z[i][t] = zz
+			m1 += zz * zz
+			diagM2 += zz * zz * zz * zz
+			colSq[t] += zz * zz
+		}
+		diagM1 += m1 * m1
+		for t := 0; t < T; t++ {
+			if z[i][t] == 0 {
+				continue
+			}
+			for s := t; s < T; s++ {
+				G[t*T+s] += z[i][t] * z[i][s]
 			}
 		}
 	}
-	// Schafer-Strimmer: lambda = sum Var(r_ij) / sum r_ij^2 over i != j.
-	var num, den float64
-	corr := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			var m1, m2 float64
-			for t := 0; t < T; t++ {
-				w := z[i][t] * z[j][t]
-				m1 += w
-				m2 += w * w
+	sumM1sq := 0.0
+	for t := 0; t < T; t++ {
+		for s := t; s < T; s++ {
+			v := G[t*T+s] * G[t*T+s]
+			if s != t {
+				v *= 2
 			}
-			r := m1 / float64(T-1)
-			wbar := m1 / float64(T)
-			v := float64(T) / math.Pow(float64(T-1), 3) * (m2 - float64(T)*wbar*wbar)
-			num += v
-			den += r * r
-			corr.SetSym(i, j, r)
+			sumM1sq += v
 		}
 	}
-	lambda := 1.0
+	sumM2 := 0.0
+	for _, c := range colSq {
+		sumM2 += c * c
+	}
+	Tf := float64(T)
+	offM1sq := (sumM1sq - diagM1) / 2
+	offM2 := (sumM2 - diagM2) / 2
+	num := Tf / math.Pow(Tf-1, 3) * (offM2 - offM1sq/Tf)
+	den := offM1sq / ((Tf - 1) * (Tf - 1))
+	lambda = 1.0
 	if den > 0 {
 		lambda = math.Max(0, math.Min(1, num/den))
 	}
-	W := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
+	f := math.Sqrt((1 - lambda) / (Tf - 1))
+	for i := range e {
 		v := sd[i] * sd[i]
+		d[i] = lambda * v
 		if v == 0 {
-			v = 1e-12
+			d[i] = 1e-12
 		}
-		W.SetSym(i, i, v)
-		for j := i + 1; j < n; j++ {
-			W.SetSym(i, j, (1-lambda)*corr.At(i, j)*sd[i]*sd[j])
+		for t := range U[i] {
+			U[i][t] = f * z[i][t] * sd[i]
 		}
 	}
-	return W, lambda
+	return U, d, lambda
 }

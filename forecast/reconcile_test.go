@@ -1,8 +1,12 @@
 package forecast
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestBottomUpSums(t *testing.T) {
@@ -49,6 +53,49 @@ func TestMinTCoherentAndKeepsCoherentForecasts(t *testing.T) {
 	}
 }
 
+// TestMinTMatchesDenseReference checks the constraint-form MinT with the
+// low-rank shrinkage covariance against the textbook S (S'W^-1 S)^-1 S'W^-1
+// with the dense covariance, with fewer and more error samples than rows,
+// and with a row whose errors are all zero.
+func TestMinTMatchesDenseReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	h := Hierarchy{Bottom: 6, Aggregates: [][]int{{0, 1, 2, 3, 4, 5}, {0, 1, 2}, {3, 4, 5}, {0, 3}}}
+	for _, T := range []int{5, 40} {
+		res := make([][]float64, h.Rows())
+		base := make([][]float64, h.Rows())
+		common := make([]float64, T)
+		for t := range common {
+			common[t] = rng.NormFloat64()
+		}
+		for i := range res {
+			res[i] = make([]float64, T)
+			for t := range res[i] {
+				res[i][t] = float64(1+i%3)*rng.NormFloat64() + common[t]
+			}
+			base[i] = []float64{10 * rng.Float64(), 5 * rng.Float64()}
+		}
+		res[5] = make([]float64, T) // a row without error variation
+		got, lg, err := h.MinT(base, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, lw, err := mintDense(h, base, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !near(lg, lw, 1e-9) {
+			t.Fatalf("T=%d: shrinkage %v, dense %v", T, lg, lw)
+		}
+		for i := range want {
+			for k := range want[i] {
+				if !near(got[i][k], want[i][k], 1e-6*(1+math.Abs(want[i][k]))) {
+					t.Fatalf("T=%d row %d step %d: %v, dense %v", T, i, k, got[i][k], want[i][k])
+				}
+			}
+		}
+	}
+}
+
 func TestMinTIdentityIsOLS(t *testing.T) {
 	// With equal independent errors MinT is OLS reconciliation: for one
 	// total over two bottoms, base (total 10, bottoms 3, 3) moves the
@@ -62,4 +109,107 @@ func TestMinTIdentityIsOLS(t *testing.T) {
 	if !near(out[1][0], 3+4.0/3, 0.3) || !near(out[0][0], out[1][0]+out[2][0], 1e-9) {
 		t.Fatalf("reconciled %v", out)
 	}
+}
+
+// mintDense is the reference MinT: it reconciles base forecasts of all rows (base[i][k]) by minimum trace
+// (Wickramasuriya, Athanasopoulos and Hyndman 2019) with the shrinkage
+// covariance of the rows' errors: residuals[i][t] are errors of row i
+// (in-sample or from backtest windows, same t for all rows). The
+// covariance is shrunk towards its diagonal with the Schafer-Strimmer
+// intensity, so it stays invertible with fewer error samples than rows.
+// The result is coherent: aggregates equal the sums of their bottoms.
+func mintDense(h Hierarchy, base, residuals [][]float64) ([][]float64, float64, error) {
+	n := h.Rows()
+	if len(base) != n || len(residuals) != n {
+		return nil, 0, fmt.Errorf("forecast: MinT needs %d rows of forecasts and residuals", n)
+	}
+	W, lambda := shrunkCovariance(residuals)
+	var chol mat.Cholesky
+	if !chol.Factorize(W) {
+		return nil, 0, fmt.Errorf("forecast: MinT covariance is not positive definite")
+	}
+	S := h.summing()
+	// WiS = W^-1 S; A = S' W^-1 S; G = A^-1 S' W^-1; result = S G yhat.
+	var WiS mat.Dense
+	if err := chol.SolveTo(&WiS, S); err != nil {
+		return nil, 0, err
+	}
+	var A mat.Dense
+	A.Mul(S.T(), &WiS)
+	steps := len(base[0])
+	Y := mat.NewDense(n, steps, nil)
+	for i, r := range base {
+		Y.SetRow(i, r)
+	}
+	var rhs mat.Dense
+	rhs.Mul(WiS.T(), Y) // S' W^-1 yhat
+	var bottom mat.Dense
+	if err := bottom.Solve(&A, &rhs); err != nil {
+		return nil, 0, err
+	}
+	var rec mat.Dense
+	rec.Mul(S, &bottom)
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = mat.Row(nil, i, &rec)
+	}
+	return out, lambda, nil
+}
+
+// shrunkCovariance returns the covariance of the rows of e (each a series
+// of errors) shrunk towards its diagonal: W = lambda diag + (1-lambda) S,
+// with the Schafer-Strimmer intensity computed on the correlations.
+func shrunkCovariance(e [][]float64) (*mat.SymDense, float64) {
+	n, T := len(e), len(e[0])
+	sd := make([]float64, n)
+	z := make([][]float64, n) // standardised errors
+	for i, r := range e {
+		mu := meanOf(r)
+		ss := 0.0
+		for _, v := range r {
+			ss += (v - mu) * (v - mu)
+		}
+		sd[i] = math.Sqrt(ss / float64(T-1))
+		z[i] = make([]float64, T)
+		for t, v := range r {
+			if sd[i] > 0 {
+				z[i][t] = (v - mu) / sd[i]
+			}
+		}
+	}
+	// Schafer-Strimmer: lambda = sum Var(r_ij) / sum r_ij^2 over i != j.
+	var num, den float64
+	corr := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			var m1, m2 float64
+			for t := 0; t < T; t++ {
+				w := z[i][t] * z[j][t]
+				m1 += w
+				m2 += w * w
+			}
+			r := m1 / float64(T-1)
+			wbar := m1 / float64(T)
+			v := float64(T) / math.Pow(float64(T-1), 3) * (m2 - float64(T)*wbar*wbar)
+			num += v
+			den += r * r
+			corr.SetSym(i, j, r)
+		}
+	}
+	lambda := 1.0
+	if den > 0 {
+		lambda = math.Max(0, math.Min(1, num/den))
+	}
+	W := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		v := sd[i] * sd[i]
+		if v == 0 {
+			v = 1e-12
+		}
+		W.SetSym(i, i, v)
+		for j := i + 1; j < n; j++ {
+			W.SetSym(i, j, (1-lambda)*corr.At(i, j)*sd[i]*sd[j])
+		}
+	}
+	return W, lambda
 }
