@@ -36,7 +36,8 @@ type Daily struct {
 	// model (default 364).
 	Window int
 	// Origins is the number of training origins drawn per series within
-	// Window (default 6) and Steps the number of horizon steps drawn per
+	// Window (default: enough for about 200,000 training rows, at least 6
+	// and at most Window) and Steps the number of horizon steps drawn per
 	// origin (default 8).
 	Origins, Steps int
 	// Params are the boosting parameters; zero fields take
@@ -166,15 +167,8 @@ const dailyMinHistory = 14
 // samplePairs draws the (origin, step) training pairs of a series whose
 // history ends at o: origins uniform over the last Window days, steps
 // uniform over those whose target falls before o.
-func (d *Daily) samplePairs(ds *dailySeries, o, h int, r *rand.Rand) [][2]int {
-	nO, nK := d.Origins, d.Steps
-	if nO <= 0 {
-		nO = 6
-	}
-	if nK <= 0 {
-		nK = 8
-	}
-	nK = min(nK, h)
+func (d *Daily) samplePairs(ds *dailySeries, o, h, nO int, r *rand.Rand) [][2]int {
+	nK := min(d.steps(), h)
 	lo := max(o-d.window(), ds.first+dailyMinHistory)
 	if lo >= o {
 		return nil
@@ -198,6 +192,22 @@ func (d *Daily) samplePairs(ds *dailySeries, o, h int, r *rand.Rand) [][2]int {
 	return out
 }
 
+func (d *Daily) steps() int {
+	if d.Steps <= 0 {
+		return 8
+	}
+	return d.Steps
+}
+
+// origins is the number of training origins per series in a batch of n.
+func (d *Daily) origins(n int) int {
+	if d.Origins > 0 {
+		return d.Origins
+	}
+	const rows = 200_000
+	return max(6, min(d.window(), rows/max(1, n*d.steps())))
+}
+
 // Train fits the model on every series' sales before len(Values)-cut
 // (targets strictly before that origin, h the longest step trained).
 func (d *Daily) Train(ctx context.Context, series []*shelfwise.Series, cut, h int) (*gbdt.Model, error) {
@@ -207,9 +217,10 @@ func (d *Daily) Train(ctx context.Context, series []*shelfwise.Series, cut, h in
 func (d *Daily) train(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt.Model, error) {
 	pairs := make([][][2]int, len(dss))
 	offs := make([]int, len(dss)+1)
+	nO := d.origins(len(dss))
 	for i := range dss {
 		r := rand.New(rand.NewPCG(d.Seed, uint64(i)))
-		pairs[i] = d.samplePairs(&dss[i], len(dss[i].s.Values)-cut, h, r)
+		pairs[i] = d.samplePairs(&dss[i], len(dss[i].s.Values)-cut, h, nO, r)
 		offs[i+1] = offs[i] + len(pairs[i])
 	}
 	nRows := offs[len(dss)]
