@@ -21,6 +21,7 @@ type evalForecastFlags struct {
 	horizon, windows, period  int
 	calibration, skipLast     int
 	json, covariates          bool
+	reconcile                 string // see eval_forecast_reconcile.go
 }
 
 // forecastModels lists the --model names.
@@ -60,6 +61,7 @@ ma, gbdt (the global boosted model), dsnaive (denoised seasonal naive).`,
 	f.IntVar(&fl.calibration, "calibration", -1, "windows before each scored one that calibrate the quantiles (default: 2 local, 1 global)")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object")
 	f.IntVar(&fl.skipLast, "skip-last", 0, "drop the last N steps of every series first (to tune on windows before the scored ones)")
+	f.StringVar(&fl.reconcile, "reconcile", "", reconcileUsage)
 	f.BoolVar(&fl.covariates, "covariates", false, "give the global model the dataset's covariates (walmart: markdowns, temperature, fuel price, CPI, unemployment)")
 	return cmd
 }
@@ -284,6 +286,9 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 		if opts.Test, err = readTestValues(ctx, fl.format, fl.test, d.series, h); err != nil {
 			return err
 		}
+	}
+	if fl.reconcile != "" {
+		return m.runEvalForecastReconcile(ctx, fl, fl.reconcile, d, opts, start)
 	}
 	res, err := forecast.Backtest(ctx, f, d.series, opts)
 	if err != nil {
