@@ -52,8 +52,8 @@ type Config struct {
 	OnErase func(c shelfwise.CustomerKey)
 
 	// RateLimit is the sustained requests per second allowed per API key
-	// (default 2000; negative: unlimited) and RateBurst the bucket size
-	// (default 2 x RateLimit).
+	// (default DefaultRateLimit; negative: unlimited) and RateBurst the
+	// bucket size (default 2 x RateLimit).
 	RateLimit float64
 	RateBurst int
 	// MaxBodyBytes limits ingest request bodies (default 8 MiB); other
@@ -67,6 +67,13 @@ type Config struct {
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
+
+// DefaultRateLimit is the per-key request rate (requests/s) allowed when
+// Config.RateLimit is 0. It sits well above the documented serving target
+// (3,000 recommendation requests/s from one shop front-end key, plus its
+// ingest) so the limit guards against runaway clients without capping a
+// single busy shop; set Config.RateLimit (serve --rate-limit) to tighten it.
+const DefaultRateLimit = 10000
 
 // Server is the Shelfwise HTTP service. Create it with New; it is an
 // http.Handler and can run its own listener with Serve.
@@ -95,7 +102,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.RateLimit == 0 {
-		cfg.RateLimit = 2000
+		cfg.RateLimit = DefaultRateLimit
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = int(max(1, 2*cfg.RateLimit))

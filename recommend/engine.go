@@ -1,12 +1,26 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
+	"hash/maphash"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+)
+
+// Default limits of an Engine's live state (see the Engine fields).
+const (
+	DefaultMaxLiveEvents = 256
+	DefaultMaxCustomers  = 1 << 18
+	DefaultMaxSessions   = 1 << 17
+	// maxSessionEvents caps the events kept per session (the session model
+	// looks at the last few items only).
+	maxSessionEvents = 50
 )
 
 // Engine is the in-process recommendation service the HTTP server calls.
@@ -15,27 +29,35 @@ import (
 // observed since the model was trained, per customer and per session, so a
 // new event changes that customer's recommendations at once (fold-in),
 // without a retrain. All methods are safe for concurrent use.
+//
+// Reads never wait for writes: each customer's (and session's) live state
+// is an immutable snapshot behind an atomic pointer in a sharded table.
+// Observe builds the next snapshot (events, history in the model's item
+// space, the folded-in ALS vector) holding only that key's writer lock and
+// publishes it with one pointer store; Recommend loads the pointer.
 type Engine struct {
-	model atomic.Pointer[Model]
+	// MaxLiveEvents caps the live events kept per customer; the newest are
+	// kept (default DefaultMaxLiveEvents). Older live events stop counting
+	// until the next retrain learns them from the store.
+	MaxLiveEvents int
+	// MaxCustomers and MaxSessions bound how many customers and sessions
+	// have live state; past the bound the least recently updated half of a
+	// shard is dropped (defaults DefaultMaxCustomers, DefaultMaxSessions).
+	// Set the limits before the engine is shared.
+	MaxCustomers, MaxSessions int
 
-	mu       sync.RWMutex
-	live     map[shelfwise.CustomerKey]*liveState
-	sessions map[shelfwise.SessionID]*liveState
-}
-
-// liveState is what happened since training for one customer or session.
-type liveState struct {
-	events []shelfwise.Event
-	// For the current model: the events converted to its item space and
-	// the folded-in ALS vector (nil until computed).
-	version string
-	hist    []Event
-	vec     []float64
+	model     atomic.Pointer[Model]
+	seq       atomic.Uint64 // orders snapshot updates (least recently updated first)
+	swapMu    sync.Mutex    // serialises Swap
+	customers liveTable[shelfwise.CustomerKey]
+	sessions  liveTable[shelfwise.SessionID]
 }
 
 // NewEngine returns an engine serving m.
 func NewEngine(m *Model) *Engine {
-	e := &Engine{live: map[shelfwise.CustomerKey]*liveState{}, sessions: map[shelfwise.SessionID]*liveState{}}
+	e := &Engine{}
+	e.customers.init()
+	e.sessions.init()
 	e.model.Store(m)
 	return e
 }
@@ -43,83 +65,370 @@ func NewEngine(m *Model) *Engine {
 // Model returns the model being served.
 func (e *Engine) Model() *Model { return e.model.Load() }
 
+// liveSnap is the live state of one customer or session: never modified
+// once published (writers publish a new one).
+type liveSnap struct {
+	// events are the live events, in arrival order, at most the cap.
+	events []shelfwise.Event
+	seq    uint64
+	// Derived for model (nil until computed): the customer's history
+	// (training history followed by the live events in the model's item
+	// space), how many of those are live, the latest live event time, the
+	// folded-in ALS vector; for a session, its items.
+	model *Model
+	hist  []Event
+	nlive int
+	last  int64
+	vec   []float64
+	items []int32
+}
+
+// liveEntry holds one key's current snapshot.
+type liveEntry struct {
+	mu   sync.Mutex  // serialises the key's writers (readers never take it)
+	dead atomic.Bool // removed from its table: writers look the key up again
+	cur  atomic.Pointer[liveSnap]
+}
+
+// liveShards is the number of independently locked parts of a liveTable.
+const liveShards = 64
+
+// liveTable maps keys to their live entries, sharded so that creating one
+// customer's entry does not stall lookups of others.
+type liveTable[K ~string] struct {
+	seed   maphash.Seed
+	shards [liveShards]liveShard[K]
+}
+
+type liveShard[K ~string] struct {
+	mu sync.RWMutex
+	m  map[K]*liveEntry
+}
+
+func (t *liveTable[K]) init() {
+	t.seed = maphash.MakeSeed()
+	for i := range t.shards {
+		t.shards[i].m = map[K]*liveEntry{}
+	}
+}
+
+func (t *liveTable[K]) shard(k K) *liveShard[K] {
+	return &t.shards[maphash.String(t.seed, string(k))%liveShards]
+}
+
+// get returns k's entry, or nil.
+func (t *liveTable[K]) get(k K) *liveEntry {
+	sh := t.shard(k)
+	sh.mu.RLock()
+	ent := sh.m[k]
+	sh.mu.RUnlock()
+	return ent
+}
+
+// getOrCreate returns k's entry, creating it; when the shard then holds
+// more than limit/liveShards entries, the least recently updated half of
+// them (whose writers are idle) is dropped first.
+func (t *liveTable[K]) getOrCreate(k K, limit int) *liveEntry {
+	sh := t.shard(k)
+	sh.mu.RLock()
+	ent := sh.m[k]
+	sh.mu.RUnlock()
+	if ent != nil {
+		return ent
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ent = sh.m[k]; ent != nil {
+		return ent
+	}
+	if per := max(1, limit/liveShards); len(sh.m) >= per {
+		sh.evictLocked(per / 2)
+	}
+	ent = &liveEntry{}
+	sh.m[k] = ent
+	return ent
+}
+
+// evictLocked drops the least recently updated entries until at most keep
+// remain, skipping entries a writer holds. Callers hold sh.mu.
+func (sh *liveShard[K]) evictLocked(keep int) {
+	type aged struct {
+		k   K
+		seq uint64
+	}
+	all := make([]aged, 0, len(sh.m))
+	for k, ent := range sh.m {
+		var seq uint64
+		if s := ent.cur.Load(); s != nil {
+			seq = s.seq
+		}
+		all = append(all, aged{k, seq})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(a.seq, b.seq) })
+	for _, a := range all[:max(0, len(all)-keep)] {
+		ent := sh.m[a.k]
+		if !ent.mu.TryLock() {
+			continue // being written right now: not the least recent
+		}
+		ent.dead.Store(true)
+		ent.cur.Store(nil)
+		delete(sh.m, a.k)
+		ent.mu.Unlock()
+	}
+}
+
+// remove deletes k's entry if it is ent. Callers hold ent.mu (lock order:
+// entry, then shard; eviction only tries entry locks).
+func (t *liveTable[K]) remove(k K, ent *liveEntry) {
+	ent.dead.Store(true)
+	ent.cur.Store(nil)
+	sh := t.shard(k)
+	sh.mu.Lock()
+	if sh.m[k] == ent {
+		delete(sh.m, k)
+	}
+	sh.mu.Unlock()
+}
+
+// update applies f to k's current snapshot (nil when none) under k's writer
+// lock and publishes what it returns (nil: remove k).
+func (t *liveTable[K]) update(k K, limit int, f func(old *liveSnap) *liveSnap) {
+	for {
+		ent := t.getOrCreate(k, limit)
+		ent.mu.Lock()
+		if ent.dead.Load() { // removed meanwhile: use the key's new entry
+			ent.mu.Unlock()
+			continue
+		}
+		if s := f(ent.cur.Load()); s != nil {
+			ent.cur.Store(s)
+		} else {
+			t.remove(k, ent)
+		}
+		ent.mu.Unlock()
+		return
+	}
+}
+
+// sweep applies f to every entry as update does.
+func (t *liveTable[K]) sweep(f func(old *liveSnap) *liveSnap) {
+	type kv struct {
+		k   K
+		ent *liveEntry
+	}
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		ents := make([]kv, 0, len(sh.m))
+		for k, ent := range sh.m {
+			ents = append(ents, kv{k, ent})
+		}
+		sh.mu.RUnlock()
+		for _, x := range ents {
+			x.ent.mu.Lock()
+			if !x.ent.dead.Load() {
+				if s := f(x.ent.cur.Load()); s != nil {
+					x.ent.cur.Store(s)
+				} else {
+					t.remove(x.k, x.ent)
+				}
+			}
+			x.ent.mu.Unlock()
+		}
+	}
+}
+
+// len returns the number of keys with live state.
+func (t *liveTable[K]) len() int {
+	n := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+func (e *Engine) maxLive() int {
+	if e.MaxLiveEvents > 0 {
+		return e.MaxLiveEvents
+	}
+	return DefaultMaxLiveEvents
+}
+
+func (e *Engine) maxCustomers() int {
+	if e.MaxCustomers > 0 {
+		return e.MaxCustomers
+	}
+	return DefaultMaxCustomers
+}
+
+func (e *Engine) maxSessions() int {
+	if e.MaxSessions > 0 {
+		return e.MaxSessions
+	}
+	return DefaultMaxSessions
+}
+
 // Swap atomically replaces the served model, e.g. after a background
 // retrain. Requests already running finish on the old model. Live events
 // at or before the new model's training end are dropped (the model has
-// learned them); later ones are kept and re-applied to the new model.
+// learned them); later ones are kept and re-applied to the new model when
+// the customer or session is next asked for.
 func (e *Engine) Swap(m *Model) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
 	e.model.Store(m)
-	prune := func(st *liveState) bool {
-		kept := st.events[:0]
-		for _, ev := range st.events {
+	prune := func(old *liveSnap) *liveSnap {
+		if old == nil {
+			return nil
+		}
+		var kept []shelfwise.Event
+		for _, ev := range old.events {
 			if ev.Time.After(m.TrainedAt) {
 				kept = append(kept, ev)
 			}
 		}
-		st.events = kept
-		st.version, st.hist, st.vec = "", nil, nil
-		return len(kept) > 0
-	}
-	for k, st := range e.live {
-		if !prune(st) {
-			delete(e.live, k)
+		if len(kept) == 0 {
+			return nil
 		}
+		return &liveSnap{events: kept, seq: old.seq}
 	}
-	for k, st := range e.sessions {
-		if !prune(st) {
-			delete(e.sessions, k)
+	e.customers.sweep(prune)
+	e.sessions.sweep(prune)
+}
+
+// Forget drops everything the engine holds about customer c (erasure): its
+// live events and folded-in vector. Sessions never hold customer keys.
+func (e *Engine) Forget(c shelfwise.CustomerKey) {
+	if ent := e.customers.get(c); ent != nil {
+		ent.mu.Lock()
+		if !ent.dead.Load() {
+			e.customers.remove(c, ent)
 		}
+		ent.mu.Unlock()
 	}
 }
 
-// Observe records a live event (view, cart or purchase; searches are
-// ignored) for its customer and session and folds the customer in again, so
-// the next Recommend reflects it. It returns EINVALID for an event without
-// a product or without customer and session.
-func (e *Engine) Observe(ev shelfwise.Event) error {
-	if ev.Type == shelfwise.EventSearch {
-		return nil
+// LiveCustomers returns how many customers have live state.
+func (e *Engine) LiveCustomers() int { return e.customers.len() }
+
+// LiveSessions returns how many sessions have live state.
+func (e *Engine) LiveSessions() int { return e.sessions.len() }
+
+// Observe records live events (views, carts and purchases; searches are
+// ignored) for their customers and sessions and folds each customer in
+// again, once per call however many of its events the call brings, so the
+// next Recommend reflects them. Pass a whole ingest batch in one call.
+// Events without a product, or without customer and session, are skipped
+// and reported as EINVALID (naming the first); the others are recorded.
+func (e *Engine) Observe(evs ...shelfwise.Event) error {
+	var bad error
+	var now time.Time
+	type group[K comparable] struct {
+		keys []K
+		evs  map[K][]shelfwise.Event
 	}
-	if ev.SKU == "" || (ev.Customer == "" && ev.Session == "") {
-		return shelfwise.Errorf(shelfwise.EINVALID, "event needs a product and a customer or session")
-	}
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
+	var cs group[shelfwise.CustomerKey]
+	var ss group[shelfwise.SessionID]
+	for i, ev := range evs {
+		if ev.Type == shelfwise.EventSearch {
+			continue
+		}
+		if ev.SKU == "" || (ev.Customer == "" && ev.Session == "") {
+			if bad == nil {
+				bad = shelfwise.Errorf(shelfwise.EINVALID, "event %d needs a product and a customer or session", i)
+			}
+			continue
+		}
+		if ev.Time.IsZero() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			ev.Time = now
+		}
+		if ev.Customer != "" {
+			if cs.evs == nil {
+				cs.evs = map[shelfwise.CustomerKey][]shelfwise.Event{}
+			}
+			if _, ok := cs.evs[ev.Customer]; !ok {
+				cs.keys = append(cs.keys, ev.Customer)
+			}
+			cs.evs[ev.Customer] = append(cs.evs[ev.Customer], ev)
+		}
+		if ev.Session != "" {
+			if ss.evs == nil {
+				ss.evs = map[shelfwise.SessionID][]shelfwise.Event{}
+			}
+			if _, ok := ss.evs[ev.Session]; !ok {
+				ss.keys = append(ss.keys, ev.Session)
+			}
+			sv := ev
+			sv.Customer = "" // sessions hold no customer keys (erasure)
+			ss.evs[ev.Session] = append(ss.evs[ev.Session], sv)
+		}
 	}
 	m := e.model.Load()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if ev.Customer != "" {
-		st := e.live[ev.Customer]
-		if st == nil {
-			st = &liveState{}
-			e.live[ev.Customer] = st
+	for k, c := range cs.keys {
+		if k%8 == 7 {
+			// A fold-in takes tens of µs: let requests queued on this P
+			// run between customers rather than behind the whole batch.
+			runtime.Gosched()
 		}
-		st.events = append(st.events, ev)
-		e.refresh(m, ev.Customer, st)
+		add := cs.evs[c]
+		e.customers.update(c, e.maxCustomers(), func(old *liveSnap) *liveSnap {
+			s := &liveSnap{events: appendCapped(old, add, e.maxLive()), seq: e.seq.Add(1)}
+			m.deriveCustomer(c, s)
+			return s
+		})
 	}
-	if ev.Session != "" {
-		st := e.sessions[ev.Session]
-		if st == nil {
-			st = &liveState{}
-			e.sessions[ev.Session] = st
-		}
-		st.events = append(st.events, ev)
-		st.version, st.hist = "", nil
+	for _, s := range ss.keys {
+		add := ss.evs[s]
+		e.sessions.update(s, e.maxSessions(), func(old *liveSnap) *liveSnap {
+			ns := &liveSnap{events: appendCapped(old, add, maxSessionEvents), seq: e.seq.Add(1)}
+			m.deriveSession(ns)
+			return ns
+		})
 	}
-	return nil
+	return bad
 }
 
-// refresh converts a customer's live events to m's item space and folds
-// the customer's ALS vector in. Callers hold e.mu.
-func (e *Engine) refresh(m *Model, c shelfwise.CustomerKey, st *liveState) {
-	st.hist = m.liveEvents(st.events)
-	st.version = m.Version
-	st.vec = nil
-	if m.als != nil && len(st.hist) > 0 {
-		st.vec = m.als.foldIn(m.history(c, st.hist), m.Log.signals(m.Log.User(c)), m.Log.End)
+// appendCapped returns old's events followed by add, keeping the newest
+// limit, in a new slice (old's is shared with readers).
+func appendCapped(old *liveSnap, add []shelfwise.Event, limit int) []shelfwise.Event {
+	var prev []shelfwise.Event
+	if old != nil {
+		prev = old.events
+	}
+	n := len(prev) + len(add)
+	skip := max(0, n-limit)
+	out := make([]shelfwise.Event, 0, min(n, limit))
+	if skip < len(prev) {
+		out = append(out, prev[skip:]...)
+	}
+	return append(out, add[max(0, skip-len(prev)):]...)
+}
+
+// deriveCustomer fills s's history and folded-in vector for m.
+func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap) {
+	live := m.liveEvents(s.events)
+	s.model, s.nlive, s.last, s.vec = m, len(live), 0, nil
+	for _, ev := range live {
+		s.last = max(s.last, ev.Time)
+	}
+	s.hist = m.history(c, live)
+	if m.als != nil && len(live) > 0 {
+		s.vec = m.als.foldIn(s.hist, m.Log.signals(m.Log.User(c)), m.Log.End)
+	}
+}
+
+// deriveSession fills s's items for m.
+func (m *Model) deriveSession(s *liveSnap) {
+	s.model = m
+	s.items = s.items[:0]
+	for _, ev := range m.liveEvents(s.events) {
+		s.items = append(s.items, ev.Item)
 	}
 }
 
@@ -155,45 +464,26 @@ func (m *Model) history(c shelfwise.CustomerKey, live []Event) []Event {
 	return append(append(make([]Event, 0, len(base)+len(live)), base...), live...)
 }
 
-// liveFor returns the customer's live history and folded vector for m.
-func (e *Engine) liveFor(m *Model, c shelfwise.CustomerKey) ([]Event, []float64) {
-	e.mu.RLock()
-	st := e.live[c]
-	if st == nil {
-		e.mu.RUnlock()
-		return nil, nil
-	}
-	if st.version == m.Version {
-		h, v := st.hist, st.vec
-		e.mu.RUnlock()
-		return h, v
-	}
-	e.mu.RUnlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if st.version != m.Version {
-		e.refresh(m, c, st)
-	}
-	return st.hist, st.vec
-}
-
-// sessionItems returns the session's items (oldest first) in m's space.
-func (e *Engine) sessionItems(m *Model, s shelfwise.SessionID) []int32 {
-	if s == "" {
+// current returns the snapshot of ent derived for m, deriving it (without
+// any lock) when the model changed since it was built, and publishing that
+// unless a writer replaced the snapshot meanwhile. nil when there is none.
+// c is the customer of a customer entry, "" for a session's.
+func current(ent *liveEntry, m *Model, c shelfwise.CustomerKey, session bool) *liveSnap {
+	if ent == nil {
 		return nil
 	}
-	e.mu.RLock()
-	st := e.sessions[s]
-	var evs []shelfwise.Event
-	if st != nil {
-		evs = append(evs, st.events...)
+	s := ent.cur.Load()
+	if s == nil || s.model == m {
+		return s
 	}
-	e.mu.RUnlock()
-	var out []int32
-	for _, ev := range m.liveEvents(evs) {
-		out = append(out, ev.Item)
+	ns := &liveSnap{events: s.events, seq: s.seq}
+	if session {
+		m.deriveSession(ns)
+	} else {
+		m.deriveCustomer(c, ns)
 	}
-	return out
+	ent.cur.CompareAndSwap(s, ns)
+	return ns
 }
 
 // Request asks for recommendations.
@@ -221,17 +511,33 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 	if req.N <= 0 {
 		req.N = 10
 	}
-	live, vec := e.liveFor(m, req.Customer)
-	hist := m.history(req.Customer, live)
-	sess := e.sessionItems(m, req.Session)
-	now := m.Log.End
-	if len(live) > 0 {
-		now = max(now, live[len(live)-1].Time)
+	var (
+		hist  []Event
+		vec   []float64
+		nlive int
+		now   = m.Log.End
+	)
+	if req.Customer != "" {
+		if s := current(e.customers.get(req.Customer), m, req.Customer, false); s != nil {
+			hist, vec, nlive = s.hist, s.vec, s.nlive
+			if nlive > 0 {
+				now = max(now, s.last)
+			}
+		}
+	}
+	if nlive == 0 {
+		hist, vec = m.history(req.Customer, nil), nil
+	}
+	var sess []int32
+	if req.Session != "" {
+		if s := current(e.sessions.get(req.Session), m, "", true); s != nil {
+			sess = s.items
+		}
 	}
 	if !req.Now.IsZero() {
 		now = req.Now.Unix()
 	}
 	u := m.Log.User(req.Customer)
-	q := &Query{User: u, History: hist, Signals: m.Log.signals(u), Changed: len(live) > 0, Now: now, UserVec: vec}
+	q := &Query{User: u, History: hist, Signals: m.Log.signals(u), Changed: nlive > 0, Now: now, UserVec: vec}
 	return m.recommend(q, sess, req), nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +330,202 @@ func TestSwapConcurrent(t *testing.T) {
 	wg.Wait()
 	if v := e.Model().Version; v != m1.Version {
 		t.Fatalf("served version %q after the last swap, want %q", v, m1.Version)
+	}
+}
+
+// liveOf returns the live events the engine holds for c.
+func (e *Engine) liveOf(c shelfwise.CustomerKey) []shelfwise.Event {
+	if ent := e.customers.get(c); ent != nil {
+		if s := ent.cur.Load(); s != nil {
+			return s.events
+		}
+	}
+	return nil
+}
+
+// TestObserveBatch: one call folds a customer's several events in at once,
+// skips (and reports) bad events without dropping the good ones, ignores
+// searches, and keeps sessions free of customer keys.
+func TestObserveBatch(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	c := shelfwise.CustomerKey("cBATCH")
+	err := e.Observe(
+		shelfwise.Event{Time: now, Customer: c, Session: "sB", Type: shelfwise.EventPurchase, SKU: sku(210)},
+		shelfwise.Event{Time: now, Type: shelfwise.EventView}, // no product, no key
+		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventSearch, Query: "x"},
+		shelfwise.Event{Time: now, Customer: c, Session: "sB", Type: shelfwise.EventCart, SKU: sku(220)},
+		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventPurchase, SKU: "UNKNOWN"},
+	)
+	if shelfwise.ErrorCode(err) != shelfwise.EINVALID || !strings.Contains(err.Error(), "event 1") {
+		t.Fatalf("err = %v, want EINVALID naming event 1", err)
+	}
+	if got := e.liveOf(c); len(got) != 3 || got[0].SKU != sku(210) || got[1].SKU != sku(220) || got[2].SKU != "UNKNOWN" {
+		t.Fatalf("live events %+v, want P210, P220, UNKNOWN in order", got)
+	}
+	s := e.customers.get(c).cur.Load()
+	if s.model != m || s.nlive != 2 || len(s.vec) == 0 || s.last != now.Unix() {
+		t.Fatalf("derived state: model ok %v, nlive %d, vec %d, last %d", s.model == m, s.nlive, len(s.vec), s.last)
+	}
+	ss := e.sessions.get("sB").cur.Load()
+	if len(ss.events) != 2 || len(ss.items) != 2 {
+		t.Fatalf("session holds %d events, %d items; want 2, 2", len(ss.events), len(ss.items))
+	}
+	for _, ev := range ss.events {
+		if ev.Customer != "" {
+			t.Fatalf("session event keeps customer key %q", ev.Customer)
+		}
+	}
+}
+
+// TestLiveLimits: a customer keeps only the newest MaxLiveEvents live
+// events, and the sessions table stays within MaxSessions, dropping the
+// least recently updated.
+func TestLiveLimits(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	e.MaxLiveEvents = 5
+	e.MaxSessions = 2 * liveShards
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	c := shelfwise.CustomerKey("cCAP")
+	for i := range 12 {
+		if err := e.Observe(shelfwise.Event{Time: now.Add(time.Duration(i) * time.Minute), Customer: c, Type: shelfwise.EventView, SKU: sku(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three more in one batch.
+	e.Observe(shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(100)},
+		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(101)},
+		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(102)})
+	got := e.liveOf(c)
+	want := []shelfwise.SKU{sku(10), sku(11), sku(100), sku(101), sku(102)}
+	if len(got) != len(want) {
+		t.Fatalf("kept %d live events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].SKU != want[i] {
+			t.Fatalf("kept %v at %d, want %v", got[i].SKU, i, want[i])
+		}
+	}
+	for i := range 2000 {
+		e.Observe(shelfwise.Event{Time: now, Session: shelfwise.SessionID(fmt.Sprintf("s%d", i)), Type: shelfwise.EventView, SKU: sku(i % 300)})
+	}
+	if n := e.LiveSessions(); n > e.MaxSessions || n == 0 {
+		t.Fatalf("%d sessions kept, want 1..%d", n, e.MaxSessions)
+	}
+	if e.sessions.get("s1999") == nil {
+		t.Fatal("the latest session was dropped")
+	}
+	if e.sessions.get("s0") != nil {
+		t.Fatal("the first session survived 2,000 newer ones in a table of 128")
+	}
+}
+
+// TestForgetAndSwap: Forget removes a customer's live state (their
+// recommendations are the cold-start ones again); Swap keeps only live
+// events after the new model's training end and re-applies them to it.
+func TestForgetAndSwap(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	ctx := context.Background()
+	c := shelfwise.CustomerKey("cFORGET")
+	cold, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
+	after := time.Unix(m.Log.End, 0).Add(time.Hour)
+	before := time.Unix(m.Log.End, 0).Add(-time.Hour)
+	e.Observe(shelfwise.Event{Time: after, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(210)},
+		shelfwise.Event{Time: before, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(220)})
+	warm, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
+	if warm[0].Source == "trending" {
+		t.Fatalf("live purchases did not change the list: %+v", warm)
+	}
+	m2 := *m
+	e.Swap(&m2)
+	if got := e.liveOf(c); len(got) != 1 || got[0].SKU != sku(210) {
+		t.Fatalf("after swap live events %+v, want only the one after training", got)
+	}
+	again, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
+	if again[0].Source == "trending" {
+		t.Fatalf("the kept live event does not count on the new model: %+v", again)
+	}
+	if s := e.customers.get(c).cur.Load(); s.model != &m2 || s.nlive != 1 {
+		t.Fatalf("state not re-derived for the new model (nlive %d)", s.nlive)
+	}
+	e.Forget(c)
+	if e.customers.get(c) != nil || e.LiveCustomers() != 0 {
+		t.Fatal("customer still has live state after Forget")
+	}
+	got, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
+	for i := range got {
+		if got[i].SKU != cold[i].SKU {
+			t.Fatalf("after Forget %+v, want the cold-start list %+v", got, cold)
+		}
+	}
+}
+
+// TestObserveConcurrent: writers observe batches for the same customers
+// while readers recommend for them and the model is swapped (run with
+// -race). No event is lost, and each writer sees its own event in the
+// customer's state as soon as Observe returns.
+func TestObserveConcurrent(t *testing.T) {
+	m1, _ := testModel(t)
+	m2 := *m1
+	e := NewEngine(m1)
+	e.MaxLiveEvents = 1000
+	now := time.Unix(m1.Log.End, 0).Add(time.Hour)
+	const writers, rounds, customers = 4, 25, 5
+	var wg sync.WaitGroup
+	var stop atomic.Bool
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; !stop.Load(); k++ {
+				if _, err := e.Recommend(context.Background(), Request{Customer: cust((r + k) % customers), Session: "shared", N: 5}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var ww sync.WaitGroup
+	for w := range writers {
+		ww.Add(1)
+		go func() {
+			defer ww.Done()
+			for k := range rounds {
+				var batch []shelfwise.Event
+				for c := range customers {
+					batch = append(batch, shelfwise.Event{Time: now, Customer: cust(c), Session: "shared", Type: shelfwise.EventCart,
+						SKU: sku(w*100 + k), Quantity: float64(w*1000 + k)})
+				}
+				if err := e.Observe(batch...); err != nil {
+					t.Error(err)
+					return
+				}
+				found := false
+				for _, ev := range e.liveOf(cust(k % customers)) {
+					found = found || ev.Quantity == float64(w*1000+k)
+				}
+				if !found {
+					t.Errorf("writer %d round %d: event not visible after Observe", w, k)
+				}
+			}
+		}()
+	}
+	for k := range 6 {
+		if k%2 == 0 {
+			e.Swap(&m2)
+		} else {
+			e.Swap(m1)
+		}
+	}
+	ww.Wait()
+	stop.Store(true)
+	wg.Wait()
+	for c := range customers {
+		if n := len(e.liveOf(cust(c))); n != writers*rounds {
+			t.Fatalf("customer %d holds %d live events, want %d", c, n, writers*rounds)
+		}
 	}
 }

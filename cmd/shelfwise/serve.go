@@ -82,7 +82,7 @@ in-flight requests finish, running jobs are resumed at the next start.`,
 	f.StringVar(&fl.opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.DurationVar(&fl.opts.RetrainEvery, "retrain-every", 0, "retrain every model this often, e.g. 24h (0 = only on demand)")
 	f.BoolVar(&fl.opts.TrainMissing, "train-missing", true, "at start, train every model that has no promoted version")
-	f.Float64Var(&fl.opts.RateLimit, "rate-limit", 0, "requests per second per API key (0 = 2000, negative = unlimited)")
+	f.Float64Var(&fl.opts.RateLimit, "rate-limit", 0, fmt.Sprintf("requests per second per API key, burst twice that (0 = %d, negative = unlimited)", shelfhttp.DefaultRateLimit))
 	f.Float64Var(&fl.opts.Tolerance, "promote-tolerance", 0, "promote a retrained model if at most this fraction worse (0 = no worse)")
 	f.StringVar(&fl.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd

@@ -201,9 +201,24 @@ func TestRecommendCapCache(t *testing.T) {
 	})
 	t.Run("Erase", func(t *testing.T) {
 		b := get("c02")
+		rc.observe([]shelfwise.Event{{Time: live, Customer: "c02", Type: shelfwise.EventPurchase, SKU: "P61", Quantity: 1}}, nil)
+		n := rc.eng.Load().LiveCustomers()
 		rc.forget("c02")
 		if same(b, get("c02")) {
 			t.Error("list still cached after erasure")
+		}
+		if got := rc.eng.Load().LiveCustomers(); got != n-1 {
+			t.Errorf("engine holds live events of %d customers after erasing one of %d", got, n)
+		}
+		fresh, err := recommend.NewEngine(m).Recommend(ctx, recommend.Request{Customer: "c02", N: 5, Filter: recFilter(q)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := get("c02")
+		for i := range fresh {
+			if after.Items[i].SKU != fresh[i].SKU {
+				t.Fatalf("after erasure %v, want the list without live events %v", after.Items, fresh)
+			}
 		}
 	})
 	t.Run("Promotion", func(t *testing.T) {

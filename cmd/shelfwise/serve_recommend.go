@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,10 +175,11 @@ func (rc *recommendCap) engine() (*recommend.Engine, error) {
 	return e, nil
 }
 
-// observe feeds committed live events and purchases to the engine, so the
-// next recommendation reflects them, then drops the cached lists of the
-// customers concerned (after the engine has the events: a list computed
-// from now on includes them).
+// observe feeds a committed ingest batch (live events and purchases) to
+// the engine in one call, so the next recommendation reflects it (each
+// customer is folded in once per batch, and readers never wait for it),
+// then drops the cached lists of the customers concerned (after the engine
+// has the events: a list computed from now on includes them).
 func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLine) {
 	e := rc.eng.Load()
 	if e == nil {
@@ -189,35 +189,36 @@ func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLi
 	// (the engine keeps the event for the next one).
 	known := func(sku shelfwise.SKU) bool { return e.Model().Log.Item(sku) >= 0 }
 	var changed []shelfwise.CustomerKey
-	for i, ev := range evs {
-		if i%8 == 7 {
-			// Folding an event in takes tens of µs: let requests waiting
-			// for this P run between events rather than behind the batch.
-			runtime.Gosched()
-		}
-		if ev.SKU != "" {
-			e.Observe(ev) // events without customer and session are skipped
+	live := make([]shelfwise.Event, 0, len(evs)+len(lines))
+	for _, ev := range evs {
+		if ev.SKU != "" && (ev.Customer != "" || ev.Session != "") {
+			live = append(live, ev)
 			if ev.Customer != "" && ev.Type != shelfwise.EventSearch && known(ev.SKU) {
 				changed = append(changed, ev.Customer)
 			}
 		}
 	}
 	for _, l := range lines {
-		if l.Kind == shelfwise.LineSale && l.Customer != "" {
-			e.Observe(shelfwise.Event{Time: l.Time, Customer: l.Customer, Type: shelfwise.EventPurchase,
+		if l.Kind == shelfwise.LineSale && l.Customer != "" && l.SKU != "" {
+			live = append(live, shelfwise.Event{Time: l.Time, Customer: l.Customer, Type: shelfwise.EventPurchase,
 				SKU: l.SKU, Quantity: l.Quantity, Price: l.UnitPrice, Store: l.Store})
 			if known(l.SKU) {
 				changed = append(changed, l.Customer)
 			}
 		}
 	}
+	e.Observe(live...) // every event in live is valid
 	if c := rc.cache.Load(); c != nil && len(changed) > 0 {
 		c.invalidate(changed...)
 	}
 }
 
-// forget drops the cached lists of an erased customer.
+// forget drops an erased customer's live events from the engine and their
+// cached lists.
 func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
+	if e := rc.eng.Load(); e != nil {
+		e.Forget(c)
+	}
 	if cache := rc.cache.Load(); cache != nil {
 		cache.forget(c)
 	}
@@ -280,9 +281,14 @@ func (rc *recommendCap) ForSession(ctx context.Context, s shelfwise.SessionID, s
 		return shelfhttp.RecList{}, err
 	}
 	if s != "" {
+		now := time.Now()
+		views := make([]shelfwise.Event, 0, len(skus))
 		for _, sku := range skus {
-			e.Observe(shelfwise.Event{Time: time.Now(), Session: s, Type: shelfwise.EventView, SKU: sku})
+			if sku != "" {
+				views = append(views, shelfwise.Event{Time: now, Session: s, Type: shelfwise.EventView, SKU: sku})
+			}
 		}
+		e.Observe(views...)
 		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: recFilter(q)})
 		if err != nil {
 			return shelfhttp.RecList{}, err
