@@ -1,6 +1,8 @@
 package http
 
 import (
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -73,4 +75,89 @@ func (l *limiter) allow(id string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// Defaults of the per-address limit on failed dashboard sign-ins.
+const (
+	DefaultSignInFailures = 10
+	DefaultSignInWindow   = 15 * time.Minute
+)
+
+// signInGuard limits failed dashboard sign-ins (wrong keys, stale one-time
+// links) per client address: a bucket of failures tokens refilled at
+// failures per window. An address with an empty bucket is refused before
+// its key is even checked, so guessing keys from one address costs
+// window/failures per guess after the first few.
+type signInGuard struct {
+	failures float64
+	window   time.Duration
+	now      func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+// signInGuardMax bounds the addresses tracked; past it, addresses whose
+// bucket has refilled are forgotten (they are back to a full allowance).
+const signInGuardMax = 1 << 14
+
+func newSignInGuard(failures int, window time.Duration, now func() time.Time) *signInGuard {
+	return &signInGuard{failures: float64(failures), window: window, now: now, buckets: map[string]*bucket{}}
+}
+
+// refill brings b up to date. Callers hold g.mu.
+func (g *signInGuard) refill(b *bucket, now time.Time) {
+	rate := g.failures / g.window.Seconds()
+	b.tokens = min(g.failures, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+}
+
+// wait returns how long addr must wait before its next attempt (0: it may
+// try now).
+func (g *signInGuard) wait(addr string) time.Duration {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b, ok := g.buckets[addr]
+	if !ok {
+		return 0
+	}
+	g.refill(b, now)
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) * float64(g.window) / g.failures)
+}
+
+// fail records a failed attempt from addr.
+func (g *signInGuard) fail(addr string) {
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b, ok := g.buckets[addr]
+	if !ok {
+		if len(g.buckets) >= signInGuardMax {
+			for a, x := range g.buckets {
+				if g.refill(x, now); x.tokens >= g.failures {
+					delete(g.buckets, a)
+				}
+			}
+		}
+		b = &bucket{tokens: g.failures, last: now}
+		g.buckets[addr] = b
+	}
+	g.refill(b, now)
+	b.tokens = max(0, b.tokens-1)
+}
+
+// clientAddr is the address a request came from: the peer's IP (the port
+// dropped, so one client's connections share a bucket). A reverse proxy
+// in front makes every client share the proxy's address; run the
+// dashboard without one, or give the proxy its own sign-in limits.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

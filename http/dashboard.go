@@ -6,9 +6,12 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -305,7 +308,33 @@ func (d *dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 	d.render(w, r, "login", &view{Title: "Sign in", Data: safeNext(r.URL.Query().Get("next"))})
 }
 
+// throttled answers 429 when the client's address has used up its failed
+// sign-ins, and reports whether it did.
+func (d *dashboard) throttled(w http.ResponseWriter, r *http.Request) bool {
+	wait := d.s.signIn.wait(clientAddr(r))
+	if wait <= 0 {
+		return false
+	}
+	d.s.metrics.signInRefused.Inc()
+	d.s.log.Info("dashboard sign-in throttled", "retry_after_s", int(wait.Seconds())+1)
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	d.render(w, r, "login", &view{Title: "Sign in", Data: "/dashboard/", status: http.StatusTooManyRequests,
+		Error: fmt.Sprintf("Too many failed sign-ins from your address; try again in %s.", waitText(wait))})
+	return true
+}
+
+// waitText says how long to wait, in whole minutes or seconds.
+func waitText(d time.Duration) string {
+	if d > time.Minute {
+		return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
+	}
+	return fmt.Sprintf("%d seconds", int(math.Ceil(d.Seconds())))
+}
+
 func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
+	if d.throttled(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		d.render(w, r, "login", &view{Title: "Sign in", Error: "The form could not be read.", status: http.StatusBadRequest})
@@ -314,6 +343,9 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	key, err := d.s.cfg.Keys.Authenticate(r.Context(), strings.TrimSpace(r.PostForm.Get("key")))
 	if err != nil {
+		if shelfwise.ErrorCode(err) == shelfwise.EUNAUTHORIZED {
+			d.s.signIn.fail(clientAddr(r))
+		}
 		d.s.log.Info("dashboard sign-in refused", "code", shelfwise.ErrorCode(err))
 		d.render(w, r, "login", &view{Title: "Sign in", Data: next, status: http.StatusUnauthorized,
 			Error: "That API key is not valid. Create one with: shelfwise keys create --role analyst"})
@@ -369,12 +401,16 @@ func (s *Server) SignInLink(key shelfwise.APIKey, secret, next string) string {
 }
 
 func (d *dashboard) loginLink(w http.ResponseWriter, r *http.Request) {
+	if d.throttled(w, r) {
+		return
+	}
 	token := r.URL.Query().Get("token")
 	d.mu.Lock()
 	l, ok := d.links[token]
 	delete(d.links, token)
 	d.mu.Unlock()
 	if !ok || d.s.cfg.Now().After(l.expires) {
+		d.s.signIn.fail(clientAddr(r))
 		d.render(w, r, "login", &view{Title: "Sign in", Data: "/dashboard/", status: http.StatusUnauthorized,
 			Error: "That sign-in link has expired or was already used. Sign in with your API key."})
 		return

@@ -254,3 +254,70 @@ func TestChartSVG(t *testing.T) {
 		t.Errorf("intText=%s", got)
 	}
 }
+
+// TestSignInThrottle: after SignInFailures wrong keys from one address,
+// that address is refused (429 with Retry-After, even with a valid key)
+// until its allowance refills; other addresses are not affected; stale
+// one-time links count as failures too.
+func TestSignInThrottle(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	e := newEnv(t, nil, func(c *Config) {
+		c.SignInFailures, c.SignInWindow = 3, 3*time.Minute
+		c.Now = func() time.Time { return now }
+	})
+	valid := e.keys[shelfwise.RoleAnalyst]
+	login := func(addr, key string) *httptest.ResponseRecorder {
+		t.Helper()
+		r := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"key": {key}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, r)
+		return w
+	}
+	const a, b = "192.0.2.1:4000", "192.0.2.2:4000"
+	for i := range 3 {
+		if w := login(a, "swk_guess"); w.Code != 401 {
+			t.Fatalf("failure %d: status %d, want 401", i+1, w.Code)
+		}
+	}
+	// Another port of the same address shares the allowance.
+	w := login("192.0.2.1:5000", valid)
+	if w.Code != 429 || w.Header().Get("Retry-After") != "61" || !strings.Contains(w.Body.String(), "Too many failed sign-ins") {
+		t.Fatalf("4th attempt: %d Retry-After %q %s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
+	}
+	if w := login(b, valid); w.Code != 303 {
+		t.Fatalf("another address: %d, want 303 (signed in)", w.Code)
+	}
+	now = now.Add(59 * time.Second)
+	if w := login(a, valid); w.Code != 429 {
+		t.Fatalf("59 s later: %d, want 429", w.Code)
+	}
+	now = now.Add(time.Second) // one failure's worth refilled
+	if w := login(a, valid); w.Code != 303 {
+		t.Fatalf("after a minute with a valid key: %d, want 303", w.Code)
+	}
+	// A successful sign-in costs nothing; one more failure empties it again.
+	if w := login(a, "swk_guess"); w.Code != 401 {
+		t.Fatalf("failure after refill: %d, want 401", w.Code)
+	}
+	if w := login(a, valid); w.Code != 429 {
+		t.Fatalf("after the refilled failure: %d, want 429", w.Code)
+	}
+	// Stale links count: address b spends its three failures on them.
+	for i := range 3 {
+		r := httptest.NewRequest("GET", "/login/link?token=nope", nil)
+		r.RemoteAddr = b
+		w := httptest.NewRecorder()
+		e.s.ServeHTTP(w, r)
+		if w.Code != 401 {
+			t.Fatalf("stale link %d: %d, want 401", i+1, w.Code)
+		}
+	}
+	if w := login(b, valid); w.Code != 429 {
+		t.Fatalf("after three stale links: %d, want 429", w.Code)
+	}
+	if r := e.do("GET", "/metrics", "", ""); !strings.Contains(string(r.body), "shelfwise_dashboard_signins_throttled_total 4") {
+		t.Fatalf("throttled sign-ins not counted in /metrics")
+	}
+}

@@ -20,6 +20,7 @@ type metrics struct {
 	ingestBatches *prometheus.CounterVec
 	jobDuration   *prometheus.HistogramVec
 	rateLimited   prometheus.Counter
+	signInRefused prometheus.Counter
 	erasures      prometheus.Counter
 }
 
@@ -52,13 +53,17 @@ func newMetrics(s *Server) *metrics {
 			Name: "shelfwise_rate_limited_requests_total",
 			Help: "Requests refused by the per-key rate limit.",
 		}),
+		signInRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shelfwise_dashboard_signins_throttled_total",
+			Help: "Dashboard sign-ins refused because the address had too many failed attempts.",
+		}),
 		erasures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shelfwise_customer_erasures_total",
 			Help: "Customers erased through DELETE /v1/customers/{id}.",
 		}),
 	}
 	m.reg.MustRegister(m.latency, m.ingestEvents, m.ingestLines, m.ingestBatches, m.jobDuration,
-		m.rateLimited, m.erasures, &modelCollector{s: s},
+		m.rateLimited, m.signInRefused, m.erasures, &modelCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

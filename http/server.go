@@ -56,6 +56,12 @@ type Config struct {
 	// bucket size (default 2 x RateLimit).
 	RateLimit float64
 	RateBurst int
+	// SignInFailures failed dashboard sign-ins (wrong key, stale link) are
+	// allowed per client address, refilled at that many per SignInWindow;
+	// then the address is refused with 429 until its allowance refills
+	// (defaults DefaultSignInFailures per DefaultSignInWindow).
+	SignInFailures int
+	SignInWindow   time.Duration
 	// MaxBodyBytes limits ingest request bodies (default 8 MiB); other
 	// bodies are limited to 1 MiB.
 	MaxBodyBytes int64
@@ -84,6 +90,7 @@ type Server struct {
 	routes  []route
 	metrics *metrics
 	limit   *limiter
+	signIn  *signInGuard
 	dash    *dashboard
 
 	draining atomic.Bool
@@ -107,6 +114,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = int(max(1, 2*cfg.RateLimit))
 	}
+	if cfg.SignInFailures <= 0 {
+		cfg.SignInFailures = DefaultSignInFailures
+	}
+	if cfg.SignInWindow <= 0 {
+		cfg.SignInWindow = DefaultSignInWindow
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 8 << 20
 	}
@@ -121,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	s.limit = newLimiter(cfg.RateLimit, float64(cfg.RateBurst), cfg.Now)
+	s.signIn = newSignInGuard(cfg.SignInFailures, cfg.SignInWindow, cfg.Now)
 	s.metrics = newMetrics(s)
 	s.dash = newDashboard(s)
 	for _, rt := range s.apiRoutes() {
