@@ -39,6 +39,11 @@ type Task struct {
 	// it yet, and returns the function that swaps it in. Decoding happens
 	// before the registry changes, so a bad artifact changes nothing.
 	Load func(ctx context.Context, v shelfwise.ModelVersion, artifact []byte) (swap func(), err error)
+	// Priority orders tasks trained together (RetrainMissing at start-up,
+	// Schedule): higher first, then by name. Give the models that answer
+	// live traffic (recommendations) a higher one, so they are ready
+	// first when the job workers are fewer than the tasks.
+	Priority int
 }
 
 // Slot holds the served model of a task. Readers call Get on every request
@@ -106,6 +111,51 @@ func (m *Manager) Tasks() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TrainOrder lists the registered task names in the order they are
+// trained together: by Priority, highest first, then by name.
+func (m *Manager) TrainOrder() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := make([]Task, 0, len(m.tasks))
+	for _, t := range m.tasks {
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool {
+		if ts[i].Priority != ts[j].Priority {
+			return ts[i].Priority > ts[j].Priority
+		}
+		return ts[i].Name < ts[j].Name
+	})
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// RetrainMissing queues a retrain, in TrainOrder, for every task that has
+// no promoted version (a fresh data directory) and returns the jobs.
+func (m *Manager) RetrainMissing(ctx context.Context) ([]shelfwise.Job, error) {
+	var jobs []shelfwise.Job
+	var errs []error
+	for _, name := range m.TrainOrder() {
+		_, err := m.Models.Current(ctx, name)
+		if shelfwise.ErrorCode(err) != shelfwise.ENOTFOUND {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		j, err := m.Retrain(ctx, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue the first training of %s: %w", name, err))
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, errors.Join(errs...)
 }
 
 func (m *Manager) task(name string) (Task, error) {
@@ -274,7 +324,8 @@ func (m *Manager) retrain(ctx context.Context, job shelfwise.Job, progress shelf
 	return fmt.Sprintf("registered %s v%d, %s", name, v.Version, note), nil
 }
 
-// Schedule queues a retrain of every task every interval until ctx ends.
+// Schedule queues a retrain of every task (in TrainOrder) every interval
+// until ctx ends.
 func (m *Manager) Schedule(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		return
@@ -287,7 +338,7 @@ func (m *Manager) Schedule(ctx context.Context, every time.Duration) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				for _, name := range m.Tasks() {
+				for _, name := range m.TrainOrder() {
 					if _, err := m.Retrain(ctx, name); err != nil {
 						m.Logger.Warn("scheduled retrain not queued", "task", name, "err", err)
 					}

@@ -208,6 +208,9 @@ func (q *Queue) Start(ctx context.Context) error {
 	q.cancel = cancel
 	for i := range left {
 		j := left[i]
+		if _, ok := q.active[j.ID]; ok {
+			continue // submitted to this queue before Start: already pending
+		}
 		if _, ok := q.handlers[j.Kind]; !ok {
 			j.Status, j.Error, j.Finished = shelfwise.JobFailed, "no handler for job kind "+j.Kind, q.Now()
 			if err := q.save(ctx, &j); err != nil {

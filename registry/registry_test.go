@@ -392,3 +392,118 @@ func TestQueueFailureAndPanic(t *testing.T) {
 		t.Fatalf("unknown kind err=%v", err)
 	}
 }
+
+// TestRetrainMissingOrder: the first trainings are queued by priority
+// (then name), tasks already served are skipped, and a queue of one
+// worker runs them in that order.
+func TestRetrainMissingOrder(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	q := NewQueue(db, 1)
+	mg := NewManager(NewModels(db), q, nil)
+	var mu sync.Mutex
+	var ran []string
+	add := func(name string, prio int) {
+		mg.AddTask(Task{Name: name, Priority: prio,
+			Train: func(ctx context.Context, p shelfwise.Progress) (Candidate, error) {
+				mu.Lock()
+				ran = append(ran, name)
+				mu.Unlock()
+				return Candidate{Model: "fake", Metrics: map[string]float64{"m": 1}, PrimaryMetric: "m", HigherIsBetter: true,
+					Artifact: []byte(name)}, nil
+			},
+			Load: func(ctx context.Context, v shelfwise.ModelVersion, b []byte) (func(), error) { return func() {}, nil },
+		})
+	}
+	add("forecast", 0)
+	add("propensity", 0)
+	add("recommend", 10)
+	add("alpha", -1)
+	if got := strings.Join(mg.TrainOrder(), ","); got != "recommend,forecast,propensity,alpha" {
+		t.Fatalf("TrainOrder = %s", got)
+	}
+	if got := strings.Join(mg.Tasks(), ","); got != "alpha,forecast,propensity,recommend" {
+		t.Fatalf("Tasks = %s, want sorted by name", got)
+	}
+	// propensity is already served: not trained again.
+	if _, err := mg.Models.Register(ctx, shelfwise.ModelVersion{Task: "propensity", Model: "fake", Metrics: map[string]float64{"m": 1},
+		PrimaryMetric: "m", HigherIsBetter: true}, []byte("p")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mg.Models.Promote(ctx, "propensity", 1, true); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := mg.RetrainMissing(ctx)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("RetrainMissing: %d jobs, %v", len(jobs), err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Shutdown(ctx)
+	for _, j := range jobs {
+		if got := waitJob(t, q, j.ID); got.Status != shelfwise.JobSucceeded {
+			t.Fatalf("job %+v", got)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(ran, ","); got != "recommend,forecast,alpha" {
+		t.Fatalf("trained %s, want recommend,forecast,alpha", got)
+	}
+}
+
+// TestQueueWorkersBound: a queue of 2 workers runs two jobs at once, never
+// three.
+func TestQueueWorkersBound(t *testing.T) {
+	ctx := context.Background()
+	q := NewQueue(openTest(t), 2)
+	var mu sync.Mutex
+	running, peak := 0, 0
+	release := make(chan struct{})
+	q.Handle("work", func(ctx context.Context, j shelfwise.Job, p shelfwise.Progress) (string, error) {
+		mu.Lock()
+		running++
+		peak = max(peak, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return "ok", nil
+	})
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Shutdown(ctx)
+	var ids []string
+	for i := range 5 {
+		j, err := q.Submit(ctx, "work", map[string]string{"i": string(rune('0' + i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		r := running
+		mu.Unlock()
+		if r == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d jobs running, want 2 at once", r)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for _, id := range ids {
+		if got := waitJob(t, q, id); got.Status != shelfwise.JobSucceeded {
+			t.Fatalf("job %+v", got)
+		}
+	}
+	if peak != 2 {
+		t.Fatalf("peak of %d jobs at once, want 2", peak)
+	}
+}

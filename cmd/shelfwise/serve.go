@@ -29,6 +29,11 @@ type ServeOptions struct {
 	// RateLimit is requests/s per API key (0 = the server default,
 	// negative = unlimited).
 	RateLimit float64
+	// JobWorkers bounds the background jobs (trainings) run at once; 0
+	// means half the CPUs, at least 1 (training is itself parallel, so on
+	// two cores one job at a time, recommendations first, is fastest to a
+	// served recommendation model).
+	JobWorkers int
 	// Tolerance lets a new model be promoted when its evaluation is at
 	// most this fraction worse than the served one's (0 = no worse).
 	Tolerance float64
@@ -83,6 +88,7 @@ in-flight requests finish, running jobs are resumed at the next start.`,
 	f.DurationVar(&fl.opts.RetrainEvery, "retrain-every", 0, "retrain every model this often, e.g. 24h (0 = only on demand)")
 	f.BoolVar(&fl.opts.TrainMissing, "train-missing", true, "at start, train every model that has no promoted version")
 	f.Float64Var(&fl.opts.RateLimit, "rate-limit", 0, fmt.Sprintf("requests per second per API key, burst twice that (0 = %d, negative = unlimited)", shelfhttp.DefaultRateLimit))
+	f.IntVar(&fl.opts.JobWorkers, "job-workers", 0, "background jobs (model trainings) run at once (0 = half the CPUs, at least 1)")
 	f.Float64Var(&fl.opts.Tolerance, "promote-tolerance", 0, "promote a retrained model if at most this fraction worse (0 = no worse)")
 	f.StringVar(&fl.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
@@ -129,7 +135,7 @@ func (m *Main) StartServer(ctx context.Context, o ServeOptions) (*Serving, error
 	}
 	models := registry.NewModels(rdb)
 	models.Tolerance = o.Tolerance
-	s.queue = registry.NewQueue(rdb, 1)
+	s.queue = registry.NewQueue(rdb, o.JobWorkers)
 	mgr := registry.NewManager(models, s.queue, o.Logger)
 	cfg := shelfhttp.Config{DB: db, Pseudonymizer: ps, Keys: s.Keys, Models: models, Manager: mgr, Jobs: s.queue,
 		Logger: o.Logger, RateLimit: o.RateLimit}
@@ -150,12 +156,9 @@ func (m *Main) StartServer(ctx context.Context, o ServeOptions) (*Serving, error
 	s.stopBg = stopBg
 	mgr.Schedule(bg, o.RetrainEvery)
 	if o.TrainMissing {
-		for _, task := range mgr.Tasks() {
-			if _, err := models.Current(ctx, task); shelfwise.ErrorCode(err) == shelfwise.ENOTFOUND {
-				if _, err := mgr.Retrain(ctx, task); err != nil {
-					o.Logger.Warn("could not queue the first training", "task", task, "err", err)
-				}
-			}
+		// In priority order: recommendations (live traffic) first.
+		if _, err := mgr.RetrainMissing(ctx); err != nil {
+			o.Logger.Warn("could not queue the first training", "err", err)
 		}
 	}
 	s.ln, err = net.Listen("tcp", o.Addr)

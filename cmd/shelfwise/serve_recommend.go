@@ -61,7 +61,8 @@ type recommendRecipe struct {
 const recipeFormat = "shelfwise-recommend-recipe/1"
 
 func (rc *recommendCap) task() registry.Task {
-	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load}
+	// Trained first: live traffic (every shop page view) asks for it.
+	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load, Priority: 10}
 }
 
 // purchases reads sale lines up to (not including) to, zero = all.
