@@ -129,8 +129,10 @@ func (e ETS) Forecast(y []float64, h int) (Prediction, error) {
 }
 
 // MethodByName returns the local method called name ("naive", "snaive",
-// "snaive-adj", "ma", "ets", "theta", "croston", "sba", "tsb") for series of
-// season length period.
+// "snaive-adj", "ma", "ets", "theta", "croston", "sba", "tsb", "regress":
+// Regression over seasonal ETS, "auto-x": the per-series choice among
+// seasonal naive, ETS without and with season, SBA, TSB and "regress") for
+// series of season length period.
 func MethodByName(name string, period int) (Method, error) {
 	switch strings.ToLower(name) {
 	case "naive":
@@ -153,6 +155,16 @@ func MethodByName(name string, period int) (Method, error) {
 		return Croston{Variant: CrostonSBA}, nil
 	case "tsb":
 		return TSB{}, nil
+	case "regress":
+		return regressionMethod(period), nil
+	case "auto-x":
+		return Select{Candidates: []Method{
+			SeasonalNaive{Period: period},
+			ETS{Options: ETSOptions{NoMultiplicative: true}},
+			ETS{Options: ETSOptions{Period: period, NoMultiplicative: true}},
+			Croston{Variant: CrostonSBA}, TSB{},
+			regressionMethod(period),
+		}}, nil
 	}
 	return nil, fmt.Errorf("forecast: unknown model %q", name)
 }
@@ -174,4 +186,11 @@ func meanOf(y []float64) float64 {
 		s += v
 	}
 	return s / float64(len(y))
+}
+
+// regressionMethod is Regression over seasonal ETS ("ets-seasonal") with the
+// baseline's season of period.
+func regressionMethod(period int) Method {
+	return Regression{Base: ETS{Options: ETSOptions{Period: period}},
+		Options: RegressionOptions{Period: period}}
 }

@@ -63,6 +63,11 @@ type RegressionOptions struct {
 	// MaxHistory is the number of most recent steps the regression uses
 	// (default 730).
 	MaxHistory int
+	// MinZ is the |z| statistic an effect needs for Regression to apply
+	// it in forecasts (default 2); Regression also drops price
+	// elasticities outside [-6, 0) and promotion lifts below 1.
+	// FitRegression itself reports every estimate.
+	MinZ float64
 }
 
 // Name implements Method.
@@ -74,7 +79,7 @@ func (r Regression) Forecast(y []float64, h int) (Prediction, error) { return r.
 // ForecastX implements RegressorMethod.
 func (r Regression) ForecastX(y []float64, x *Regressors, h int) (Prediction, error) {
 	fit, err := FitRegression(y, x, r.Options)
-	if err != nil {
+	if err != nil || !fit.keepSignificant(r.Options.MinZ) {
 		return r.Base.Forecast(y, h)
 	}
 	adj := make([]float64, len(y))
@@ -133,6 +138,11 @@ type RegressionFit struct {
 	// RefPrice is the price at which the price effect is zero (the median
 	// price of the fitted history).
 	RefPrice float64
+	// ElasticityZ, PromoZ and EventZ are the estimates' z statistics on the
+	// log scale (estimate over its standard error, with the Poisson
+	// variance scaled by the Pearson dispersion).
+	ElasticityZ, PromoZ float64
+	EventZ              []float64
 
 	logPrice []float64 // log(price/RefPrice) per step, history and horizon
 	x        *Regressors
@@ -188,18 +198,20 @@ func FitRegression(y []float64, x *Regressors, o RegressionOptions) (*Regression
 			return nil, ErrNoEffects
 		}
 	}
-	beta, err := poissonFit(y[lo:n], x.Skip, lo, cols, o)
+	beta, se, err := poissonFit(y[lo:n], x.Skip, lo, cols, o)
 	if err != nil {
 		return nil, err
 	}
+	fit.EventZ = make([]float64, len(x.Events))
 	for i, k := range kinds {
+		z := beta[i] / se[i]
 		switch {
 		case k == -1:
-			fit.Elasticity = beta[i]
+			fit.Elasticity, fit.ElasticityZ = beta[i], z
 		case k == -2:
-			fit.PromoLift = math.Exp(beta[i])
+			fit.PromoLift, fit.PromoZ = math.Exp(beta[i]), z
 		default:
-			fit.EventLift[k] = math.Exp(beta[i])
+			fit.EventLift[k], fit.EventZ[k] = math.Exp(beta[i]), z
 		}
 	}
 	return fit, nil
@@ -239,6 +251,44 @@ func (f *RegressionFit) priceColumn(price []float64, lo, n int) []float64 {
 		out[t] = math.Log(v / f.RefPrice)
 	}
 	return out
+}
+
+// keepSignificant drops the effects whose |z| is below minZ (default 2),
+// price elasticities outside [-6, 0) and promotions that lower demand, and
+// reports whether any effect is left.
+func (f *RegressionFit) keepSignificant(minZ float64) bool {
+	if minZ == 0 {
+		minZ = 2
+	}
+	weak := func(z float64) bool { return math.Abs(z) < minZ || math.IsNaN(z) }
+	left := false
+	if !math.IsNaN(f.Elasticity) {
+		// Demand falls with price; a positive or extreme estimate is a
+		// coincidence of a small price change with a shift in demand.
+		if weak(f.ElasticityZ) || f.Elasticity >= 0 || f.Elasticity < -6 {
+			f.Elasticity = math.NaN()
+		} else {
+			left = true
+		}
+	}
+	if !math.IsNaN(f.PromoLift) {
+		if weak(f.PromoZ) || f.PromoLift <= 1 {
+			f.PromoLift = math.NaN()
+		} else {
+			left = true
+		}
+	}
+	for j, l := range f.EventLift {
+		if math.IsNaN(l) {
+			continue
+		}
+		if weak(f.EventZ[j]) {
+			f.EventLift[j] = math.NaN()
+		} else {
+			left = true
+		}
+	}
+	return left
 }
 
 // groupEffects returns the log effects of price, promotion and events at
@@ -311,7 +361,7 @@ func varies(c []float64, skip []bool, lo int) bool {
 // iteratively reweighted least squares and returns the betas. The baseline
 // is a linear spline with knots every o.Knot steps (a lightly penalised
 // first difference keeps empty stretches finite) plus a seasonal profile.
-func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o RegressionOptions) ([]float64, error) {
+func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o RegressionOptions) (beta, se []float64, err error) {
 	n := len(y)
 	X := baselineDesign(n, o)
 	nb := len(X[0])
@@ -333,7 +383,8 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 	for t := range eta {
 		eta[t] = math.Log(mu)
 	}
-	beta := make([]float64, p)
+	beta = make([]float64, p)
+	var ch mat.Cholesky
 	nKnots := (n-1+o.Knot-1)/o.Knot + 1
 	for iter := 0; iter < 30; iter++ {
 		A := mat.NewSymDense(p, nil)
@@ -357,13 +408,12 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 			}
 		}
 		penalise(A, nKnots, nb, mu)
-		var ch mat.Cholesky
 		if !ch.Factorize(A) {
-			return nil, ErrNoEffects
+			return nil, nil, ErrNoEffects
 		}
 		sol := mat.NewVecDense(p, nil)
 		if err := ch.SolveVecTo(sol, mat.NewVecDense(p, b)); err != nil {
-			return nil, ErrNoEffects
+			return nil, nil, ErrNoEffects
 		}
 		delta := 0.0
 		for i := range beta {
@@ -383,10 +433,30 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 	}
 	for _, v := range beta {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, ErrNoEffects
+			return nil, nil, ErrNoEffects
 		}
 	}
-	return beta[nb:], nil
+	// Standard errors from the inverse information, scaled by the Pearson
+	// dispersion (demand is over-dispersed).
+	chi, used := 0.0, 0
+	for t := range y {
+		if w[t] == 0 {
+			continue
+		}
+		m := math.Exp(eta[t])
+		chi += (y[t] - m) * (y[t] - m) / m
+		used++
+	}
+	phi := math.Max(chi/float64(max(used-p, 1)), 1e-12)
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		return nil, nil, ErrNoEffects
+	}
+	se = make([]float64, p-nb)
+	for i := range se {
+		se[i] = math.Sqrt(phi * inv.At(nb+i, nb+i))
+	}
+	return beta[nb:], se, nil
 }
 
 // penalise adds a first-difference penalty on the spline coefficients, a

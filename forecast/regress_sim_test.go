@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/shelfwise/shelfwise"
@@ -44,6 +45,22 @@ func simEvents(truth *simulate.Truth) func(s *shelfwise.Series, t int) []float64
 // simRegressionSeries simulates two years of a small chain with high
 // enough volumes that one product's elasticity can be estimated per store.
 func simRegressionSeries(t *testing.T) ([]*shelfwise.Series, *simulate.Truth) {
+	simOnce.Do(func() { simSeries, simTruth, simErr = simulateRegression() })
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	return simSeries, simTruth
+}
+
+// The simulated chain is shared by the tests (they do not modify it).
+var (
+	simOnce   sync.Once
+	simSeries []*shelfwise.Series
+	simTruth  *simulate.Truth
+	simErr    error
+)
+
+func simulateRegression() ([]*shelfwise.Series, *simulate.Truth, error) {
 	cfg := simulate.M5()
 	cfg.Products, cfg.Stores, cfg.Days, cfg.MeanUnits = 40, 2, 730, 6
 	cfg.PriceChangeEvery = 30
@@ -52,10 +69,7 @@ func simRegressionSeries(t *testing.T) ([]*shelfwise.Series, *simulate.Truth) {
 		series = append(series, s)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return series, truth
+	return series, truth, err
 }
 
 // TestRegressionRecoversSimulatedElasticity fits the regression on the

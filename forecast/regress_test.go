@@ -199,3 +199,29 @@ func TestLocalPassesRegressorsToSelect(t *testing.T) {
 		}
 	}
 }
+
+// TestFromSalesPointsPromo checks the promotion intensity taken from the
+// feature, display and deal shares of the sales points.
+func TestFromSalesPointsPromo(t *testing.T) {
+	pts := []shelfwise.SalesPoint{
+		{SKU: "a", Grain: shelfwise.GrainPeriod, Period: 0, Units: 3},
+		{SKU: "a", Grain: shelfwise.GrainPeriod, Period: 1, Units: 5, Deal: 0.5, Display: 0.25},
+		{SKU: "b", Grain: shelfwise.GrainPeriod, Period: 0, Units: 1},
+	}
+	ss, err := FromSalesPoints(pts, SeriesOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ss[0].Promo; len(got) != 2 || got[0] != 0 || got[1] != 0.5 {
+		t.Errorf("promotion of a: %v, want [0 0.5]", got)
+	}
+	if ss[1].Promo != nil {
+		t.Errorf("promotion of b: %v, want nil", ss[1].Promo)
+	}
+	for _, name := range []string{"regress", "auto-x"} {
+		m, err := MethodByName(name, 7)
+		if err != nil || !needsRegressors(m) {
+			t.Errorf("%s: %v, %v; want a method taking regressors", name, m, err)
+		}
+	}
+}

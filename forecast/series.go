@@ -29,7 +29,8 @@ type pointKey struct {
 // unavailable (not observed is not zero demand). Where any point of a series
 // carries Available=true, the points' flags are kept; otherwise the series
 // is taken as always available (formats without availability data).
-// Censored flags are kept as given.
+// Censored flags are kept as given. The promotion intensity of a step is
+// the largest of its feature, display and deal shares (nil when none).
 func FromSalesPoints(points []shelfwise.SalesPoint, o SeriesOptions) ([]*shelfwise.Series, error) {
 	groups := map[pointKey][]int{}
 	var keys []pointKey
@@ -114,10 +115,11 @@ func buildSeries(points []shelfwise.SalesPoint, idx []int, k pointKey, o SeriesO
 		Grain:     first.Grain,
 		Values:    make([]float64, n),
 		Price:     make([]float64, n),
+		Promo:     make([]float64, n),
 		Available: make([]bool, n),
 		Censored:  make([]bool, n),
 	}
-	anyAvail, anyCens, anyPrice := false, false, false
+	anyAvail, anyCens, anyPrice, anyPromo := false, false, false, false
 	seen := make([]bool, n)
 	for _, i := range idx {
 		p := points[i]
@@ -132,6 +134,8 @@ func buildSeries(points []shelfwise.SalesPoint, idx []int, k pointKey, o SeriesO
 		}
 		s.Values[t] = v
 		s.Price[t] = p.Price
+		s.Promo[t] = max(p.Feature, p.Display, p.Deal)
+		anyPromo = anyPromo || s.Promo[t] != 0
 		s.Available[t] = p.Available
 		s.Censored[t] = p.Censored
 		anyAvail = anyAvail || p.Available
@@ -156,6 +160,9 @@ func buildSeries(points []shelfwise.SalesPoint, idx []int, k pointKey, o SeriesO
 	}
 	if !anyPrice {
 		s.Price = nil
+	}
+	if !anyPromo {
+		s.Promo = nil
 	}
 	return s, nil
 }
