@@ -2,10 +2,12 @@ package http
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +321,117 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	if r := e.do("GET", "/metrics", "", ""); !strings.Contains(string(r.body), "shelfwise_dashboard_signins_throttled_total 4") {
 		t.Fatalf("throttled sign-ins not counted in /metrics")
+	}
+}
+
+var svgText = regexp.MustCompile(`<text x="([0-9.]+)" y="[0-9.]+" class="(xt|yt)">([^<]*)</text>`)
+
+// axisLabel is one tick label of a rendered chart with its horizontal
+// extent (estimated with charW per character).
+type axisLabel struct {
+	text   string
+	lo, hi float64
+}
+
+func axisLabels(svg, class string) []axisLabel {
+	var out []axisLabel
+	for _, m := range svgText.FindAllStringSubmatch(svg, -1) {
+		if m[2] != class {
+			continue
+		}
+		x, _ := strconv.ParseFloat(m[1], 64)
+		w := charW * float64(len(m[3]))
+		l := axisLabel{text: m[3], lo: x - w/2, hi: x + w/2}
+		if class == "yt" { // y labels are end-anchored
+			l.lo, l.hi = x-w, x
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestChartLabels: tick labels are distinct, inside the chart and apart
+// from each other, for flat series, single points, integer axes and time
+// axes of any span.
+func TestChartLabels(t *testing.T) {
+	day := 86400.0
+	start := float64(time.Date(2023, 1, 2, 0, 0, 0, 0, time.UTC).Unix())
+	check := func(t *testing.T, c *Chart) (xs, ys []axisLabel) {
+		t.Helper()
+		svg := string(c.SVG())
+		xs, ys = axisLabels(svg, "xt"), axisLabels(svg, "yt")
+		if len(xs) < 2 && !c.XInteger || len(ys) < 2 {
+			t.Fatalf("%d x and %d y tick labels: %s", len(xs), len(ys), svg)
+		}
+		for _, ls := range [][]axisLabel{xs, ys} {
+			seen := map[string]bool{}
+			for i, l := range ls {
+				if seen[l.text] {
+					t.Errorf("tick label %q twice", l.text)
+				}
+				seen[l.text] = true
+				if l.lo < 0 || l.hi > float64(c.Width) {
+					t.Errorf("label %q spans %.0f..%.0f, outside 0..%d", l.text, l.lo, l.hi, c.Width)
+				}
+				if i > 0 && len(xs) > 0 && &ls[0] == &xs[0] && l.lo < ls[i-1].hi+4 {
+					t.Errorf("x labels %q and %q overlap", ls[i-1].text, l.text)
+				}
+			}
+		}
+		for _, y := range ys {
+			if y.lo < 24 && c.YLabel != "" {
+				t.Errorf("y label %q reaches x=%.0f, into the axis title", y.text, y.lo)
+			}
+		}
+		return xs, ys
+	}
+	t.Run("FlatSeries", func(t *testing.T) {
+		c := &Chart{Title: "level", XTime: true, Height: 160, Lines: []Line{{Name: "level",
+			X: []float64{start, start + 7*day, start + 14*day}, Y: []float64{184, 184, 184}}}}
+		_, ys := check(t, c)
+		lo, _ := strconv.ParseFloat(ys[0].text, 64)
+		hi, _ := strconv.ParseFloat(ys[len(ys)-1].text, 64)
+		if !(lo < 184 && 184 < hi) {
+			t.Errorf("y ticks %v do not surround the flat line at 184", ys)
+		}
+	})
+	t.Run("CloseTicks", func(t *testing.T) {
+		c := &Chart{Title: "c", Lines: []Line{{Name: "a", X: []float64{0, 1}, Y: []float64{184.1, 184.9}}}}
+		check(t, c)
+	})
+	t.Run("OneVersion", func(t *testing.T) {
+		c := &Chart{Title: "auc by version", XLabel: "version", YLabel: "auc", XInteger: true, Height: 200,
+			Lines: []Line{{Name: "auc", X: []float64{1}, Y: []float64{0.917}, Marker: true}}}
+		xs, ys := check(t, c)
+		if len(xs) != 1 || xs[0].text != "1" {
+			t.Errorf("x labels %v, want just 1", xs)
+		}
+		lo, _ := strconv.ParseFloat(ys[0].text, 64)
+		hi, _ := strconv.ParseFloat(ys[len(ys)-1].text, 64)
+		if !(lo < 0.917 && 0.917 < hi) {
+			t.Errorf("y ticks %v do not surround the point 0.917", ys)
+		}
+	})
+	t.Run("Versions", func(t *testing.T) {
+		c := &Chart{Title: "v", XInteger: true, Lines: []Line{{Name: "m", X: []float64{1, 2, 3}, Y: []float64{0.4, 0.5, 0.45}}}}
+		xs, _ := check(t, c)
+		for _, x := range xs {
+			if strings.Contains(x.text, ".") {
+				t.Errorf("fractional version tick %q", x.text)
+			}
+		}
+	})
+	for _, span := range []float64{2, 9, 30, 91, 196, 365, 730, 3650} {
+		t.Run(fmt.Sprintf("Days%v", span), func(t *testing.T) {
+			var x, y []float64
+			for d := 0.0; d <= span; d += max(1, span/50) {
+				x = append(x, start+d*day)
+				y = append(y, 1000+d)
+			}
+			xs, _ := check(t, &Chart{Title: "s", XTime: true, YLabel: "units", Lines: []Line{{Name: "h", X: x, Y: y}}})
+			if span >= 30 && len(xs) < 3 {
+				t.Errorf("a span of %v days has only %d date labels", span, len(xs))
+			}
+		})
 	}
 }

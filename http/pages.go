@@ -139,9 +139,11 @@ func (d *dashboard) salesTrend(ctx context.Context, st shelfwise.Stats) ([]KPI, 
 		trend = fmt.Sprintf("%+.1f%% vs the 28 days before", 100*(last-prev)/prev)
 	}
 	kpis := []KPI{{"Sales, last 28 days", num(last), trend}}
-	// Weekly sums read better than daily noise.
+	// Weekly sums read better than daily noise. Weeks are counted back
+	// from the last day, so every point is a whole week (a partial week
+	// would show as a fall in sales).
 	var xs, ys []float64
-	for i := 0; i < n; i += 7 {
+	for i := n % 7; i+7 <= n; i += 7 {
 		xs = append(xs, float64(s.Time(i).Unix()))
 		ys = append(ys, sum(i, i+7))
 	}
@@ -480,7 +482,7 @@ func (d *dashboard) models(w http.ResponseWriter, r *http.Request, v *view) erro
 			}
 		}
 		if len(xs) > 0 {
-			mt.Chart = &Chart{Title: t.Task + ": " + metric + " by version", XLabel: "version", YLabel: metric, Height: 200,
+			mt.Chart = &Chart{Title: t.Task + ": " + metric + " by version", XLabel: "version", YLabel: metric, Height: 200, XInteger: true,
 				Lines: []Line{{Name: metric + " (held-out)", X: xs, Y: ys, Color: colHistory, Marker: true}}}
 		}
 		data.Tasks = append(data.Tasks, mt)

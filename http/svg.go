@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +30,10 @@ type Chart struct {
 	Diagonal bool
 	// FixedY, if set, is the y range [0]..[1].
 	FixedY []float64
+	// XInteger keeps x ticks on whole numbers (versions, counts).
+	XInteger bool
+
+	padL int // left margin, wide enough for the y tick labels
 }
 
 // Line is one series of a chart.
@@ -51,7 +57,10 @@ type Band struct {
 }
 
 const (
-	padL, padR, padT, padB = 64, 16, 28, 40
+	padR, padT, padB = 16, 28, 40
+	// charW is the width of one character of the 11px axis font, a
+	// slight overestimate, used to keep labels apart and inside the chart.
+	charW = 6.5
 )
 
 // SVG renders the chart.
@@ -63,6 +72,16 @@ func (c *Chart) SVG() template.HTML {
 		c.Height = 280
 	}
 	x0, x1, y0, y1, ok := c.bounds()
+	yticks := niceTicks(y0, y1, 5)
+	ylabels := tickLabels(yticks)
+	c.padL = 40
+	for _, l := range ylabels {
+		c.padL = max(c.padL, 14+int(charW*float64(len(l))))
+	}
+	if c.YLabel != "" {
+		c.padL += 18 // the rotated axis title, clear of the tick labels
+	}
+	padL := c.padL
 	var b strings.Builder
 	legendH := 18 * ((len(c.Lines) + len(c.Bands) + 2) / 3)
 	h := c.Height + legendH
@@ -77,7 +96,7 @@ func (c *Chart) SVG() template.HTML {
 	pw, ph := float64(c.Width-padL-padR), float64(c.Height-padT-padB)
 	sx := func(x float64) float64 { return float64(padL) + (x-x0)/(x1-x0)*pw }
 	sy := func(y float64) float64 { return float64(padT) + (1-(y-y0)/(y1-y0))*ph }
-	c.axes(&b, x0, x1, y0, y1, sx, sy)
+	c.axes(&b, x0, x1, y0, yticks, ylabels, sx, sy)
 	for i, bar := range c.Bars {
 		if i >= len(c.BarLo) || i >= len(c.BarHi) {
 			break
@@ -178,11 +197,19 @@ func (c *Chart) bounds() (x0, x1, y0, y1 float64, ok bool) {
 	} else if y0 > 0 && y0 < 0.5*y1 {
 		y0 = 0 // start at zero unless the data sit far from it
 	}
-	if y1 == y0 {
-		y1 = y0 + 1
+	if y1 == y0 { // a flat line or one point: centre it
+		if d := math.Abs(y0) * 0.05; d == 0 {
+			y1 = 1
+		} else {
+			y0, y1 = y0-d, y1+d
+		}
 	}
 	if x1 == x0 {
-		x1 = x0 + 1
+		d := 0.5
+		if c.XTime {
+			d = 86400
+		}
+		x0, x1 = x0-d, x1+d
 	}
 	if len(c.FixedY) != 2 {
 		y1 += 0.05 * (y1 - y0)
@@ -190,29 +217,83 @@ func (c *Chart) bounds() (x0, x1, y0, y1 float64, ok bool) {
 	return
 }
 
-func (c *Chart) axes(b *strings.Builder, x0, x1, y0, y1 float64, sx, sy func(float64) float64) {
+func (c *Chart) axes(b *strings.Builder, x0, x1, y0 float64, yticks []float64, ylabels []string, sx, sy func(float64) float64) {
+	padL := c.padL
 	fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" class="axis"/>`, padL, sy(y0), c.Width-padR, sy(y0))
 	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%.1f" class="axis"/>`, padL, padT, padL, sy(y0))
-	for _, y := range niceTicks(y0, y1, 5) {
+	for i, y := range yticks {
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" class="grid"/>`, padL, sy(y), c.Width-padR, sy(y))
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="yt">%s</text>`, padL-6, sy(y)+4, num(y))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="yt">%s</text>`, padL-6, sy(y)+4, ylabels[i])
 	}
+	// As many x ticks as their labels leave room for.
 	var xs []float64
+	var xl []string
 	if c.XTime {
-		xs = timeTicks(x0, x1, 6)
+		xs, xl = c.timeAxis(x0, x1)
 	} else {
-		xs = niceTicks(x0, x1, 6)
+		room := float64(c.Width-padL-padR) / (charW*6 + 12)
+		xs = niceTicks(x0, x1, max(2, min(6, int(room))))
+		if c.XInteger {
+			xs = slices.DeleteFunc(xs, func(x float64) bool { return x != math.Trunc(x) })
+		}
+		xl = tickLabels(xs)
 	}
-	for _, x := range xs {
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="xt">%s</text>`, sx(x), sy(y0)+16, c.xText(x))
+	for i, x := range xs {
+		// A label at an end is moved inward just enough not to be cut off.
+		w := charW * float64(len(xl[i]))
+		at := math.Max(w/2+2, math.Min(sx(x), float64(c.Width)-2-w/2))
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="xt">%s</text>`, at, sy(y0)+16, xl[i])
 	}
 	if c.YLabel != "" {
+		mid := padT + int(sy(y0)-float64(padT))/2
 		fmt.Fprintf(b, `<text x="12" y="%d" class="yl" transform="rotate(-90 12 %d)">%s</text>`,
-			padT+int(sy(y0)-float64(padT))/2, padT+int(sy(y0)-float64(padT))/2, template.HTMLEscapeString(c.YLabel))
+			mid, mid, template.HTMLEscapeString(c.YLabel))
 	}
 	if c.XLabel != "" {
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="xl">%s</text>`, (c.Width+padL)/2, sy(y0)+32, template.HTMLEscapeString(c.XLabel))
 	}
+}
+
+// timeAxis returns the date ticks of [x0, x1] and their labels, as many as
+// fit the chart's width.
+func (c *Chart) timeAxis(x0, x1 float64) ([]float64, []string) {
+	room := float64(c.Width-c.padL-padR) / (charW*10 + 14)
+	ticks, step := timeTicksStep(x0, x1, max(2, int(room)))
+	labels := make([]string, len(ticks))
+	for i, t := range ticks {
+		labels[i] = timeLabel(t, step)
+	}
+	return ticks, labels
+}
+
+// tickLabels formats ticks compactly (num), with more digits when the
+// compact form would show two ticks alike.
+func tickLabels(ticks []float64) []string {
+	out := make([]string, len(ticks))
+	for i, t := range ticks {
+		out[i] = num(t)
+	}
+	if len(ticks) < 2 || !hasRepeats(out) {
+		return out
+	}
+	step := math.Abs(ticks[1] - ticks[0])
+	dec := 0
+	for dec < 10 && math.Abs(step*math.Pow(10, float64(dec))-math.Round(step*math.Pow(10, float64(dec)))) > 1e-6*math.Pow(10, float64(dec)) {
+		dec++
+	}
+	for i, t := range ticks {
+		out[i] = strconv.FormatFloat(t, 'f', dec, 64)
+	}
+	return out
+}
+
+func hasRepeats(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] == s[i-1] {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Chart) xText(x float64) string {
@@ -226,15 +307,25 @@ func (c *Chart) xText(x float64) string {
 // its name.
 func (c *Chart) legend(b *strings.Builder, top int) {
 	i := 0
+	padL := c.padL
+	colW := (c.Width - padL) / 3
 	pos := func() (int, int) {
-		x, y := padL+(i%3)*((c.Width-padL)/3), top+(i/3)*18+4
+		x, y := padL+(i%3)*colW, top+(i/3)*18+4
 		i++
 		return x, y
+	}
+	// fit clips a name to its legend column.
+	fit := func(name string) string {
+		n := int(float64(colW-38) / charW)
+		if r := []rune(name); len(r) > n && n > 1 {
+			return string(r[:n-1]) + "…"
+		}
+		return name
 	}
 	for _, bd := range c.Bands {
 		x, y := pos()
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="24" height="10" fill="%s" fill-opacity="%.2f"/><text x="%d" y="%d" class="lg">%s</text>`,
-			x, y, bd.Color, bd.Opacity, x+30, y+9, template.HTMLEscapeString(bd.Name))
+			x, y, bd.Color, bd.Opacity, x+30, y+9, template.HTMLEscapeString(fit(bd.Name)))
 	}
 	for _, l := range c.Lines {
 		x, y := pos()
@@ -246,7 +337,7 @@ func (c *Chart) legend(b *strings.Builder, top int) {
 		if l.Marker {
 			fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="3.5" fill="%s"/>`, x+12, y+5, l.Color)
 		}
-		fmt.Fprintf(b, `<text x="%d" y="%d" class="lg">%s</text>`, x+30, y+9, template.HTMLEscapeString(l.Name))
+		fmt.Fprintf(b, `<text x="%d" y="%d" class="lg">%s</text>`, x+30, y+9, template.HTMLEscapeString(fit(l.Name)))
 	}
 }
 
@@ -271,35 +362,61 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	return out
 }
 
-// timeTicks returns about n tick times (Unix seconds) on day, week, month or
-// year boundaries covering [lo, hi].
+// timeTicks returns at most about n tick times (Unix seconds) on day,
+// week, month, quarter, half-year or year boundaries covering [lo, hi].
 func timeTicks(lo, hi float64, n int) []float64 {
-	span := (hi - lo) / 86400
+	ticks, _ := timeTicksStep(lo, hi, n)
+	return ticks
+}
+
+// timeStep is a tick spacing in calendar units.
+type timeStep struct{ days, months, years int }
+
+// timeSteps are the tick spacings tried, finest first.
+var timeSteps = []timeStep{{days: 1}, {days: 2}, {days: 7}, {days: 14}, {months: 1}, {months: 2}, {months: 3},
+	{months: 6}, {years: 1}, {years: 2}, {years: 5}, {years: 10}}
+
+// timeTicksStep is timeTicks with the spacing it chose: the finest one
+// giving at most n ticks (so the dates never overlap).
+func timeTicksStep(lo, hi float64, n int) ([]float64, timeStep) {
 	start := time.Unix(int64(lo), 0).UTC()
-	var next func(time.Time) time.Time
-	t := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-	switch { // at most about n ticks, so the dates never overlap
-	case span <= float64(n):
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
-	case span <= 7*float64(n):
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
-	case span <= 31*float64(n):
-		t = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-		next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
-	case span <= 92*float64(n):
-		t = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-		next = func(t time.Time) time.Time { return t.AddDate(0, 3, 0) }
-	default:
-		t = time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
-		next = func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }
-	}
+	day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
 	var out []float64
-	for ; float64(t.Unix()) <= hi; t = next(t) {
-		if float64(t.Unix()) >= lo {
-			out = append(out, float64(t.Unix()))
+	for _, st := range timeSteps {
+		t := day
+		switch {
+		case st.years > 0:
+			t = time.Date(t.Year()-t.Year()%st.years, 1, 1, 0, 0, 0, 0, time.UTC)
+		case st.months > 0:
+			m := int(t.Month()) - 1
+			t = time.Date(t.Year(), time.Month(m-m%st.months+1), 1, 0, 0, 0, 0, time.UTC)
+		case st.days == 7 || st.days == 14:
+			t = t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)) // Mondays
+		}
+		out = out[:0]
+		for ; float64(t.Unix()) <= hi; t = t.AddDate(st.years, st.months, st.days) {
+			if float64(t.Unix()) >= lo {
+				out = append(out, float64(t.Unix()))
+			}
+		}
+		if len(out) <= n {
+			return out, st
 		}
 	}
-	return out
+	return out, timeSteps[len(timeSteps)-1]
+}
+
+// timeLabel writes a tick time as precisely as its spacing needs:
+// 2006-01-02 for days and weeks, Jan 2006 for months, 2006 for years.
+func timeLabel(x float64, st timeStep) string {
+	t := time.Unix(int64(x), 0).UTC()
+	switch {
+	case st.years > 0:
+		return t.Format("2006")
+	case st.months > 0:
+		return t.Format("Jan 2006")
+	}
+	return t.Format("2006-01-02")
 }
 
 // num formats a number compactly for axes and tooltips.
