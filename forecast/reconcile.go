@@ -67,11 +67,26 @@ func (h Hierarchy) BottomUp(bottom [][]float64) [][]float64 {
 // sample covariance: the cost grows with rows x (aggregates + T), never
 // with rows squared, so thousands of bottom series are cheap.
 func (h Hierarchy) MinT(base, residuals [][]float64) ([][]float64, float64, error) {
+	return h.mint(base, residuals, -1)
+}
+
+// WLS reconciles like MinT with the diagonal of the error covariance only
+// (weighted least squares by each row's error variance: MinT with
+// shrinkage intensity 1), which is robust when there are few error samples
+// per row.
+func (h Hierarchy) WLS(base, residuals [][]float64) ([][]float64, error) {
+	out, _, err := h.mint(base, residuals, 1)
+	return out, err
+}
+
+// mint is MinT with the shrinkage intensity lambda, or the Schafer-Strimmer
+// one when lambda < 0.
+func (h Hierarchy) mint(base, residuals [][]float64, lambda float64) ([][]float64, float64, error) {
 	n, A := h.Rows(), len(h.Aggregates)
 	if len(base) != n || len(residuals) != n {
 		return nil, 0, fmt.Errorf("forecast: MinT needs %d rows of forecasts and residuals", n)
 	}
-	U, diag, lambda := shrunkFactors(residuals)
+	U, diag, lambda := shrunkFactors(residuals, lambda)
 	T := len(U[0])
 	// CU = C U (A x T): aggregate rows less the sum of their bottoms.
 	CU := make([][]float64, A)
@@ -150,9 +165,9 @@ func (h Hierarchy) MinT(base, residuals [][]float64) ([][]float64, float64, erro
 // series of errors) as W = U U' + diag(d): U = sqrt((1-lambda)/(T-1)) times
 // the centred errors and d = lambda times the variances, so that W =
 // lambda diag(S) + (1-lambda) S for the sample covariance S. The
-// Schafer-Strimmer intensity lambda is computed on the correlations in
+// Schafer-Strimmer intensity lambda (or fixed, when >= 0) is computed on the correlations in
 // O(rows T^2) from sums over the T x T Gram matrix of standardised errors.
-func shrunkFactors(e [][]float64) (U [][]float64, d []float64, lambda float64) {
+func shrunkFactors(e [][]float64, fixed float64) (U [][]float64, d []float64, lambda float64) {
 	n, T := len(e), len(e[0])
 	z := make([][]float64, n)
 	U = make([][]float64, n)
@@ -211,7 +226,10 @@ func shrunkFactors(e [][]float64) (U [][]float64, d []float64, lambda float64) {
 	num := Tf / math.Pow(Tf-1, 3) * (offM2 - offM1sq/Tf)
 	den := offM1sq / ((Tf - 1) * (Tf - 1))
 	lambda = 1.0
-	if den > 0 {
+	switch {
+	case fixed >= 0:
+		lambda = math.Min(fixed, 1)
+	case den > 0:
 		lambda = math.Max(0, math.Min(1, num/den))
 	}
 	f := math.Sqrt((1 - lambda) / (Tf - 1))

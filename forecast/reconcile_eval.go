@@ -14,6 +14,7 @@ const (
 	ReconcileNone     = "none"
 	ReconcileBottomUp = "bottomup"
 	ReconcileMinT     = "mint"
+	ReconcileWLS      = "wls"
 )
 
 // LevelSpec is an aggregate level of a hierarchy: its name and the key of
@@ -119,7 +120,8 @@ type HierarchyOptions struct {
 	// NonNegative clips bottom forecasts at zero and re-sums the
 	// aggregates, so reconciled forecasts stay coherent.
 	NonNegative bool
-	// Reconcile is ReconcileNone, ReconcileBottomUp or ReconcileMinT.
+	// Reconcile is ReconcileNone, ReconcileBottomUp, ReconcileMinT or
+	// ReconcileWLS.
 	Reconcile string
 	// StepWeight gives the WMAE weight of step t of a series (nil = 1).
 	StepWeight func(s *shelfwise.Series, t int) float64
@@ -166,12 +168,12 @@ func BacktestHierarchy(ctx context.Context, forecaster func(level int) Forecaste
 	}
 	switch o.Reconcile {
 	case ReconcileNone, ReconcileBottomUp:
-	case ReconcileMinT:
+	case ReconcileMinT, ReconcileWLS:
 		if o.CalibrationWindows < 1 {
-			return nil, fmt.Errorf("forecast: MinT needs at least one calibration window for its error covariance")
+			return nil, fmt.Errorf("forecast: %s needs at least one calibration window for its error covariance", o.Reconcile)
 		}
 	default:
-		return nil, fmt.Errorf("forecast: unknown reconciliation %q (none, bottomup, mint)", o.Reconcile)
+		return nil, fmt.Errorf("forecast: unknown reconciliation %q (none, bottomup, mint, wls)", o.Reconcile)
 	}
 	if o.Levels == nil {
 		o.Levels = DefaultLevels
@@ -246,7 +248,7 @@ func BacktestHierarchy(ctx context.Context, forecaster func(level int) Forecaste
 func reconcileCuts(hier Hierarchy, rowSeries []*shelfwise.Series, base map[int][][]float64, c int, o HierarchyOptions) (map[int][]Prediction, float64, error) {
 	h := o.Horizon
 	var resid [][]float64
-	if o.Reconcile == ReconcileMinT {
+	if o.Reconcile == ReconcileMinT || o.Reconcile == ReconcileWLS {
 		resid = make([][]float64, hier.Rows())
 		for r, s := range rowSeries {
 			for k := 1; k <= o.CalibrationWindows; k++ {
@@ -274,6 +276,11 @@ func reconcileCuts(hier Hierarchy, rowSeries []*shelfwise.Series, base map[int][
 		case ReconcileMinT:
 			var err error
 			if rows, lambda, err = hier.MinT(rows, resid); err != nil {
+				return nil, 0, err
+			}
+		case ReconcileWLS:
+			var err error
+			if rows, err = hier.WLS(rows, resid); err != nil {
 				return nil, 0, err
 			}
 		}

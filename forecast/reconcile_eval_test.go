@@ -74,7 +74,7 @@ func TestBuildHierarchySums(t *testing.T) {
 }
 
 // TestBacktestHierarchyMinT reconciles ETS base forecasts of a simulated
-// hierarchy: bottom-up and MinT forecasts must be coherent and MinT no
+// hierarchy: bottom-up, MinT and WLS forecasts must be coherent and MinT no
 // worse than the base forecasts at the aggregate levels (summed over
 // several simulated chains), while unreconciled forecasts are incoherent.
 func TestBacktestHierarchyMinT(t *testing.T) {
@@ -94,7 +94,7 @@ func TestBacktestHierarchyMinT(t *testing.T) {
 			}
 			return memo[l]
 		}
-		for _, method := range []string{ReconcileNone, ReconcileBottomUp, ReconcileMinT} {
+		for _, method := range []string{ReconcileNone, ReconcileBottomUp, ReconcileMinT, ReconcileWLS} {
 			res, err := BacktestHierarchy(context.Background(), f, levels, hier,
 				HierarchyOptions{Horizon: h, Windows: 3, CalibrationWindows: 3, NonNegative: true, Reconcile: method})
 			if err != nil {

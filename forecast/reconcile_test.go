@@ -96,6 +96,28 @@ func TestMinTMatchesDenseReference(t *testing.T) {
 	}
 }
 
+// TestWLSHandComputed checks WLS on one total over two bottoms with error
+// variances 1, 4 and 4: the incoherence d = 10 - 3 - 3 = 4 is shared in
+// proportion to the variances, the total moving down by 4/9 and each
+// bottom up by 16/9.
+func TestWLSHandComputed(t *testing.T) {
+	h := Hierarchy{Bottom: 2, Aggregates: [][]int{{0, 1}}}
+	res := [][]float64{{1, -1, 1, -1}, {2, 2, -2, -2}, {-2, 2, 2, -2}}
+	for i := range res {
+		// Scale so that the sample variance (divisor T-1) is exactly 1 or 4.
+		for t := range res[i] {
+			res[i][t] *= math.Sqrt(3.0 / 4)
+		}
+	}
+	out, err := h.WLS([][]float64{{10}, {3}, {3}}, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(out[0][0], 10-4.0/9, 1e-9) || !near(out[1][0], 3+16.0/9, 1e-9) || !near(out[2][0], 3+16.0/9, 1e-9) {
+		t.Fatalf("WLS gave %v", out)
+	}
+}
+
 func TestMinTIdentityIsOLS(t *testing.T) {
 	// With equal independent errors MinT is OLS reconciliation: for one
 	// total over two bottoms, base (total 10, bottoms 3, 3) moves the

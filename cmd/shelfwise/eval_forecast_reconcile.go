@@ -10,11 +10,13 @@ import (
 )
 
 // reconcileUsage documents "eval forecast --reconcile" and its JSON keys.
-const reconcileUsage = `hierarchy reconciliation: none, bottomup or mint (shrinkage); scores every level of the
-format's hierarchy (m5: item x store, department, category, store, state, total; walmart: dept x store,
-store, total) and prints "levels" (per level: level, series and its metrics), "pooled" (every series of
-every level, equally weighted), the pooled metrics also at the top level, "wrmsse" (m5: the mean of the
-levels' WRMSSE), "mint_lambda" (MinT shrinkage per scored window) and "max_incoherence"`
+const reconcileUsage = `hierarchy reconciliation: none, bottomup, mint (shrinkage covariance) or wls
+(error variances only). Scores every level of the format's hierarchy (m5: item x store, department,
+category, store, state, total; walmart: dept x store, store, total) and prints "levels" (per level:
+level, series and its metrics), "pooled" (every series of every level, equally weighted; its metrics
+also at the top level), "wrmsse" (m5: the mean of the levels' WRMSSE), "mint_lambda" (MinT shrinkage
+per scored window) and "max_incoherence" (largest |aggregate - sum of its bottoms| over the
+aggregate's mean level; 0 when coherent)`
 
 // hierarchySpecs are the aggregate levels of a format's hierarchy, top
 // first, and the name of its bottom level.
