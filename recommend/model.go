@@ -53,11 +53,15 @@ type TrainInput struct {
 type Model struct {
 	Version   string
 	TrainedAt time.Time
-	Log       *Log
-	All, New  *Hybrid
-	FBT       *FBT
-	Session   *SessionModel
-	Trending  *Popular
+	// Data describes the data the model was trained on (set by the
+	// caller, e.g. a fingerprint of the store's purchases): a saved model
+	// is reused only while it still matches.
+	Data     string
+	Log      *Log
+	All, New *Hybrid
+	FBT      *FBT
+	Session  *SessionModel
+	Trending *Popular
 
 	products   []shelfwise.Product // aligned with Log.Items
 	known      []bool              // item is in the catalogue

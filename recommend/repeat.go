@@ -42,6 +42,10 @@ type Summary struct {
 	// RepeatRate is the share of lines, after the first basket, of items
 	// bought in an earlier basket: how much this customer re-buys.
 	RepeatRate float64
+	// Last is the latest purchase (Unix seconds); RecentBaskets counts the
+	// baskets of the last RecentDays before it.
+	Last          int64
+	RecentBaskets int
 }
 
 // Summarize builds the Summary of a history.
@@ -96,6 +100,14 @@ func Summarize(h []Event) *Summary {
 	if later > 0 {
 		sm.RepeatRate = float64(repeats) / float64(later)
 	}
+	sm.Last = end
+	recent := map[int32]bool{}
+	for _, e := range h {
+		if end-e.Time <= RecentDays*86400 {
+			recent[e.Basket] = true
+		}
+	}
+	sm.RecentBaskets = len(recent)
 	return sm
 }
 
@@ -124,10 +136,18 @@ type RepeatFeatures struct {
 	// Due peaks at 1 when the time since the latest purchase equals the
 	// customer's own buying cycle for the item; 0 without a cycle.
 	Due float64
+	// The customer's activity (the same for all of their items, so the
+	// blend can weigh own items against new ones per kind of customer):
+	// UserBaskets is log(1 + baskets), UserRecent log(1 + baskets in the
+	// last RecentDays of the history), UserActive exp(-days since the
+	// customer's latest purchase / 30).
+	UserBaskets, UserRecent, UserActive float64
+	// LastBasket is 1 when the item is in the customer's latest basket.
+	LastBasket float64
 }
 
 // NumRepeatFeatures is the number of fields of RepeatFeatures.
-const NumRepeatFeatures = 11
+const NumRepeatFeatures = 15
 
 // Repeat computes the repeat features of item statistics s of a customer
 // summarised by sm at time now. itemCycle is the item's typical buying
@@ -143,6 +163,17 @@ func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatur
 		Rec30:     math.Exp(-age / 30),
 		Rec120:    math.Exp(-age / 120),
 	}
+	if span := math.Max(30, float64(now-s.First)/86400); s.Baskets > 0 {
+		f.Rate30 = 1 - math.Exp(-30*float64(s.Baskets)/span)
+	}
+	f.RecentRate = 1 - math.Exp(-30*float64(s.Recent)/RecentDays)
+	f.RepeatRate = sm.RepeatRate
+	f.UserBaskets = math.Log1p(float64(sm.Baskets))
+	f.UserRecent = math.Log1p(float64(sm.RecentBaskets))
+	f.UserActive = math.Exp(-math.Max(0, float64(now-sm.Last)/86400) / 30)
+	if s.Last == sm.Last {
+		f.LastBasket = 1
+	}
 	if c := s.CycleDays(); c > 0 {
 		x := math.Log((age + 1) / (c + 1))
 		f.Due = math.Exp(-x * x / 2)
@@ -156,11 +187,13 @@ func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatur
 
 // Vector returns the features in a fixed order.
 func (f RepeatFeatures) Vector() [NumRepeatFeatures]float64 {
-	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Rate30, f.RecentRate, f.RepeatRate, f.Due, f.ItemDue}
+	return [NumRepeatFeatures]float64{f.LogLines, f.LogRecent, f.Share, f.Rec7, f.Rec30, f.Rec120, f.Rate30, f.RecentRate, f.RepeatRate, f.Due, f.ItemDue,
+		f.UserBaskets, f.UserRecent, f.UserActive, f.LastBasket}
 }
 
 // RepeatNames names the repeat features in Vector order.
-var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "rate30", "recent_rate", "repeat_rate", "due", "item_due"}
+var RepeatNames = [NumRepeatFeatures]string{"lines", "recent_lines", "share", "recency7", "recency30", "recency120", "rate30", "recent_rate", "repeat_rate", "due", "item_due",
+	"user_baskets", "user_recent", "user_active", "last_basket_item"}
 
 // RepeatModel is the standalone repeat-purchase model: it ranks the items a
 // customer bought by a weighted sum of the repeat features, ties and the
@@ -171,7 +204,7 @@ type RepeatModel struct {
 }
 
 // DefaultRepeatWeights favour items bought often, recently and now due.
-var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0, 0, 0, 0.5, 0}
+var DefaultRepeatWeights = [NumRepeatFeatures]float64{1, 0, 2, 0.5, 0.5, 0.5, 0, 0, 0, 0.5}
 
 // TrainRepeat is the Trainer of the repeat-purchase model with default weights.
 func TrainRepeat(_ context.Context, lg *Log) (Scorer, error) {

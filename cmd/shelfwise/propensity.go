@@ -30,7 +30,7 @@ func (m *Main) newTrainCmd() *cobra.Command {
 
 // trainTasks lists the train subcommands.
 func (m *Main) trainTasks() []*cobra.Command {
-	return []*cobra.Command{m.newTrainPropensityCmd()}
+	return []*cobra.Command{m.newTrainPropensityCmd(), m.newTrainRecommendCmd()}
 }
 
 // newScoreCmd is the parent of "score TASK": apply a saved model.

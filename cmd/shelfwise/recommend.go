@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/recommend"
@@ -18,6 +23,7 @@ type recommendFlags struct {
 	newOnly    bool
 	perCat     int
 	json       bool
+	retrain    bool
 }
 
 // newRecommendCmd is "shelfwise recommend": train on the store's purchases
@@ -27,10 +33,13 @@ func (m *Main) newRecommendCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "recommend --customer ID",
 		Short: "Recommend products to a customer, with the reason for each",
-		Long: `recommend trains the recommendation engine on the purchases in the store
-(the hybrid of repeat purchase, ALS, item-kNN, bought-together and trending,
-tuned on the last 30 days) and lists the top products for a customer with
-the reason for each. ID is the retailer's customer identifier as in the
+		Long: `recommend lists the top products for a customer with the reason for each,
+from the recommendation engine trained on the purchases in the store (the
+hybrid of repeat purchase, ALS, item-kNN, bought-together and trending, tuned
+on the last 30 days). The trained model is saved in DB/models/recommend.swm
+(versioned and checksummed) and reused while the store's purchases and
+catalogue are unchanged; it is retrained when they change, when the file is
+absent, or with --retrain ("shelfwise train recommend" trains it ahead). ID is the retailer's customer identifier as in the
 imported export; it is pseudonymised before the lookup. An unknown customer
 gets trending products.`,
 		Args: cobra.NoArgs,
@@ -43,6 +52,7 @@ gets trending products.`,
 	f.BoolVar(&fl.newOnly, "new-only", false, "only products the customer has not bought")
 	f.IntVar(&fl.perCat, "max-per-category", 0, "at most this many products per category (0 = no cap)")
 	f.BoolVar(&fl.json, "json", false, "print JSON")
+	f.BoolVar(&fl.retrain, "retrain", false, "train a new model even if the saved one matches the store")
 	return cmd
 }
 
@@ -61,9 +71,12 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	if err != nil {
 		return err
 	}
-	eng, err := m.trainRecommender(ctx, db)
+	eng, info, err := m.recommender(ctx, db, fl.retrain)
 	if err != nil {
 		return err
+	}
+	if !info.Loaded {
+		fmt.Fprintf(m.Stderr, "trained the recommender in %.1fs (%s); saved to %s\n", info.Seconds, info.Reason, info.File)
 	}
 	key := ps.Key(fl.customer)
 	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: recommend.Filter{
@@ -82,8 +95,9 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 		out := struct {
 			Known           bool   `json:"known_customer"`
 			Model           string `json:"model_version"`
+			Loaded          bool   `json:"model_loaded"`
 			Recommendations []rec  `json:"recommendations"`
-		}{Known: known, Model: eng.Model().Version, Recommendations: []rec{}}
+		}{Known: known, Model: eng.Model().Version, Loaded: info.Loaded, Recommendations: []rec{}}
 		for _, r := range recs {
 			out.Recommendations = append(out.Recommendations, rec{r.SKU, r.Score, r.Reason, r.Source})
 		}
@@ -100,9 +114,23 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	return tw.Flush()
 }
 
-// trainRecommender reads purchases and catalogue from the store and trains
-// the recommendation engine.
-func (m *Main) trainRecommender(ctx context.Context, db shelfwise.DB) (*recommend.Engine, error) {
+// recommendModelFile is where the CLI keeps the trained recommender.
+func (m *Main) recommendModelFile() string {
+	return filepath.Join(m.DataDir, "models", "recommend.swm")
+}
+
+// recommenderInfo says where the model came from.
+type recommenderInfo struct {
+	File    string
+	Loaded  bool   // read from File (else trained now)
+	Reason  string // why it was trained: "no saved model", "store changed", "--retrain"
+	Bytes   int
+	Seconds float64 // training or loading
+}
+
+// recommenderData reads the purchases and the catalogue the recommender
+// learns from.
+func recommenderData(ctx context.Context, db shelfwise.DB) (recommend.TrainInput, error) {
 	var lines []shelfwise.OrderLine
 	err := db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
 		func(l shelfwise.OrderLine) error {
@@ -110,19 +138,115 @@ func (m *Main) trainRecommender(ctx context.Context, db shelfwise.DB) (*recommen
 			return nil
 		})
 	if err != nil {
-		return nil, err
+		return recommend.TrainInput{}, err
 	}
 	ps := recommend.PurchasesFromLines(lines)
 	if len(ps) == 0 {
-		return nil, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases: import some first (shelfwise import)")
+		return recommend.TrainInput{}, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases: import some first (shelfwise import)")
 	}
 	prods, err := db.Products(ctx)
 	if err != nil {
-		return nil, err
+		return recommend.TrainInput{}, err
 	}
-	model, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
+	return recommend.TrainInput{Purchases: ps, Products: prods}, nil
+}
+
+// loadRecommendModel reads a saved recommender. A damaged file is bad
+// input naming the file; a missing one returns (nil, nil).
+func loadRecommendModel(path string) (*recommend.Model, int, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	} else if err != nil {
+		return nil, 0, err
+	}
+	model, err := recommend.UnmarshalModel(data)
+	if err != nil {
+		return nil, 0, &shelfwise.InputError{File: path,
+			Err: fmt.Errorf("%w (delete it or run with --retrain to train a new one)", err)}
+	}
+	return model, len(data), nil
+}
+
+// saveRecommendModel writes the model to path atomically (a temporary file
+// renamed into place), so a crash never leaves a half-written model.
+func saveRecommendModel(model *recommend.Model, path string) (int, error) {
+	data, err := model.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return 0, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".recommend-*.tmp")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return 0, fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return 0, err
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return 0, fmt.Errorf("write model %s: %w", path, err)
+	}
+	return len(data), nil
+}
+
+// trainRecommendModel trains the recommender on in and stamps it with the
+// data's fingerprint.
+func trainRecommendModel(ctx context.Context, in recommend.TrainInput) (*recommend.Model, error) {
+	model, err := recommend.TrainModel(ctx, in, recommend.DefaultModel)
 	if err != nil {
 		return nil, err
 	}
-	return recommend.NewEngine(model), nil
+	model.Data = recommend.Fingerprint(in.Purchases, in.Products)
+	return model, nil
+}
+
+// recommender returns the engine for the store's data: the saved model
+// when it was trained on exactly the purchases and catalogue the store
+// holds now, else a model trained now and saved for the next call.
+func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (*recommend.Engine, recommenderInfo, error) {
+	start := time.Now()
+	info := recommenderInfo{File: m.recommendModelFile(), Reason: "--retrain"}
+	in, err := recommenderData(ctx, db)
+	if err != nil {
+		return nil, info, err
+	}
+	if !retrain {
+		model, n, err := loadRecommendModel(info.File)
+		if err != nil {
+			return nil, info, err
+		}
+		switch {
+		case model == nil:
+			info.Reason = "no saved model"
+		case model.Data != recommend.Fingerprint(in.Purchases, in.Products):
+			info.Reason = "the store's purchases or catalogue changed since it was trained"
+		default:
+			info.Loaded, info.Reason, info.Bytes = true, "", n
+			info.Seconds = time.Since(start).Seconds()
+			return recommend.NewEngine(model), info, nil
+		}
+	}
+	model, err := trainRecommendModel(ctx, in)
+	if err != nil {
+		return nil, info, err
+	}
+	if info.Bytes, err = saveRecommendModel(model, info.File); err != nil {
+		return nil, info, err
+	}
+	info.Seconds = time.Since(start).Seconds()
+	return recommend.NewEngine(model), info, nil
 }

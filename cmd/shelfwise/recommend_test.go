@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// recommendJSON runs "recommend --json" and decodes its answer.
+func recommendJSON(t *testing.T, dir string, args ...string) (map[string]any, string, int) {
+	t.Helper()
+	out, errOut, code := runImportCLI(t, dir, append([]string{"recommend", "--customer", "12004", "--n", "5", "--json"}, args...)...)
+	if code != 0 {
+		return nil, errOut, code
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	return m, errOut, code
+}
+
+// TestRecommendSavedModel checks the life cycle of the saved recommender:
+// trained and saved on first use, loaded (same answers, no training) while
+// the store is unchanged, retrained when the store changes or on
+// --retrain, and a damaged file is a clear error naming it.
+func TestRecommendSavedModel(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(t.TempDir(), "retail.csv.gz")
+	writeRetailFixture(t, data, false)
+	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", data); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	file := filepath.Join(dir, "models", "recommend.swm")
+
+	first, errOut, code := recommendJSON(t, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if first["model_loaded"] != false || !strings.Contains(errOut, "no saved model") {
+		t.Fatalf("first call should train: loaded=%v stderr=%q", first["model_loaded"], errOut)
+	}
+	if st, err := os.Stat(file); err != nil || st.Size() == 0 {
+		t.Fatalf("model file not written: %v", err)
+	}
+	if recs := first["recommendations"].([]any); len(recs) != 5 || first["known_customer"] != true {
+		t.Fatalf("recommendations: %v", first)
+	}
+
+	second, errOut, _ := recommendJSON(t, dir)
+	if second["model_loaded"] != true || errOut != "" {
+		t.Fatalf("second call should load the saved model: loaded=%v stderr=%q", second["model_loaded"], errOut)
+	}
+	if !reflect.DeepEqual(first["recommendations"], second["recommendations"]) || first["model_version"] != second["model_version"] {
+		t.Fatalf("loaded model answers differently:\n%v\n%v", first, second)
+	}
+
+	// A truncated file is bad input naming the file (exit 2), not a silent retrain.
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, raw[:len(raw)/3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := recommendJSON(t, dir); code != 2 || !strings.Contains(errOut, file) || !strings.Contains(errOut, "corrupt") {
+		t.Fatalf("truncated model: exit %d, stderr %q", code, errOut)
+	}
+	if m, errOut, code := recommendJSON(t, dir, "--retrain"); code != 0 || m["model_loaded"] != false {
+		t.Fatalf("--retrain: exit %d %v %s", code, m, errOut)
+	}
+	if m, _, _ := recommendJSON(t, dir); m["model_loaded"] != true {
+		t.Fatal("the retrained model was not saved")
+	}
+
+	// "train recommend" writes the same file.
+	out, errOut, code := runImportCLI(t, dir, "train", "recommend", "--json")
+	if code != 0 {
+		t.Fatalf("train recommend: exit %d: %s", code, errOut)
+	}
+	var tr map[string]any
+	if err := json.Unmarshal([]byte(out), &tr); err != nil || tr["file"] != file || tr["bytes"].(float64) <= 0 {
+		t.Fatalf("train recommend: %v %s", err, out)
+	}
+
+	// New purchases make the saved model stale: the next call retrains.
+	more := filepath.Join(t.TempDir(), "more.csv")
+	csv := "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" +
+		"599001,20005,ITEM 20005,2,6/1/2011 10:00,2.25,12004,United Kingdom\n"
+	if err := os.WriteFile(more, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", more); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	if m, errOut, _ := recommendJSON(t, dir); m["model_loaded"] != false || !strings.Contains(errOut, "changed") {
+		t.Fatalf("stale model reused: %v %q", m, errOut)
+	}
+}
