@@ -261,3 +261,60 @@ func TestRecommendCapConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRecommendCapRefresh: the lists a live event drops are ranked again in
+// the background, with the event, for every query the customer had cached
+// (filters included); customers without cached lists are not ranked.
+func TestRecommendCapRefresh(t *testing.T) {
+	m, ps := capModel(t)
+	rc := &recommendCap{}
+	promote(t, rc, m, 1)
+	ctx := context.Background()
+	qs := []shelfhttp.RecQuery{{N: 5}, {N: 3, NewOnly: true, Category: "g2", Exclude: []shelfwise.SKU{"P61", "P62"}}}
+	for _, q := range qs {
+		if _, err := rc.ForCustomer(ctx, "c01", q); err != nil {
+			t.Fatal(err)
+		}
+		if got := queryOf(keyOf(q)); keyOf(got) != keyOf(q) || len(got.Exclude) != len(q.Exclude) {
+			t.Fatalf("queryOf(keyOf(%+v)) = %+v", q, got)
+		}
+	}
+	live := ps[len(ps)-1].Time.Add(time.Hour)
+	var evs []shelfwise.Event
+	for i := range 5 { // c01 (group 1) buys group 2's products; c05 has no cached list
+		for _, c := range []shelfwise.CustomerKey{"c01", "c05"} {
+			evs = append(evs, shelfwise.Event{Time: live.Add(time.Duration(i) * time.Minute), Customer: c,
+				Type: shelfwise.EventPurchase, SKU: shelfwise.SKU(fmt.Sprintf("P%02d", 60+i)), Quantity: 1})
+		}
+	}
+	rc.observe(evs, nil)
+	cache := rc.cache.Load()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, q := range qs {
+		for {
+			l, ok, _, _ := cache.get("c01", keyOf(q))
+			if ok {
+				want, err := rc.eng.Load().Recommend(ctx, recommend.Request{Customer: "c01", N: q.N, Filter: recFilter(q)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(l.Items) != len(want) {
+					t.Fatalf("refreshed %d items for %+v, want %d", len(l.Items), q, len(want))
+				}
+				for i := range want {
+					if l.Items[i].SKU != want[i].SKU {
+						t.Fatalf("refreshed list for %+v = %v, want the engine's %v with the event", q, l.Items, want)
+					}
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("list for %+v not ranked again after the event", q)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if _, ok, _, _ := cache.get("c05", keyOf(qs[0])); ok {
+		t.Error("a customer with no cached list was ranked in the background")
+	}
+}

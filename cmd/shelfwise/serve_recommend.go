@@ -12,6 +12,7 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	shelfhttp "github.com/shelfwise/shelfwise/http"
+	"github.com/shelfwise/shelfwise/ml/modelio"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/registry"
 )
@@ -45,11 +46,81 @@ type recommendCap struct {
 	// trained keeps the models trained by this process by artifact
 	// checksum, so promoting them does not train again.
 	trained sync.Map
+	// refresh holds the customers whose cached lists live events dropped,
+	// to be ranked again in the background (see queueRefresh).
+	refresh struct {
+		sync.Mutex
+		dirty   map[shelfwise.CustomerKey][]recKey
+		order   []shelfwise.CustomerKey
+		running bool
+	}
 }
 
-// recommendRecipe is the registry artifact of a recommend model: the model
-// has no serialised form yet, so the artifact records how to rebuild it
-// deterministically from the store (same purchases, same configuration).
+// refreshMax bounds the customers waiting for their lists to be ranked
+// again; past it, lists are ranked when next asked for.
+const refreshMax = 4096
+
+// queueRefresh ranks again, in one background goroutine (started when
+// there is work, ending when there is none), the lists that live events
+// just dropped from the cache, so the customer's next request finds the
+// new list ready instead of ranking the catalogue while it waits. The
+// drop itself happened before: a request arriving first ranks the list
+// itself, and the refresh then finds it cached.
+func (rc *recommendCap) queueRefresh(stale []staleLists) {
+	if len(stale) == 0 {
+		return
+	}
+	r := &rc.refresh
+	r.Lock()
+	defer r.Unlock()
+	for _, st := range stale {
+		if _, ok := r.dirty[st.c]; ok || len(r.dirty) >= refreshMax {
+			continue
+		}
+		if r.dirty == nil {
+			r.dirty = map[shelfwise.CustomerKey][]recKey{}
+		}
+		r.dirty[st.c] = st.keys
+		r.order = append(r.order, st.c)
+	}
+	if !r.running && len(r.order) > 0 {
+		r.running = true
+		go rc.refreshLoop()
+	}
+}
+
+// refreshLoop ranks the queued customers' lists until none are left.
+func (rc *recommendCap) refreshLoop() {
+	r := &rc.refresh
+	for {
+		r.Lock()
+		if len(r.order) == 0 {
+			r.running = false
+			r.order = nil
+			r.Unlock()
+			return
+		}
+		c := r.order[0]
+		r.order = r.order[1:]
+		keys, ok := r.dirty[c]
+		delete(r.dirty, c)
+		r.Unlock()
+		if !ok {
+			continue // erased meanwhile
+		}
+		for _, k := range keys {
+			if _, err := rc.ForCustomer(context.Background(), c, queryOf(k)); err != nil {
+				break
+			}
+		}
+	}
+}
+
+// recommendRecipe was the registry artifact of a recommend model before
+// models were saved (now the artifact is the model, recommend.ModelKind):
+// it records how to rebuild the model deterministically from the store
+// (same purchases, same configuration), and is still read for versions
+// registered then.
 type recommendRecipe struct {
 	Format    string    `json:"format"`
 	Config    string    `json:"config"`
@@ -111,9 +182,10 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 			last = p.Time
 		}
 	}
-	recipe := recommendRecipe{Format: recipeFormat, Config: "default", TrainTo: last.Add(time.Millisecond),
-		Purchases: len(ps), Trained: time.Now().UTC()}
-	art, err := json.Marshal(recipe)
+	// The artifact is the trained model itself (recommend.ModelKind), so
+	// a restart loads it instead of training again.
+	model.Data = recommend.Fingerprint(ps, prods)
+	art, err := model.MarshalBinary()
 	if err != nil {
 		return registry.Candidate{}, err
 	}
@@ -132,12 +204,20 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 	}, nil
 }
 
-// load returns the model of a version: the one trained in this process, or
-// rebuilt from its recipe after a restart.
+// load returns the model of a version: the one trained in this process,
+// the saved model of the artifact after a restart, or (for versions
+// registered before models were saved) one rebuilt from its recipe.
 func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art []byte) (func(), error) {
 	var model *recommend.Model
 	if x, ok := rc.trained.Load(v.Checksum); ok {
 		model = x.(*recommend.Model)
+	} else if modelio.Kind(art) == recommend.ModelKind {
+		m, err := recommend.UnmarshalModel(art)
+		if err != nil {
+			return nil, fmt.Errorf("recommend v%d: %w", v.Version, err)
+		}
+		model = m
+		rc.trained.Store(v.Checksum, model)
 	} else {
 		var rec recommendRecipe
 		if err := json.Unmarshal(art, &rec); err != nil || rec.Format != recipeFormat {
@@ -210,13 +290,16 @@ func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLi
 	}
 	e.Observe(live...) // every event in live is valid
 	if c := rc.cache.Load(); c != nil && len(changed) > 0 {
-		c.invalidate(changed...)
+		rc.queueRefresh(c.invalidate(changed...))
 	}
 }
 
 // forget drops an erased customer's live events from the engine and their
 // cached lists.
 func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
+	rc.refresh.Lock()
+	delete(rc.refresh.dirty, c)
+	rc.refresh.Unlock()
 	if e := rc.eng.Load(); e != nil {
 		e.Forget(c)
 	}
