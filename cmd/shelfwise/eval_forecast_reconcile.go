@@ -11,7 +11,8 @@ import (
 
 // reconcileUsage documents "eval forecast --reconcile" and its JSON keys.
 const reconcileUsage = `hierarchy reconciliation: none, bottomup, mint (shrinkage covariance) or wls
-(error variances only). Scores every level of the format's hierarchy (m5: item x store, department,
+(error variances only), or a comma list of them (one set of base forecasts; the JSON then holds
+"reconciliations": {method: object}). Scores every level of the format's hierarchy (m5: item x store, department,
 category, store, state, total; walmart: dept x store, store, total) and prints "levels" (per level:
 level, series and its metrics), "pooled" (every series of every level, equally weighted; its metrics
 also at the top level), "wrmsse" (m5: the mean of the levels' WRMSSE), "mint_lambda" (MinT shrinkage
@@ -70,13 +71,17 @@ func (m *Main) runEvalForecastReconcile(ctx context.Context, fl evalForecastFlag
 	if err != nil {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--reconcile: %v", err)
 	}
+	// Each level's base forecasts are made once and shared by the methods
+	// (memoForecaster of serve_forecast.go).
 	forecasters := make([]forecast.Forecaster, len(levels))
 	for i, lv := range levels {
 		ld := *d
 		ld.series = lv.Series
-		if forecasters[i], err = forecasterFor(fl.model, &ld); err != nil {
+		f, err := forecasterFor(fl.model, &ld)
+		if err != nil {
 			return err
 		}
+		forecasters[i] = &memoForecaster{f: f, series: lv.Series, h: opts.Horizon, preds: map[int][]forecast.Prediction{}}
 	}
 	ho := forecast.HierarchyOptions{Horizon: opts.Horizon, Windows: opts.Windows, CalibrationWindows: opts.CalibrationWindows,
 		NonNegative: opts.NonNegative, Reconcile: method}
@@ -91,11 +96,40 @@ func (m *Main) runEvalForecastReconcile(ctx context.Context, fl evalForecastFlag
 	if opts.SeriesWeight != nil {
 		ho.BottomWeight = opts.SeriesWeight
 	}
-	res, err := forecast.BacktestHierarchy(ctx, func(l int) forecast.Forecaster { return forecasters[l] }, levels, hier, ho)
-	if err != nil {
-		return err
+	methods := strings.Split(method, ",")
+	results := make([]*forecast.HierarchyResult, len(methods))
+	for i, meth := range methods {
+		ho.Reconcile = strings.TrimSpace(meth)
+		if results[i], err = forecast.BacktestHierarchy(ctx, func(l int) forecast.Forecaster { return forecasters[l] }, levels, hier, ho); err != nil {
+			return err
+		}
 	}
-	return m.printReconcileEval(fl, method, d, ho, forecasters[len(forecasters)-1], res, time.Since(start).Seconds())
+	secs := time.Since(start).Seconds()
+	name := forecasters[len(forecasters)-1].Name()
+	if len(methods) == 1 {
+		out := reconcileJSON(ho, results[0])
+		addReconcileHeader(out, fl, method, d, ho, name, secs)
+		if fl.json {
+			return writeJSON(m.Stdout, out)
+		}
+		return m.printReconcileTable(fl, method, name, ho, results[0], secs)
+	}
+	out := map[string]any{}
+	by := map[string]any{}
+	for i, meth := range methods {
+		by[strings.TrimSpace(meth)] = reconcileJSON(ho, results[i])
+	}
+	out["reconciliations"] = by
+	addReconcileHeader(out, fl, method, d, ho, name, secs)
+	if fl.json {
+		return writeJSON(m.Stdout, out)
+	}
+	for i, meth := range methods {
+		if err := m.printReconcileTable(fl, meth, name, ho, results[i], secs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // metricsJSON renders metrics with NaN as null; wmae and wrmsse only where
@@ -119,7 +153,9 @@ func metricsJSON(mt forecast.Metrics, wmae, wrmsse bool) map[string]any {
 	return out
 }
 
-func (m *Main) printReconcileEval(fl evalForecastFlags, method string, d *dataset, o forecast.HierarchyOptions, f forecast.Forecaster, r *forecast.HierarchyResult, secs float64) error {
+// reconcileJSON renders one reconciliation's result: per-level and pooled
+// metrics, the pooled ones also at the top level.
+func reconcileJSON(o forecast.HierarchyOptions, r *forecast.HierarchyResult) map[string]any {
 	wm, wr := o.StepWeight != nil, o.BottomWeight != nil
 	out := metricsJSON(r.Pooled, wm, false)
 	var levels []map[string]any
@@ -135,18 +171,24 @@ func (m *Main) printReconcileEval(fl evalForecastFlags, method string, d *datase
 	if wr && r.WRMSSE == r.WRMSSE {
 		out["wrmsse"] = r.WRMSSE
 	}
-	for k, v := range map[string]any{"format": fl.format, "model": f.Name(), "reconcile": method, "horizon": o.Horizon,
-		"windows": o.Windows, "calibration_windows": o.CalibrationWindows, "period": d.period, "series": rows,
-		"bottom_series": len(d.series), "mint_lambda": r.Lambda, "max_incoherence": r.MaxIncoherence, "seconds": secs} {
+	out["series"], out["mint_lambda"], out["max_incoherence"] = rows, r.Lambda, r.MaxIncoherence
+	return out
+}
+
+// addReconcileHeader adds the run's description to a JSON object.
+func addReconcileHeader(out map[string]any, fl evalForecastFlags, method string, d *dataset, o forecast.HierarchyOptions, model string, secs float64) {
+	for k, v := range map[string]any{"format": fl.format, "model": model, "reconcile": method, "horizon": o.Horizon,
+		"windows": o.Windows, "calibration_windows": o.CalibrationWindows, "period": d.period,
+		"bottom_series": len(d.series), "seconds": secs} {
 		out[k] = v
 	}
-	if fl.json {
-		return writeJSON(m.Stdout, out)
-	}
-	tab := []Row{{"model", f.Name()}, {"reconcile", method}, {"series (all levels)", rows}, {"horizon", o.Horizon}, {"windows", o.Windows}}
+}
+
+func (m *Main) printReconcileTable(fl evalForecastFlags, method, model string, o forecast.HierarchyOptions, r *forecast.HierarchyResult, secs float64) error {
+	tab := []Row{{"model", model}, {"reconcile", method}, {"horizon", o.Horizon}, {"windows", o.Windows}}
 	for _, l := range r.Levels {
 		tab = append(tab, Row{l.Name + " MASE", l.Metrics.MASE}, Row{l.Name + " WAPE", l.Metrics.WAPE})
-		if wm {
+		if o.StepWeight != nil {
 			tab = append(tab, Row{l.Name + " WMAE", l.Metrics.WMAE})
 		}
 	}
