@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
+	"github.com/shelfwise/shelfwise/ml/modelio"
+	"github.com/shelfwise/shelfwise/recommend"
 )
 
 // recommendJSON runs "recommend --json" and decodes its answer.
@@ -99,4 +108,78 @@ func TestRecommendSavedModel(t *testing.T) {
 	if m, errOut, _ := recommendJSON(t, dir); m["model_loaded"] != false || !strings.Contains(errOut, "changed") {
 		t.Fatalf("stale model reused: %v %q", m, errOut)
 	}
+}
+
+// noOrderLines is a store whose order lines cannot be read: a model that
+// loads through it was not retrained.
+type noOrderLines struct{ shelfwise.DB }
+
+func (noOrderLines) OrderLines(context.Context, shelfwise.OrderFilter, func(shelfwise.OrderLine) error) error {
+	return errors.New("order lines read: the model is being retrained")
+}
+
+// TestServeRecommendArtifactIsModel checks that the served recommender's
+// registry artifact is the saved model: after a restart (a new process has
+// no trained models in memory) it is loaded without reading the purchases,
+// answers as the trained one did, and a damaged artifact is refused.
+func TestServeRecommendArtifactIsModel(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(t.TempDir(), "retail.csv.gz")
+	writeRetailFixture(t, data, false)
+	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", data); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	ctx := context.Background()
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rc := &recommendCap{db: db}
+	cand, err := rc.train(ctx, func(float64, string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modelio.Kind(cand.Artifact) != recommend.ModelKind {
+		t.Fatalf("artifact kind %q, want %q", modelio.Kind(cand.Artifact), recommend.ModelKind)
+	}
+	sum := sha256.Sum256(cand.Artifact)
+	v := shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Version: 1, Checksum: hex.EncodeToString(sum[:])}
+	swap, err := rc.load(ctx, v, cand.Artifact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap()
+	restarted := &recommendCap{db: noOrderLines{db}}
+	swap, err = restarted.load(ctx, v, cand.Artifact)
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	swap()
+	ps := shelfwise.NewPseudonymizer(mustSecret(t, dir))
+	q := shelfhttp.RecQuery{N: 5}
+	a, err := rc.ForCustomer(ctx, ps.Key("12004"), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := restarted.ForCustomer(ctx, ps.Key("12004"), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Items) != 5 || !reflect.DeepEqual(a.Items, b.Items) {
+		t.Fatalf("restarted server answers differently:\n%+v\n%+v", a.Items, b.Items)
+	}
+	bad := append([]byte(nil), cand.Artifact[:len(cand.Artifact)-10]...)
+	if _, err := (&recommendCap{db: noOrderLines{db}}).load(ctx, v, bad); !errors.Is(err, modelio.ErrCorrupt) {
+		t.Fatalf("truncated artifact: %v", err)
+	}
+}
+
+func mustSecret(t *testing.T, dir string) []byte {
+	t.Helper()
+	key, err := shelfwise.LoadSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
