@@ -36,7 +36,7 @@ type Daily struct {
 	// model (default 364).
 	Window int
 	// Origins is the number of training origins drawn per series within
-	// Window (default: enough for about 200,000 training rows, at least 6
+	// Window (default: enough for about 250,000 training rows, at least 10
 	// and at most Window) and Steps the number of horizon steps drawn per
 	// origin (default 8).
 	Origins, Steps int
@@ -60,7 +60,7 @@ var DailyDefaultParams = gbdt.Params{
 	NumTrees:             150,
 	LearningRate:         0.08,
 	Growth:               gbdt.LeafWise,
-	MaxLeaves:            63,
+	MaxLeaves:            31,
 	MaxDepth:             -1,
 	MinSamplesLeaf:       100,
 	Lambda:               1,
@@ -204,8 +204,8 @@ func (d *Daily) origins(n int) int {
 	if d.Origins > 0 {
 		return d.Origins
 	}
-	const rows = 200_000
-	return max(6, min(d.window(), rows/max(1, n*d.steps())))
+	const rows = 250_000
+	return max(10, min(d.window(), rows/max(1, n*d.steps())))
 }
 
 // Train fits the model on every series' sales before len(Values)-cut
