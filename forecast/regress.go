@@ -386,8 +386,19 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 	beta = make([]float64, p)
 	var ch mat.Cholesky
 	nKnots := (n-1+o.Knot-1)/o.Knot + 1
+	// Rows are sparse (two hat functions, one dummy, rare effects): keep
+	// each row's non-zero columns.
+	nz := make([][]int, n)
+	for t, row := range X {
+		for i, v := range row {
+			if v != 0 {
+				nz[t] = append(nz[t], i)
+			}
+		}
+	}
+	xtx := make([]float64, p*p)
 	for iter := 0; iter < 30; iter++ {
-		A := mat.NewSymDense(p, nil)
+		clear(xtx)
 		b := make([]float64, p)
 		for t, row := range X {
 			if w[t] == 0 {
@@ -395,16 +406,18 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 			}
 			m := math.Exp(eta[t])
 			z := eta[t] + (y[t]-m)/m
-			for i, xi := range row {
-				if xi == 0 {
-					continue
+			for a, i := range nz[t] {
+				xi := m * row[i]
+				b[i] += xi * z
+				for _, j := range nz[t][a:] {
+					xtx[i*p+j] += xi * row[j]
 				}
-				b[i] += m * xi * z
-				for j := i; j < p; j++ {
-					if row[j] != 0 {
-						A.SetSym(i, j, A.At(i, j)+m*xi*row[j])
-					}
-				}
+			}
+		}
+		A := mat.NewSymDense(p, nil)
+		for i := 0; i < p; i++ {
+			for j := i; j < p; j++ {
+				A.SetSym(i, j, xtx[i*p+j])
 			}
 		}
 		penalise(A, nKnots, nb, mu)
@@ -422,8 +435,8 @@ func poissonFit(y []float64, skip []bool, lo int, cols [][]float64, o Regression
 		}
 		for t, row := range X {
 			e := 0.0
-			for i, xi := range row {
-				e += xi * beta[i]
+			for _, i := range nz[t] {
+				e += row[i] * beta[i]
 			}
 			eta[t] = math.Max(-30, math.Min(30, e))
 		}

@@ -225,3 +225,27 @@ func TestFromSalesPointsPromo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRegressionForecast fits and forecasts one two-year daily series
+// with price, promotion and one event kind over seasonal ETS.
+func BenchmarkRegressionForecast(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	y, x, _ := priceSeries(r, 730+28, 20, -2, 1.5, 2)
+	m := Regression{Base: ETS{Options: ETSOptions{Period: 7, NoMultiplicative: true, NoTrend: true, OnlySeasonal: true}}, Options: RegressionOptions{Period: 7}}
+	for i := 0; i < b.N; i++ {
+		if _, err := m.ForecastX(y[:730], x, 28); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFitRegression is the effect regression alone.
+func BenchmarkFitRegression(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	y, x, _ := priceSeries(r, 730, 20, -2, 1.5, 2)
+	for i := 0; i < b.N; i++ {
+		if _, err := FitRegression(y, x, RegressionOptions{Period: 7}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
