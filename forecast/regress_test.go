@@ -249,3 +249,42 @@ func BenchmarkFitRegression(b *testing.B) {
 		}
 	}
 }
+
+// TestForecastCarriesRegressorComponents checks that the in-process
+// Forecast entry point hands the regression's decomposition on: base
+// components plus price, promotion and event effects that add up to the
+// mean on a promoted step of the horizon.
+func TestForecastCarriesRegressorComponents(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	const h = 14
+	y, x, _ := priceSeries(r, 600, 30, -1.5, 1.5, 2)
+	// The horizon's plan: regular price, a promotion on days 3-9.
+	for k := 0; k < h; k++ {
+		x.Price = append(x.Price, x.Price[599])
+		x.Promo = append(x.Promo, 0)
+		if k >= 3 && k < 10 {
+			x.Promo[600+k] = 1
+		}
+	}
+	s := &shelfwise.Series{Key: shelfwise.SeriesKey{SKU: "p"}, Grain: shelfwise.GrainPeriod, Values: y, Price: x.Price, Promo: x.Promo}
+	m := Regression{Base: ETS{Options: ETSOptions{Period: 7, NoMultiplicative: true, NoTrend: true, OnlySeasonal: true}}, Options: RegressionOptions{Period: 7}}
+	fc, err := Forecast(context.Background(), Local{Method: m}, []*shelfwise.Series{s}, h, Options{NonNegative: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fc[0].Components
+	for _, name := range []string{"level", "seasonality", "price", "promotion", "event"} {
+		if len(c[name]) != h {
+			t.Fatalf("component %q missing: %v", name, c)
+		}
+	}
+	for k := 0; k < h; k++ {
+		sum := c["level"][k] + c["seasonality"][k] + c["price"][k] + c["promotion"][k] + c["event"][k]
+		if !near(sum, fc[0].Mean[k], 1e-6*fc[0].Mean[k]) {
+			t.Fatalf("step %d: components add to %.4f, mean %.4f", k, sum, fc[0].Mean[k])
+		}
+		if promo := c["promotion"][k]; (x.Promo[600+k] > 0) != (promo > 0) {
+			t.Fatalf("step %d: promotion %v adds %.3f", k, x.Promo[600+k], promo)
+		}
+	}
+}
