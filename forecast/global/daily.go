@@ -215,6 +215,21 @@ func (d *Daily) Train(ctx context.Context, series []*shelfwise.Series, cut, h in
 }
 
 func (d *Daily) train(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt.Model, error) {
+	X, Y, err := d.rows(ctx, dss, cut, h)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(d.Seed, 0xda117))
+	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: Y}, nil, d.params(), rng)
+	if err != nil {
+		return nil, fmt.Errorf("global: daily train: %w", err)
+	}
+	return m, nil
+}
+
+// rows builds the training matrix and targets from the sampled (origin,
+// step) pairs of every series before len(Values)-cut.
+func (d *Daily) rows(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt.Matrix, []float64, error) {
 	pairs := make([][][2]int, len(dss))
 	offs := make([]int, len(dss)+1)
 	nO := d.origins(len(dss))
@@ -225,7 +240,7 @@ func (d *Daily) train(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt
 	}
 	nRows := offs[len(dss)]
 	if nRows == 0 {
-		return nil, fmt.Errorf("global: no series has %d days on sale before the origin", dailyMinHistory+1)
+		return nil, nil, fmt.Errorf("global: no series has %d days on sale before the origin", dailyMinHistory+1)
 	}
 	X := gbdt.NewMatrix(nRows, dailyFeatures)
 	Y := make([]float64, nRows)
@@ -250,14 +265,9 @@ func (d *Daily) train(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rng := rand.New(rand.NewPCG(d.Seed, 0xda117))
-	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: Y}, nil, d.params(), rng)
-	if err != nil {
-		return nil, fmt.Errorf("global: daily train: %w", err)
-	}
-	return m, nil
+	return X, Y, nil
 }
 
 // Predict forecasts h steps after len(Values)-cut of every series with a
@@ -267,24 +277,7 @@ func (d *Daily) Predict(ctx context.Context, m *gbdt.Model, series []*shelfwise.
 }
 
 func (d *Daily) predict(ctx context.Context, m *gbdt.Model, dss []dailySeries, cut, h int) ([]forecast.Prediction, error) {
-	X := gbdt.NewMatrix(len(dss)*h, dailyFeatures)
-	onSale := make([]bool, len(dss)*h)
-	err := forecast.ForEach(ctx, len(dss), d.Workers, func(i int) error {
-		ds := &dss[i]
-		o := len(ds.s.Values) - cut
-		row := make([]float64, dailyFeatures)
-		st := newOriginState(ds, o)
-		for k := 1; k <= h; k++ {
-			price, promo, ok := knownAt(ds, &st, o+k-1, d.Future)
-			ds.fill(row, &st, k, d.Calendar, price, promo)
-			r := i*h + k - 1
-			for j, v := range row {
-				X.Set(r, j, v)
-			}
-			onSale[r] = ok && o > ds.first
-		}
-		return nil
-	})
+	X, onSale, err := d.forecastRows(ctx, dss, cut, h)
 	if err != nil {
 		return nil, err
 	}
@@ -304,6 +297,30 @@ func (d *Daily) predict(ctx context.Context, m *gbdt.Model, dss []dailySeries, c
 			Components: map[string][]float64{"level": slices.Clone(mean)}}
 	}
 	return preds, nil
+}
+
+// forecastRows builds the feature rows of steps 1..h after len(Values)-cut
+// of every series (row i*h+k-1 for step k) and whether each step is on sale.
+func (d *Daily) forecastRows(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt.Matrix, []bool, error) {
+	X := gbdt.NewMatrix(len(dss)*h, dailyFeatures)
+	onSale := make([]bool, len(dss)*h)
+	err := forecast.ForEach(ctx, len(dss), d.Workers, func(i int) error {
+		ds := &dss[i]
+		o := len(ds.s.Values) - cut
+		row := make([]float64, dailyFeatures)
+		st := newOriginState(ds, o)
+		for k := 1; k <= h; k++ {
+			price, promo, ok := knownAt(ds, &st, o+k-1, d.Future)
+			ds.fill(row, &st, k, d.Calendar, price, promo)
+			r := i*h + k - 1
+			for j, v := range row {
+				X.Set(r, j, v)
+			}
+			onSale[r] = ok && o > ds.first
+		}
+		return nil
+	})
+	return X, onSale, err
 }
 
 // Forecast implements forecast.Forecaster: it trains on the sales before

@@ -50,6 +50,10 @@ type DailyBlend struct {
 	PerSeries float64
 	// Levels are the quantile levels (default forecast.DefaultLevels).
 	Levels []float64
+	// QuantileObjective takes the quantiles from Daily.Quantiles (one
+	// pinball-loss model per level, trained on the sales before the origin)
+	// instead of the conformal ratios (one training per level: slower).
+	QuantileObjective bool
 	// Refit trains the global model a second time on all sales before the
 	// origin for the final forecast (twice the training time).
 	Refit   bool
@@ -139,7 +143,13 @@ func (b *DailyBlend) Run(ctx context.Context, series []*shelfwise.Series, cut, h
 		run.Predictions[i] = mix(run.Global[i], run.Local[i], run.Weight[i], h)
 		val[i] = mix(gVal[i], lVal[i], run.Weight[i], h).Mean
 	}
-	run.Quantiles = conformalRatios(series, cut, h, val, run.Predictions, run.Levels)
+	if b.QuantileObjective {
+		if run.Quantiles, err = g.Quantiles(ctx, series, cut, h, run.Levels); err != nil {
+			return nil, err
+		}
+	} else {
+		run.Quantiles = conformalRatios(series, cut, h, val, run.Predictions, run.Levels)
+	}
 	return run, nil
 }
 

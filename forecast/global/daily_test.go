@@ -219,3 +219,57 @@ func TestDailyCalendar(t *testing.T) {
 		})
 	}
 }
+
+// TestDailyQuantileObjective checks the quantile-objective models on the
+// small chain: calibrated on the held-out days in the discrete sense, and
+// their pinball loss within 10% of the conformal quantiles'.
+func TestDailyQuantileObjective(t *testing.T) {
+	c := smallChain(t)
+	const h = 28
+	ctx := context.Background()
+	levels := []float64{0.1, 0.5, 0.9}
+	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1}
+	qb := &DailyBlend{Global: *d, Levels: levels, QuantileObjective: true}
+	qrun, err := qb.Run(ctx, c.series, h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := qrun.Quantiles
+	b := &DailyBlend{Global: *d, Levels: levels}
+	run, err := b.Run(ctx, c.series, h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	below, atOrBelow := quantileHits(c.series, h, qs, len(levels))
+	for l, tau := range levels {
+		t.Logf("level %.2f: P(y<q) %.3f P(y<=q) %.3f", tau, below[l], atOrBelow[l])
+		if below[l] > tau+0.03 || atOrBelow[l] < tau-0.03 {
+			t.Errorf("level %v: P(y<q) %.3f, P(y<=q) %.3f", tau, below[l], atOrBelow[l])
+		}
+	}
+	pq, pc := pinball(c.series, h, qs, levels), pinball(c.series, h, run.Quantiles, levels)
+	t.Logf("pinball: quantile objective %.4f, conformal %.4f", pq, pc)
+	if pq > 1.1*pc {
+		t.Fatalf("pinball: quantile objective %.4f, conformal %.4f", pq, pc)
+	}
+}
+
+// pinball is the mean pinball loss over levels and usable days of the last
+// cut days.
+func pinball(series []*shelfwise.Series, cut int, qs [][][]float64, levels []float64) float64 {
+	var s float64
+	n := 0
+	for i, sr := range series {
+		o := len(sr.Values) - cut
+		for k := range cut {
+			if !usable(sr, o+k) {
+				continue
+			}
+			for l, tau := range levels {
+				s += forecast.Pinball(sr.Values[o+k], qs[i][l][k], tau)
+				n++
+			}
+		}
+	}
+	return s / float64(n)
+}
