@@ -228,7 +228,7 @@ func TestDailyQuantileObjective(t *testing.T) {
 	const h = 28
 	ctx := context.Background()
 	levels := []float64{0.1, 0.5, 0.9}
-	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1}
+	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 10, Seed: 1, Params: gbdt.Params{NumTrees: 60}}
 	qb := &DailyBlend{Global: *d, Levels: levels, QuantileObjective: true}
 	qrun, err := qb.Run(ctx, c.series, h, h)
 	if err != nil {
