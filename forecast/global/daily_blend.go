@@ -60,6 +60,11 @@ type DailyBlend struct {
 	Workers int
 }
 
+// M5PerSeries is the DailyBlend.PerSeries chosen on the real M5 subset's
+// four 28-day windows before the scored one (ten series: the pooled weight
+// alone is judged on little data there).
+const M5PerSeries = 0.5
+
 // DailyRun is the outcome of a DailyBlend forecast.
 type DailyRun struct {
 	// Predictions are the blended forecasts; Global and Local the two

@@ -51,10 +51,11 @@ func m5Options(series []*shelfwise.Series) forecast.BacktestOptions {
 		}}
 }
 
-// TestM5DailyBlend backtests the daily blend on the real M5 subset (10
-// series, last 28 days) against eval forecast's daily auto model. With ten
-// series the global model has little to pool, so the blend must merely not
-// lose to the local choice it includes by more than a little.
+// TestM5DailyBlend backtests the daily global model and the blend on the
+// real M5 subset (10 series, last 28 days) against eval forecast's daily
+// auto model (WRMSSE 1.0866). The blend's PerSeries 0.5 was chosen on the
+// four 28-day windows before the scored one (WRMSSE 0.8115 there against
+// 0.8226 pooled, global 0.8408, auto 0.8397).
 func TestM5DailyBlend(t *testing.T) {
 	series, d := m5Data(t)
 	if got, want := len(series), 10; got != want {
@@ -70,7 +71,7 @@ func TestM5DailyBlend(t *testing.T) {
 	for name, f := range map[string]forecast.Forecaster{
 		"auto":   auto,
 		"global": d,
-		"blend":  &DailyBlend{Global: *d},
+		"blend":  &DailyBlend{Global: *d, PerSeries: M5PerSeries},
 	} {
 		r, err := forecast.Backtest(ctx, f, series, o)
 		if err != nil {
@@ -79,7 +80,8 @@ func TestM5DailyBlend(t *testing.T) {
 		res[name] = r.Metrics
 		t.Logf("%-6s WRMSSE %.4f RMSSE %.4f MASE %.4f WAPE %.4f", name, r.Metrics.WRMSSE, r.Metrics.RMSSE, r.Metrics.MASE, r.Metrics.WAPE)
 	}
-	if res["blend"].WRMSSE > 1.05*res["auto"].WRMSSE {
-		t.Fatalf("blend WRMSSE %.4f, auto %.4f", res["blend"].WRMSSE, res["auto"].WRMSSE)
+	if res["blend"].WRMSSE >= 0.95*res["auto"].WRMSSE || res["global"].WRMSSE >= res["auto"].WRMSSE {
+		t.Fatalf("WRMSSE: blend %.4f, global %.4f, auto %.4f; want blend 5%% below auto, global below",
+			res["blend"].WRMSSE, res["global"].WRMSSE, res["auto"].WRMSSE)
 	}
 }
