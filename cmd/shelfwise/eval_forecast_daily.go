@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"slices"
+
+	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/forecast"
+	"github.com/shelfwise/shelfwise/forecast/global"
+	"github.com/shelfwise/shelfwise/ingest"
+)
+
+// dailyForecastModels are the --model names of the daily global model:
+// gbdt-daily alone, and gbdt-daily-blend with the per-series local choice.
+var dailyForecastModels = []string{"gbdt-daily", "gbdt-daily-blend"}
+
+// evalForecaster builds the --model forecaster of eval forecast: the daily
+// global models here (they read the dataset's calendar with SNAP days and
+// its product hierarchy, which the dataset does not keep, so the data is
+// read again), every other name through forecasterFor.
+func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (forecast.Forecaster, error) {
+	if !slices.Contains(dailyForecastModels, fl.model) {
+		return forecasterFor(fl.model, d)
+	}
+	if !d.daily {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "--model %s needs daily series; %s has %s ones", fl.model, fl.format, d.series[0].Grain)
+	}
+	var mem ingest.Memory
+	if _, err := ingest.Read(ctx, fl.format, fl.data, ingest.Options{}, &mem); err != nil {
+		return nil, err
+	}
+	g := global.Daily{Calendar: global.NewDailyCalendar(mem.Calendar), Stores: d.stores,
+		Products: make(map[shelfwise.SKU]shelfwise.Product, len(mem.Products)), Seed: 1}
+	for _, p := range mem.Products {
+		g.Products[p.SKU] = p
+	}
+	if fl.model == "gbdt-daily" {
+		return &g, nil
+	}
+	b := &global.DailyBlend{Global: g}
+	if fl.format == "m5" {
+		b.PerSeries = global.M5PerSeries
+	}
+	return b, nil
+}
