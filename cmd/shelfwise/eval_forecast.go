@@ -25,7 +25,7 @@ type evalForecastFlags struct {
 }
 
 // forecastModels lists the --model names.
-var forecastModels = []string{"auto", "ensemble", "ets", "ets-seasonal", "theta", "croston", "sba", "tsb", "snaive", "naive", "ma", "gbdt", "dsnaive"}
+var forecastModels = []string{"auto", "ensemble", "ets", "ets-seasonal", "theta", "croston", "sba", "tsb", "snaive", "naive", "ma", "gbdt", "dsnaive", "gbdt-daily", "gbdt-daily-blend"}
 
 // newEvalForecastCmd is "shelfwise eval forecast".
 func (m *Main) newEvalForecastCmd() *cobra.Command {
@@ -241,7 +241,7 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 			h = 28
 		}
 	}
-	f, err := forecasterFor(fl.model, d)
+	f, err := evalForecaster(ctx, fl, d)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/shelfwise/shelfwise/internal/realdata"
+)
+
+// TestEvalForecastDailyM5 runs the daily global blend through eval forecast
+// on the M5 subset: its WRMSSE must beat the daily auto model's 1.0866 on
+// the same window (it gives 0.975), and weekly data is refused.
+func TestEvalForecastDailyM5(t *testing.T) {
+	data := realdata.Path(t, "m5_walmart_subset")
+	out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data,
+		"--model", "gbdt-daily-blend", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if w, ok := m["wrmsse"].(float64); !ok || w >= 1.0 {
+		t.Fatalf("wrmsse %v, want below the auto model's 1.0866 (and 1.0)", m["wrmsse"])
+	}
+	weekly := realdata.Path(t, "walmart_recruiting_store_sales")
+	_, errOut, code = runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "walmart", "--data", weekly,
+		"--model", "gbdt-daily", "--json")
+	if code == 0 || !strings.Contains(errOut, "needs daily series") {
+		t.Fatalf("weekly data: exit %d, %q; want a refusal naming daily series", code, errOut)
+	}
+}
