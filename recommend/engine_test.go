@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -528,4 +529,51 @@ func TestObserveConcurrent(t *testing.T) {
 			t.Fatalf("customer %d holds %d live events, want %d", c, n, writers*rounds)
 		}
 	}
+}
+
+// BenchmarkRecommendWhileObserving: Recommend for customers who are
+// themselves sending live events (a writer observes batches of 100 events
+// of the same 90 customers back to back). Reads never wait for the
+// writer's fold-ins; p99-µs is the read latency.
+func BenchmarkRecommendWhileObserving(b *testing.B) {
+	m, _ := testModel(b)
+	e := NewEngine(m)
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				done <- n
+				return
+			default:
+			}
+			batch := make([]shelfwise.Event, 100)
+			for i := range batch {
+				batch[i] = shelfwise.Event{Time: now, Customer: cust((k*100 + i) % 90), Type: shelfwise.EventView, SKU: sku((k + i) % 300)}
+			}
+			e.Observe(batch...)
+			n += len(batch)
+		}
+	}()
+	lat := make([]time.Duration, 0, b.N)
+	ctx := context.Background()
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := e.Recommend(ctx, Request{Customer: cust(i % 90), N: 10}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	close(stop)
+	events := <-done
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
 }
