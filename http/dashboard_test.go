@@ -235,6 +235,11 @@ func TestNiceTicks(t *testing.T) {
 	if got := niceTicks(0.13, 0.87, 4); got[0] != 0.2 || got[len(got)-1] != 0.8 {
 		t.Fatalf("ticks %v", got)
 	}
+	// Weekly revenue from 4,300 to 6,820: five ticks 500 apart, not two
+	// 1,000 apart.
+	if got := niceTicks(4300, 6820, 5); len(got) != 5 || got[0] != 4500 || got[1] != 5000 {
+		t.Fatalf("ticks %v, want 4500 to 6500 by 500", got)
+	}
 }
 
 func TestChartSVG(t *testing.T) {

@@ -348,11 +348,12 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	}
 	raw := (hi - lo) / float64(n)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
+	// The round step nearest the raw one (in ratio), so a range gets
+	// about n ticks rather than as few as n/2.
+	step, best := mag, math.Inf(1)
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if m*mag >= raw {
-			step = m * mag
-			break
+		if d := math.Abs(math.Log(m * mag / raw)); d < best {
+			step, best = m*mag, d
 		}
 	}
 	var out []float64
