@@ -103,43 +103,16 @@ func (rc *recCache) put(c shelfwise.CustomerKey, k recKey, s *recSlot, gen uint6
 	s.lists[k] = l
 }
 
-// staleLists names the lists of a customer that invalidate dropped.
-type staleLists struct {
-	c    shelfwise.CustomerKey
-	keys []recKey
-}
-
-// invalidate drops the lists of the customers in cs and returns which
-// lists they had (so they can be computed again ahead of the next ask).
-func (rc *recCache) invalidate(cs ...shelfwise.CustomerKey) []staleLists {
+// invalidate drops the lists of the customers in cs.
+func (rc *recCache) invalidate(cs ...shelfwise.CustomerKey) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	var stale []staleLists
 	for _, c := range cs {
 		if s := rc.slots[c]; s != nil {
 			s.gen++
-			if len(s.lists) > 0 {
-				st := staleLists{c: c}
-				for k := range s.lists {
-					st.keys = append(st.keys, k)
-				}
-				stale = append(stale, st)
-			}
 			s.lists = nil
 		}
 	}
-	return stale
-}
-
-// queryOf is the query a key was made from.
-func queryOf(k recKey) shelfhttp.RecQuery {
-	q := shelfhttp.RecQuery{N: k.n, NewOnly: k.newOnly, Department: k.department, Category: k.category}
-	if k.exclude != "" {
-		for _, s := range strings.Split(k.exclude, "\x00") {
-			q.Exclude = append(q.Exclude, shelfwise.SKU(s))
-		}
-	}
-	return q
 }
 
 // forget removes everything about c (erasure).

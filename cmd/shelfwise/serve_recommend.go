@@ -46,74 +46,6 @@ type recommendCap struct {
 	// trained keeps the models trained by this process by artifact
 	// checksum, so promoting them does not train again.
 	trained sync.Map
-	// refresh holds the customers whose cached lists live events dropped,
-	// to be ranked again in the background (see queueRefresh).
-	refresh struct {
-		sync.Mutex
-		dirty   map[shelfwise.CustomerKey][]recKey
-		order   []shelfwise.CustomerKey
-		running bool
-	}
-}
-
-// refreshMax bounds the customers waiting for their lists to be ranked
-// again; past it, lists are ranked when next asked for.
-const refreshMax = 4096
-
-// queueRefresh ranks again, in one background goroutine (started when
-// there is work, ending when there is none), the lists that live events
-// just dropped from the cache, so the customer's next request finds the
-// new list ready instead of ranking the catalogue while it waits. The
-// drop itself happened before: a request arriving first ranks the list
-// itself, and the refresh then finds it cached.
-func (rc *recommendCap) queueRefresh(stale []staleLists) {
-	if len(stale) == 0 {
-		return
-	}
-	r := &rc.refresh
-	r.Lock()
-	defer r.Unlock()
-	for _, st := range stale {
-		if _, ok := r.dirty[st.c]; ok || len(r.dirty) >= refreshMax {
-			continue
-		}
-		if r.dirty == nil {
-			r.dirty = map[shelfwise.CustomerKey][]recKey{}
-		}
-		r.dirty[st.c] = st.keys
-		r.order = append(r.order, st.c)
-	}
-	if !r.running && len(r.order) > 0 {
-		r.running = true
-		go rc.refreshLoop()
-	}
-}
-
-// refreshLoop ranks the queued customers' lists until none are left.
-func (rc *recommendCap) refreshLoop() {
-	r := &rc.refresh
-	for {
-		r.Lock()
-		if len(r.order) == 0 {
-			r.running = false
-			r.order = nil
-			r.Unlock()
-			return
-		}
-		c := r.order[0]
-		r.order = r.order[1:]
-		keys, ok := r.dirty[c]
-		delete(r.dirty, c)
-		r.Unlock()
-		if !ok {
-			continue // erased meanwhile
-		}
-		for _, k := range keys {
-			if _, err := rc.ForCustomer(context.Background(), c, queryOf(k)); err != nil {
-				break
-			}
-		}
-	}
 }
 
 // recommendRecipe was the registry artifact of a recommend model before
@@ -290,16 +222,13 @@ func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLi
 	}
 	e.Observe(live...) // every event in live is valid
 	if c := rc.cache.Load(); c != nil && len(changed) > 0 {
-		rc.queueRefresh(c.invalidate(changed...))
+		c.invalidate(changed...)
 	}
 }
 
 // forget drops an erased customer's live events from the engine and their
 // cached lists.
 func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
-	rc.refresh.Lock()
-	delete(rc.refresh.dirty, c)
-	rc.refresh.Unlock()
 	if e := rc.eng.Load(); e != nil {
 		e.Forget(c)
 	}
