@@ -47,6 +47,10 @@ type Daily struct {
 	// end and whether the product is on sale then (nil: the last known
 	// price, no promotion, on sale).
 	Future func(s *shelfwise.Series, t int) (price, promo float64, onSale bool)
+	// Explain splits each forecast into level, seasonality, event, price
+	// and promotion components by TreeSHAP (slower: for serving, not for
+	// backtests at scale). Without it the only component is the level.
+	Explain bool
 	// Seed makes the sample of origins and the boosting deterministic.
 	Seed    uint64
 	Workers int
@@ -295,6 +299,11 @@ func (d *Daily) predict(ctx context.Context, m *gbdt.Model, dss []dailySeries, c
 		}
 		preds[i] = forecast.Prediction{Model: "gbdt-daily", Mean: mean,
 			Components: map[string][]float64{"level": slices.Clone(mean)}}
+	}
+	if d.Explain {
+		if err := d.explain(ctx, m, X, preds, h); err != nil {
+			return nil, err
+		}
 	}
 	return preds, nil
 }

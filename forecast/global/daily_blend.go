@@ -261,14 +261,29 @@ func valError(s *shelfwise.Series, start int, mean []float64) float64 {
 	return e / float64(n)
 }
 
-// mix is w*g + (1-w)*l, named after both models.
+// mix is w*g + (1-w)*l, named after both models; components mix alike.
 func mix(g, l forecast.Prediction, w float64, h int) forecast.Prediction {
 	mean := make([]float64, h)
 	for k := range mean {
 		mean[k] = w*g.Mean[k] + (1-w)*l.Mean[k]
 	}
-	return forecast.Prediction{Model: "blend(gbdt-daily," + l.Model + ")", Mean: mean,
-		Components: map[string][]float64{"level": slices.Clone(mean)}}
+	comps := map[string][]float64{}
+	for _, part := range []struct {
+		c map[string][]float64
+		w float64
+	}{{g.Components, w}, {l.Components, 1 - w}} {
+		for name, v := range part.c {
+			c := comps[name]
+			if c == nil {
+				c = make([]float64, h)
+				comps[name] = c
+			}
+			for k := range min(h, len(v)) {
+				c[k] += part.w * v[k]
+			}
+		}
+	}
+	return forecast.Prediction{Model: "blend(gbdt-daily," + l.Model + ")", Mean: mean, Components: comps}
 }
 
 // conformalBins is the number of Mondrian bins of the forecast mean.

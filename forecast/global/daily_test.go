@@ -273,3 +273,50 @@ func pinball(series []*shelfwise.Series, cut int, qs [][][]float64, levels []flo
 	}
 	return s / float64(n)
 }
+
+// TestDailyExplain checks the TreeSHAP components: they add up to the
+// mean, and the promotion effect (the price cut and the promotion flag:
+// price plus promotion components) is positive on promotion days on
+// average (the simulator's promotions lift demand) and less than half
+// of that elsewhere (regular price changes move the price component).
+func TestDailyExplain(t *testing.T) {
+	cfg := simulate.M5()
+	cfg.Products, cfg.Stores, cfg.Days, cfg.PromoEvery = 80, 2, 700, 30
+	c := simulateChain(t, cfg, 700)
+	const h = 28
+	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1, Explain: true}
+	preds, err := d.Forecast(context.Background(), c.series, h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var promo, other float64
+	var nPromo, nOther int
+	for i, p := range preds {
+		s := c.series[i]
+		for k, mean := range p.Mean {
+			sum := 0.0
+			for _, v := range p.Components {
+				sum += v[k]
+			}
+			if math.Abs(sum-mean) > 1e-9*math.Max(1, mean) {
+				t.Fatalf("series %d step %d: components sum to %v, mean %v", i, k, sum, mean)
+			}
+			if mean == 0 {
+				continue
+			}
+			if s.Promo[len(s.Values)-h+k] > 0 {
+				promo += (p.Components["promotion"][k] + p.Components["price"][k]) / mean
+				nPromo++
+			} else {
+				other += math.Abs(p.Components["promotion"][k]+p.Components["price"][k]) / mean
+				nOther++
+			}
+		}
+	}
+	promo /= float64(nPromo)
+	other /= float64(nOther)
+	t.Logf("price and promotion share of the mean: %.3f on %d promotion days, |%.3f| on %d others", promo, nPromo, other, nOther)
+	if nPromo == 0 || promo < 0.2 || other > promo/2 {
+		t.Fatalf("promotion share %.3f on %d promotion days, |%.3f| elsewhere", promo, nPromo, other)
+	}
+}
