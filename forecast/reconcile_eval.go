@@ -331,8 +331,37 @@ func incoherence(hier Hierarchy, rowSeries []*shelfwise.Series, ps []Prediction,
 	return worst
 }
 
+// minStepErrors is the fewest calibration errors per horizon step a
+// level's conformal quantiles rest on before the steps are pooled.
+const minStepErrors = 30
+
+// poolSparse pools the errors of every step when some step has fewer than
+// min of them (a level of one or a few series, such as the chain total,
+// has one error per window and step: its quantiles would collapse onto the
+// few errors there are).
+func poolSparse(tab [][]float64, min int) [][]float64 {
+	sparse := false
+	for _, e := range tab {
+		sparse = sparse || len(e) < min
+	}
+	if !sparse {
+		return tab
+	}
+	var all []float64
+	for _, e := range tab {
+		all = append(all, e...)
+	}
+	slices.Sort(all)
+	out := make([][]float64, len(tab))
+	for k := range out {
+		out[k] = all
+	}
+	return out
+}
+
 // scoreLevel scores the reconciled forecasts of one level at scored cut c
-// with conformal quantiles from its calibration windows' reconciled errors.
+// with conformal quantiles from its calibration windows' reconciled errors
+// (pooled over the horizon's steps where a step has few of them).
 func scoreLevel(lv HierarchyLevel, rec map[int][]Prediction, c int, hier Hierarchy, o HierarchyOptions, acc, pooled *Accumulator) {
 	h := o.Horizon
 	bo := BacktestOptions{Horizon: h, CalibrationWindows: o.CalibrationWindows, Levels: o.Levels,
@@ -347,7 +376,7 @@ func scoreLevel(lv HierarchyLevel, rec map[int][]Prediction, c int, hier Hierarc
 	}
 	var cal [][]float64
 	if o.CalibrationWindows > 0 {
-		cal = conformalTable(lv.Series, level, c, h, bo)
+		cal = poolSparse(conformalTable(lv.Series, level, c, h, bo), minStepErrors)
 	}
 	A := len(hier.Aggregates)
 	for i, s := range lv.Series {

@@ -155,3 +155,16 @@ func (m *memoLocal) Forecast(ctx context.Context, ss []*shelfwise.Series, cut, h
 	m.got[cut] = p
 	return p, err
 }
+
+func TestPoolSparse(t *testing.T) {
+	dense := [][]float64{{1, 2, 3}, {4, 5, 6}}
+	if got := poolSparse(dense, 3); &got[0][0] != &dense[0][0] {
+		t.Errorf("enough errors per step were pooled: %v", got)
+	}
+	got := poolSparse([][]float64{{3}, {1, 2}}, 3)
+	for k, e := range got {
+		if len(e) != 3 || e[0] != 1 || e[2] != 3 {
+			t.Errorf("step %d: %v, want the sorted pool [1 2 3]", k, e)
+		}
+	}
+}
