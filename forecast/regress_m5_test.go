@@ -49,7 +49,7 @@ func TestRegressionM5Subset(t *testing.T) {
 		}
 		ss[i] = &c
 	}
-	base := forecast.ETS{Options: forecast.ETSOptions{Period: 7}}
+	base := forecast.ETS{Options: forecast.ETSOptions{Period: 7, NoMultiplicative: true, NoTrend: true}}
 	o := forecast.BacktestOptions{Horizon: 28, Windows: 3, NonNegative: true}
 	run := func(f forecast.Forecaster) forecast.Metrics {
 		res, err := forecast.Backtest(context.Background(), f, ss, o)
