@@ -90,7 +90,7 @@ func TestBacktestHierarchyMinT(t *testing.T) {
 		memo := map[int]*memoLocal{}
 		f := func(l int) Forecaster {
 			if memo[l] == nil {
-				memo[l] = &memoLocal{Local: Local{Method: ETS{}}, got: map[int][]Prediction{}}
+				memo[l] = &memoLocal{Local: Local{Method: ETS{Options: ETSOptions{NoTrend: true}}}, got: map[int][]Prediction{}}
 			}
 			return memo[l]
 		}
