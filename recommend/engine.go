@@ -71,12 +71,15 @@ type liveSnap struct {
 	// events are the live events, in arrival order, at most the cap.
 	events []shelfwise.Event
 	seq    uint64
-	// Derived for model (nil until computed): the customer's history
-	// (training history followed by the live events in the model's item
-	// space), how many of those are live, the latest live event time, the
-	// folded-in ALS vector; for a session, its items.
+	// Derived for model (nil until computed): the customer's purchase
+	// history (training history followed by the live purchases in the
+	// model's item space), their views and carts (training signals
+	// followed by the live ones), how many live events the model knows,
+	// the latest of their times, the folded-in ALS vector; for a session,
+	// its items.
 	model *Model
 	hist  []Event
+	sigs  []Signal
 	nlive int
 	last  int64
 	vec   []float64
@@ -410,46 +413,57 @@ func appendCapped(old *liveSnap, add []shelfwise.Event, limit int) []shelfwise.E
 	return append(out, add[max(0, skip-len(prev)):]...)
 }
 
-// deriveCustomer fills s's history and folded-in vector for m.
+// deriveCustomer fills s's history, signals and folded-in vector for m.
+// Live purchases join the history (repeat features, "you bought this");
+// views and carts are weaker evidence and join the signals, as in
+// training (Weights).
 func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap) {
-	live := m.liveEvents(s.events)
-	s.model, s.nlive, s.last, s.vec = m, len(live), 0, nil
-	for _, ev := range live {
-		s.last = max(s.last, ev.Time)
-	}
-	s.hist = m.history(c, live)
-	if m.als != nil && len(live) > 0 {
-		s.vec = m.als.foldIn(s.hist, m.Log.signals(m.Log.User(c)), m.Log.End)
-	}
-}
-
-// deriveSession fills s's items for m.
-func (m *Model) deriveSession(s *liveSnap) {
-	s.model = m
-	s.items = s.items[:0]
-	for _, ev := range m.liveEvents(s.events) {
-		s.items = append(s.items, ev.Item)
-	}
-}
-
-// liveEvents converts live events to log events, skipping unknown SKUs.
-// Views and carts count as weaker evidence through their type only in the
-// session models; purchases and carts join the customer's history.
-func (m *Model) liveEvents(evs []shelfwise.Event) []Event {
-	var out []Event
-	for _, ev := range evs {
+	u := m.Log.User(c)
+	var bought []Event
+	var sigs []Signal
+	s.model, s.nlive, s.last, s.vec = m, 0, 0, nil
+	for _, ev := range s.events {
 		it := m.Log.Item(ev.SKU)
 		if it < 0 {
 			continue
 		}
 		t := ev.Time.Unix()
-		q := float32(ev.Quantity)
-		if q <= 0 {
-			q = 1
+		s.nlive++
+		s.last = max(s.last, t)
+		q := float32(max(1, ev.Quantity))
+		switch ev.Type {
+		case shelfwise.EventView, shelfwise.EventCart:
+			if sigs == nil {
+				base := m.Log.signals(u)
+				sigs = append(make([]Signal, 0, len(base)+len(s.events)), base...)
+			}
+			k := KindView
+			if ev.Type == shelfwise.EventCart {
+				k = KindCart
+			}
+			sigs = append(sigs, Signal{Item: int32(it), Kind: k, Time: t, Qty: q})
+		default:
+			bought = append(bought, Event{Item: int32(it), Basket: -1 - int32(t/1800), Time: t, Qty: q})
 		}
-		out = append(out, Event{Item: int32(it), Basket: -1 - int32(t/1800), Time: t, Qty: q})
 	}
-	return out
+	if sigs == nil {
+		sigs = m.Log.signals(u)
+	}
+	s.hist, s.sigs = m.history(c, bought), sigs
+	if m.als != nil && s.nlive > 0 {
+		s.vec = m.als.foldIn(s.hist, s.sigs, m.Log.End)
+	}
+}
+
+// deriveSession fills s's items (viewed, carted and bought) for m.
+func (m *Model) deriveSession(s *liveSnap) {
+	s.model = m
+	s.items = s.items[:0]
+	for _, ev := range s.events {
+		if it := m.Log.Item(ev.SKU); it >= 0 {
+			s.items = append(s.items, int32(it))
+		}
+	}
 }
 
 // history is the customer's training history followed by live events.
@@ -511,22 +525,24 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 	if req.N <= 0 {
 		req.N = 10
 	}
+	u := m.Log.User(req.Customer)
 	var (
 		hist  []Event
+		sigs  []Signal
 		vec   []float64
 		nlive int
 		now   = m.Log.End
 	)
 	if req.Customer != "" {
 		if s := current(e.customers.get(req.Customer), m, req.Customer, false); s != nil {
-			hist, vec, nlive = s.hist, s.vec, s.nlive
+			hist, sigs, vec, nlive = s.hist, s.sigs, s.vec, s.nlive
 			if nlive > 0 {
 				now = max(now, s.last)
 			}
 		}
 	}
 	if nlive == 0 {
-		hist, vec = m.history(req.Customer, nil), nil
+		hist, sigs, vec = m.history(req.Customer, nil), m.Log.signals(u), nil
 	}
 	var sess []int32
 	if req.Session != "" {
@@ -537,7 +553,6 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 	if !req.Now.IsZero() {
 		now = req.Now.Unix()
 	}
-	u := m.Log.User(req.Customer)
-	q := &Query{User: u, History: hist, Signals: m.Log.signals(u), Changed: nlive > 0, Now: now, UserVec: vec}
+	q := &Query{User: u, History: hist, Signals: sigs, Changed: nlive > 0, Now: now, UserVec: vec}
 	return m.recommend(q, sess, req), nil
 }

@@ -366,8 +366,9 @@ func TestObserveBatch(t *testing.T) {
 		t.Fatalf("live events %+v, want P210, P220, UNKNOWN in order", got)
 	}
 	s := e.customers.get(c).cur.Load()
-	if s.model != m || s.nlive != 2 || len(s.vec) == 0 || s.last != now.Unix() {
-		t.Fatalf("derived state: model ok %v, nlive %d, vec %d, last %d", s.model == m, s.nlive, len(s.vec), s.last)
+	if s.model != m || s.nlive != 2 || len(s.hist) != 1 || len(s.sigs) != 1 || len(s.vec) == 0 || s.last != now.Unix() {
+		t.Fatalf("derived state: model ok %v, nlive %d (want 2), history %d (1: the purchase), signals %d (1: the cart), vec %d, last %d",
+			s.model == m, s.nlive, len(s.hist), len(s.sigs), len(s.vec), s.last)
 	}
 	ss := e.sessions.get("sB").cur.Load()
 	if len(ss.events) != 2 || len(ss.items) != 2 {
@@ -576,4 +577,53 @@ func BenchmarkRecommendWhileObserving(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+}
+
+// TestLiveViewsAreSignals: a live view or cart is weaker evidence, as in
+// training: it joins the customer's signals, not their purchase history
+// (so it never reads "you bought this"), and still moves a new customer's
+// recommendations towards what they looked at; a live purchase joins the
+// history.
+func TestLiveViewsAreSignals(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	ctx := context.Background()
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	c := shelfwise.CustomerKey("cVIEWS")
+	var evs []shelfwise.Event
+	for _, i := range []int{205, 215, 225, 235} {
+		evs = append(evs, shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(i)})
+	}
+	evs = append(evs, shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventCart, SKU: sku(245)})
+	if err := e.Observe(evs...); err != nil {
+		t.Fatal(err)
+	}
+	s := e.customers.get(c).cur.Load()
+	if len(s.hist) != 0 || len(s.sigs) != 5 || s.nlive != 5 || len(s.vec) == 0 {
+		t.Fatalf("after views and a cart: %d history events, %d signals, nlive %d, vec %d; want 0, 5, 5, folded in",
+			len(s.hist), len(s.sigs), s.nlive, len(s.vec))
+	}
+	if s.sigs[4].Kind != KindCart || s.sigs[0].Kind != KindView {
+		t.Fatalf("signal kinds %v, %v", s.sigs[0].Kind, s.sigs[4].Kind)
+	}
+	recs, _ := e.Recommend(ctx, Request{Customer: c, N: 10})
+	in := 0
+	for _, r := range recs {
+		if strings.HasPrefix(r.Reason, "you b") || r.Source == "repeat" {
+			t.Fatalf("viewed item explained as bought: %+v", r)
+		}
+		var n int
+		fmt.Sscanf(string(r.SKU), "P%d", &n)
+		if n >= 200 && n < 300 {
+			in++
+		}
+	}
+	if in < 6 {
+		t.Fatalf("after viewing group-2 items only %d of 10 are group 2: %+v", in, recs)
+	}
+	e.Observe(shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(205), Quantity: 2})
+	s = e.customers.get(c).cur.Load()
+	if len(s.hist) != 1 || s.hist[0].Item != int32(m.Log.Item(sku(205))) || s.hist[0].Qty != 2 || len(s.sigs) != 5 {
+		t.Fatalf("after a purchase: history %+v, %d signals", s.hist, len(s.sigs))
+	}
 }
