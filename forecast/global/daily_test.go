@@ -62,11 +62,9 @@ func (c *simChain) errVsTruth(preds []forecast.Prediction, cut int) float64 {
 	var e float64
 	n := 0
 	for i, s := range c.series {
-		mu := c.truth.ExpectedSeries(s.Key.SKU, s.Key.Store)
-		off := len(mu) - len(s.Values)
 		o := len(s.Values) - cut
 		for k, v := range preds[i].Mean[:cut] {
-			e += math.Abs(math.Max(v, 0) - mu[off+o+k])
+			e += math.Abs(math.Max(v, 0) - c.truth.ExpectedDemand(s.Key.SKU, s.Key.Store, s.Time(o+k)))
 			n++
 		}
 	}
