@@ -2,6 +2,7 @@ package global
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // validation and scored windows, and a year before for the yearly
 // features). The origin is 28 days before the end, so the forecasts are
 // scored against the simulator's true mean demand (mae_* metrics, units per
-// day). Run with -benchtime 1x under /usr/bin/time -v for the peak memory.
+// day) and the conformal intervals by their coverage of the actual sales.
+// Run with -benchtime 1x under /usr/bin/time -v for the peak memory.
 func BenchmarkM5ScaleDaily(b *testing.B) {
 	const h, keep = 28, 820
 	ctx := context.Background()
@@ -48,5 +50,14 @@ func BenchmarkM5ScaleDaily(b *testing.B) {
 		b.ReportMetric(c.errVsTruth(run.Global, h), "mae_global")
 		b.ReportMetric(c.errVsTruth(run.Predictions, h), "mae_blend")
 		b.ReportMetric(run.Weight[0], "global_weight")
+		// Interval coverage of the actual sales (inclusive, as eval
+		// forecast scores it: discrete sales cover more than nominal).
+		below, atOrBelow := quantileHits(c.series, h, run.Quantiles, len(run.Levels))
+		cov := func(lo, hi float64) float64 {
+			l, u := slices.Index(run.Levels, lo), slices.Index(run.Levels, hi)
+			return atOrBelow[u] - below[l]
+		}
+		b.ReportMetric(cov(0.1, 0.9), "coverage_80")
+		b.ReportMetric(cov(0.025, 0.975), "coverage_95")
 	}
 }
