@@ -75,15 +75,16 @@ type liveSnap struct {
 	// history (training history followed by the live purchases in the
 	// model's item space), their views and carts (training signals
 	// followed by the live ones), how many live events the model knows,
-	// the latest of their times, the folded-in ALS vector; for a session,
-	// its items.
-	model *Model
-	hist  []Event
-	sigs  []Signal
-	nlive int
-	last  int64
-	vec   []float64
-	items []int32
+	// the latest of their times, the folded-in ALS vector (computed by the
+	// first request that needs it: folded); for a session, its items.
+	model  *Model
+	hist   []Event
+	sigs   []Signal
+	nlive  int
+	last   int64
+	vec    []float64
+	folded bool
+	items  []int32
 }
 
 // liveEntry holds one key's current snapshot.
@@ -374,15 +375,17 @@ func (e *Engine) Observe(evs ...shelfwise.Event) error {
 	}
 	m := e.model.Load()
 	for k, c := range cs.keys {
-		if k%8 == 7 {
-			// A fold-in takes tens of µs: let requests queued on this P
-			// run between customers rather than behind the whole batch.
+		if k%32 == 31 {
+			// Let requests queued on this P run between customers rather
+			// than behind the whole batch.
 			runtime.Gosched()
 		}
 		add := cs.evs[c]
 		e.customers.update(c, e.maxCustomers(), func(old *liveSnap) *liveSnap {
 			s := &liveSnap{events: appendCapped(old, add, e.maxLive()), seq: e.seq.Add(1)}
-			m.deriveCustomer(c, s)
+			// The fold-in waits for the customer's next request: events
+			// arriving before it cost one fold-in, not one each.
+			m.deriveCustomer(c, s, false)
 			return s
 		})
 	}
@@ -413,11 +416,11 @@ func appendCapped(old *liveSnap, add []shelfwise.Event, limit int) []shelfwise.E
 	return append(out, add[max(0, skip-len(prev)):]...)
 }
 
-// deriveCustomer fills s's history, signals and folded-in vector for m.
-// Live purchases join the history (repeat features, "you bought this");
-// views and carts are weaker evidence and join the signals, as in
-// training (Weights).
-func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap) {
+// deriveCustomer fills s's history and signals for m, and its folded-in
+// vector when fold is set. Live purchases join the history (repeat
+// features, "you bought this"); views and carts are weaker evidence and
+// join the signals, as in training (Weights).
+func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap, fold bool) {
 	u := m.Log.User(c)
 	var bought []Event
 	var sigs []Signal
@@ -450,9 +453,18 @@ func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap) {
 		sigs = m.Log.signals(u)
 	}
 	s.hist, s.sigs = m.history(c, bought), sigs
+	if fold {
+		m.fold(s)
+	}
+}
+
+// fold computes s's ALS vector (when the model has ALS and s has live
+// events it knows).
+func (m *Model) fold(s *liveSnap) {
 	if m.als != nil && s.nlive > 0 {
 		s.vec = m.als.foldIn(s.hist, s.sigs, m.Log.End)
 	}
+	s.folded = true
 }
 
 // deriveSession fills s's items (viewed, carted and bought) for m.
@@ -478,23 +490,32 @@ func (m *Model) history(c shelfwise.CustomerKey, live []Event) []Event {
 	return append(append(make([]Event, 0, len(base)+len(live)), base...), live...)
 }
 
-// current returns the snapshot of ent derived for m, deriving it (without
-// any lock) when the model changed since it was built, and publishing that
-// unless a writer replaced the snapshot meanwhile. nil when there is none.
-// c is the customer of a customer entry, "" for a session's.
+// current returns the snapshot of ent derived (and, for a customer,
+// folded in) for m, deriving what is missing without any lock when the
+// model changed since it was built or no request has folded it in yet,
+// and publishing that unless a writer replaced the snapshot meanwhile.
+// nil when there is none. c is the customer of a customer entry, "" for a
+// session's.
 func current(ent *liveEntry, m *Model, c shelfwise.CustomerKey, session bool) *liveSnap {
 	if ent == nil {
 		return nil
 	}
 	s := ent.cur.Load()
-	if s == nil || s.model == m {
+	if s == nil || (s.model == m && (session || s.folded)) {
 		return s
 	}
-	ns := &liveSnap{events: s.events, seq: s.seq}
-	if session {
+	var ns *liveSnap
+	switch {
+	case session:
+		ns = &liveSnap{events: s.events, seq: s.seq}
 		m.deriveSession(ns)
-	} else {
-		m.deriveCustomer(c, ns)
+	case s.model == m: // derived, not folded in yet
+		cp := *s
+		ns = &cp
+		m.fold(ns)
+	default:
+		ns = &liveSnap{events: s.events, seq: s.seq}
+		m.deriveCustomer(c, ns, true)
 	}
 	ent.cur.CompareAndSwap(s, ns)
 	return ns

@@ -366,9 +366,20 @@ func TestObserveBatch(t *testing.T) {
 		t.Fatalf("live events %+v, want P210, P220, UNKNOWN in order", got)
 	}
 	s := e.customers.get(c).cur.Load()
-	if s.model != m || s.nlive != 2 || len(s.hist) != 1 || len(s.sigs) != 1 || len(s.vec) == 0 || s.last != now.Unix() {
-		t.Fatalf("derived state: model ok %v, nlive %d (want 2), history %d (1: the purchase), signals %d (1: the cart), vec %d, last %d",
-			s.model == m, s.nlive, len(s.hist), len(s.sigs), len(s.vec), s.last)
+	if s.model != m || s.nlive != 2 || len(s.hist) != 1 || len(s.sigs) != 1 || s.folded || s.vec != nil || s.last != now.Unix() {
+		t.Fatalf("derived state: model ok %v, nlive %d (want 2), history %d (1: the purchase), signals %d (1: the cart), folded %v (not yet), last %d",
+			s.model == m, s.nlive, len(s.hist), len(s.sigs), s.folded, s.last)
+	}
+	// The first request folds the customer in, once, for every later one.
+	if _, err := e.Recommend(context.Background(), Request{Customer: c, N: 5}); err != nil {
+		t.Fatal(err)
+	}
+	f := e.customers.get(c).cur.Load()
+	if !f.folded || len(f.vec) == 0 || len(f.events) != 3 || f.nlive != 2 {
+		t.Fatalf("after a request: folded %v, vec %d, events %d, nlive %d", f.folded, len(f.vec), len(f.events), f.nlive)
+	}
+	if _, err := e.Recommend(context.Background(), Request{Customer: c, N: 5}); err != nil || e.customers.get(c).cur.Load() != f {
+		t.Fatal("a second request folded the customer in again")
 	}
 	ss := e.sessions.get("sB").cur.Load()
 	if len(ss.events) != 2 || len(ss.items) != 2 {
@@ -599,9 +610,9 @@ func TestLiveViewsAreSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := e.customers.get(c).cur.Load()
-	if len(s.hist) != 0 || len(s.sigs) != 5 || s.nlive != 5 || len(s.vec) == 0 {
-		t.Fatalf("after views and a cart: %d history events, %d signals, nlive %d, vec %d; want 0, 5, 5, folded in",
-			len(s.hist), len(s.sigs), s.nlive, len(s.vec))
+	if len(s.hist) != 0 || len(s.sigs) != 5 || s.nlive != 5 {
+		t.Fatalf("after views and a cart: %d history events, %d signals, nlive %d; want 0, 5, 5",
+			len(s.hist), len(s.sigs), s.nlive)
 	}
 	if s.sigs[4].Kind != KindCart || s.sigs[0].Kind != KindView {
 		t.Fatalf("signal kinds %v, %v", s.sigs[0].Kind, s.sigs[4].Kind)
@@ -620,6 +631,9 @@ func TestLiveViewsAreSignals(t *testing.T) {
 	}
 	if in < 6 {
 		t.Fatalf("after viewing group-2 items only %d of 10 are group 2: %+v", in, recs)
+	}
+	if s := e.customers.get(c).cur.Load(); !s.folded || len(s.vec) == 0 {
+		t.Fatal("the request did not fold the viewer in")
 	}
 	e.Observe(shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(205), Quantity: 2})
 	s = e.customers.get(c).cur.Load()
