@@ -231,8 +231,7 @@ func (b *DailyBlend) local(ctx context.Context, series []*shelfwise.Series, cut,
 			return fmt.Errorf("global: series %s: %w", s.Key, err)
 		}
 		for k := range p.Mean {
-			t := o + k
-			if t < len(s.Values) && s.Available != nil && !s.Available[t] || !(p.Mean[k] > 0) {
+			if !b.onSale(s, o+k) || !(p.Mean[k] > 0) {
 				p.Mean[k] = 0
 			}
 		}
@@ -240,6 +239,19 @@ func (b *DailyBlend) local(ctx context.Context, series []*shelfwise.Series, cut,
 		return nil
 	})
 	return out, err
+}
+
+// onSale reports whether the product is on sale at step t, as far as is
+// known in advance: the series' availability, or Global.Future beyond it.
+func (b *DailyBlend) onSale(s *shelfwise.Series, t int) bool {
+	if t < len(s.Values) {
+		return s.Available == nil || s.Available[t]
+	}
+	if b.Global.Future != nil {
+		_, _, ok := b.Global.Future(s, t)
+		return ok
+	}
+	return true
 }
 
 // valError is the mean absolute error of mean against the usable values of

@@ -318,3 +318,46 @@ func TestDailyExplain(t *testing.T) {
 		t.Fatalf("promotion share %.3f on %d promotion days, |%.3f| elsewhere", promo, nPromo, other)
 	}
 }
+
+// TestDailyFuture forecasts past the end of the data, as shelfwise
+// forecast does: Future supplies the planned prices, promotions and
+// assortment (days off sale forecast 0), and Forecasts packs the run with
+// the origin the day after the last one.
+func TestDailyFuture(t *testing.T) {
+	cfg := simulate.M5()
+	cfg.Products, cfg.Stores, cfg.Days = 40, 2, 500
+	c := simulateChain(t, cfg, 500)
+	const h = 28
+	offSale := func(t int) bool { return t%7 == 3 }
+	b := &DailyBlend{Global: Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1, Params: gbdtSmall,
+		Future: func(s *shelfwise.Series, t int) (float64, float64, bool) {
+			return s.Price[len(s.Price)-1], 0, !offSale(t)
+		}}}
+	run, err := b.Run(context.Background(), c.series, 0, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcs := run.Forecasts(c.series, 0)
+	positive := 0
+	for i, fc := range fcs {
+		s := c.series[i]
+		if got, want := fc.Origin, s.Time(len(s.Values)); !got.Equal(want) {
+			t.Fatalf("series %d: origin %v, want %v", i, got, want)
+		}
+		if len(fc.Mean) != h || len(fc.Quantiles) != len(forecast.DefaultLevels) {
+			t.Fatalf("series %d: %d steps, %d quantile levels", i, len(fc.Mean), len(fc.Quantiles))
+		}
+		for k := range h {
+			g := run.Global[i].Mean[k]
+			if offSale(len(s.Values)+k) && (g != 0 || fc.Mean[k] != 0 || fc.Quantiles[len(fc.Quantiles)-1][k] != 0) {
+				t.Fatalf("series %d step %d: off sale, forecast %v (global %v)", i, k, fc.Mean[k], g)
+			}
+			if g > 0 {
+				positive++
+			}
+		}
+	}
+	if positive == 0 {
+		t.Fatal("no positive forecast on the days on sale")
+	}
+}
