@@ -401,19 +401,22 @@ func (e *Engine) Observe(evs ...shelfwise.Event) error {
 }
 
 // appendCapped returns old's events followed by add, keeping the newest
-// limit, in a new slice (old's is shared with readers).
+// limit. It appends in place when the backing array has room: readers of
+// old see only old.events[:len], which never changes, and the key's
+// writers are serialised and always extend the latest snapshot, so no two
+// appends share a slot. Dropping the oldest is a reslice; the array is
+// copied (the window only) when append grows it, so an update costs O(len
+// add) amortised, not O(limit).
 func appendCapped(old *liveSnap, add []shelfwise.Event, limit int) []shelfwise.Event {
 	var prev []shelfwise.Event
 	if old != nil {
 		prev = old.events
 	}
-	n := len(prev) + len(add)
-	skip := max(0, n-limit)
-	out := make([]shelfwise.Event, 0, min(n, limit))
-	if skip < len(prev) {
-		out = append(out, prev[skip:]...)
+	out := append(prev, add...)
+	if len(out) > limit {
+		out = out[len(out)-limit:]
 	}
-	return append(out, add[max(0, skip-len(prev)):]...)
+	return out
 }
 
 // deriveCustomer fills s's history and signals for m, and its folded-in

@@ -407,10 +407,17 @@ func TestLiveLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A published snapshot never changes, though later events are
+	// appended to the same array.
+	old := e.customers.get(c).cur.Load()
+	was := slices.Clone(old.events)
 	// Three more in one batch.
 	e.Observe(shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(100)},
 		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(101)},
 		shelfwise.Event{Time: now, Customer: c, Type: shelfwise.EventView, SKU: sku(102)})
+	if !slices.Equal(old.events, was) {
+		t.Fatal("an earlier snapshot's events changed")
+	}
 	got := e.liveOf(c)
 	want := []shelfwise.SKU{sku(10), sku(11), sku(100), sku(101), sku(102)}
 	if len(got) != len(want) {
