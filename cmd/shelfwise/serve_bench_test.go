@@ -119,12 +119,12 @@ func BenchmarkServeIngest(b *testing.B) {
 //
 //   - NoIngest: requests alone.
 //   - IngestOthers: another client ingests 2,000 events/s (batches of 100)
-//     of other customers on catalogue products: the engine folds every
-//     event in, but the requesting customers' cached lists stay valid.
+//     of other customers on catalogue products: the engine records every
+//     event, but the requesting customers' cached lists stay valid.
 //   - IngestSame: the same 2,000 events/s come from the requesting
 //     customers, so each event drops that customer's cached list and the
-//     next request ranks again (the hardest case: customers active on the
-//     site while asking).
+//     next request folds the customer in and ranks again (the hardest
+//     case: every customer active on the site while asking).
 //
 // Max/... measures capacity: 8 clients send requests back to back
 // (closed loop; latencies there are queueing at saturation). Rate3000/...
@@ -134,10 +134,12 @@ func BenchmarkServeIngest(b *testing.B) {
 // is charged for the wait.
 //
 // Every sub-benchmark reports requests/s, p50/p99 latency, the events/s
-// ingested and the CPU time of the whole process (server, clients, ingest)
-// per request, over the measured phase only: simulating the chain and
-// training the model happen once, before the sub-benchmarks. One op is
-// one recommendation request.
+// ingested, the CPU time of the whole process (server, clients, ingest)
+// per request, over the measured phase only, and the machine's load
+// average at its end (latency tails follow the other processes' load on
+// the two cores): simulating the chain and training the model happen
+// once, before the sub-benchmarks. The server runs with the default
+// per-key rate limit. One op is one recommendation request.
 func BenchmarkServeRecommend(b *testing.B) {
 	s, key := benchServer(b, func(m *Main) error {
 		return m.Run(context.Background(), []string{"simulate", "--db", m.DataDir, "--stores", "3",
