@@ -235,3 +235,40 @@ func shrunkCovariance(e [][]float64) (*mat.SymDense, float64) {
 	}
 	return W, lambda
 }
+
+// BenchmarkMinTWalmartShape reconciles a hierarchy of Walmart's shape:
+// 2,660 bottom series in 45 stores plus the total (2,706 rows), 26 error
+// samples per row, 13 steps.
+func BenchmarkMinTWalmartShape(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	h := Hierarchy{Bottom: 2660}
+	h.Aggregates = append(h.Aggregates, make([]int, 2660))
+	for j := range h.Aggregates[0] {
+		h.Aggregates[0][j] = j
+	}
+	for s := 0; s < 45; s++ {
+		var idx []int
+		for j := s; j < 2660; j += 45 {
+			idx = append(idx, j)
+		}
+		h.Aggregates = append(h.Aggregates, idx)
+	}
+	base := make([][]float64, h.Rows())
+	res := make([][]float64, h.Rows())
+	for i := range base {
+		base[i] = make([]float64, 13)
+		res[i] = make([]float64, 26)
+		for k := range base[i] {
+			base[i][k] = 100 * rng.Float64()
+		}
+		for t := range res[i] {
+			res[i][t] = rng.NormFloat64()
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := h.MinT(base, res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
