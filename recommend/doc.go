@@ -31,6 +31,19 @@
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
 //	eng.Swap(newModel)           // atomic; running requests finish on the old model
 //
+// A trained Model is saved and loaded without retraining:
+//
+//	m.Data = recommend.Fingerprint(ps, products) // what it was trained on
+//	data, err := m.MarshalBinary()               // modelio envelope, kind "recommend"
+//	m2, err := recommend.UnmarshalModel(data)    // recommends exactly as m
+//
+// The file is versioned and checksummed (ml/modelio): a truncated or
+// altered file fails with an error wrapping modelio.ErrCorrupt, never
+// loads as a wrong model. Callers compare m2.Data with the Fingerprint of
+// the data they hold to decide whether the saved model is stale
+// (`shelfwise recommend` keeps DB/models/recommend.swm; the server's
+// registry artifact is the same bytes).
+//
 // Errors: Similar and BoughtTogether return ENOTFOUND for an SKU the model
 // does not know; Observe returns EINVALID for an event without a product or
 // without customer and session. Recommend never fails for an unknown

@@ -407,8 +407,8 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 	}
 }
 
-// rerank re-orders the blend's top items with the reranker's trees: they
-// move above every other item, in the trees' order.
+// rerank re-orders the blend's top items with the reranker (see
+// Reranker.rescore): they move above every other item, in its order.
 func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
 	nc := len(h.Components)
 	sel := append([]float64(nil), out...)
@@ -427,7 +427,9 @@ func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64,
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
 	row := make([]float64, 0, len(feats)+2+numUserFeatures)
-	for _, it := range top {
+	re := make([]float64, len(top))
+	lo := math.Inf(1)
+	for j, it := range top {
 		v, own := rv[it]
 		for k := range NumRepeatFeatures {
 			feats[k] = float32(v[k])
@@ -436,8 +438,11 @@ func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64,
 			feats[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
 		row = rerankRow(row, feats, nc, out[it], own, uf)
-		p := 1 / (1 + math.Exp(-h.Rerank.Trees.PredictRaw(row)))
-		out[it] = maxOut + 1 + p
+		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
+		lo = min(lo, re[j])
+	}
+	for j, it := range top {
+		out[it] = maxOut + 1 + (re[j] - lo)
 	}
 }
 

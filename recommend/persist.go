@@ -1,9 +1,11 @@
 package recommend
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -15,8 +17,8 @@ import (
 const ModelKind = "recommend"
 
 // modelFormat is the payload version MarshalBinary writes; UnmarshalModel
-// reads it and every earlier one.
-const modelFormat = 1
+// reads it and every earlier one (2 added Reranker.Blend).
+const modelFormat = 2
 
 // component type tags in a saved model.
 const (
@@ -87,7 +89,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // altered file fails with an error wrapping modelio.ErrCorrupt; a file of
 // another kind or a newer format fails with a plain error.
 func UnmarshalModel(data []byte) (*Model, error) {
-	_, payload, err := modelio.Open(data, ModelKind, modelFormat)
+	version, payload, err := modelio.Open(data, ModelKind, modelFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -103,10 +105,10 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	if d.Err() != nil {
 		return nil, d.Err()
 	}
-	if m.All, err = decodeHybrid(d, comps); err != nil {
+	if m.All, err = decodeHybrid(d, comps, version); err != nil {
 		return nil, err
 	}
-	if m.New, err = decodeHybrid(d, comps); err != nil {
+	if m.New, err = decodeHybrid(d, comps, version); err != nil {
 		return nil, err
 	}
 	m.FBT = &FBT{Cfg: FBTConfig{MinCount: d.Int(), MinLift: d.F64(), K: d.Int()}}
@@ -489,12 +491,13 @@ func encodeHybrid(e *modelio.Encoder, h *Hybrid) error {
 			return err
 		}
 		e.Int(h.Rerank.Top)
+		e.F64(h.Rerank.Blend)
 		e.Bytes(b)
 	}
 	return nil
 }
 
-func decodeHybrid(d *modelio.Decoder, comps []Component) (*Hybrid, error) {
+func decodeHybrid(d *modelio.Decoder, comps []Component, version uint16) (*Hybrid, error) {
 	h := &Hybrid{Components: comps}
 	c := &h.Cfg
 	c.ValidationDays, c.ValidationWindows, c.NewItems, c.K, c.Candidates = d.Int(), d.Int(), d.Bool(), d.Int(), d.Int()
@@ -508,6 +511,10 @@ func decodeHybrid(d *modelio.Decoder, comps []Component) (*Hybrid, error) {
 	}
 	if d.Bool() {
 		top := d.Int()
+		blend := 0.0
+		if version >= 2 {
+			blend = d.F64()
+		}
 		b := d.Bytes()
 		if d.Err() != nil {
 			return nil, d.Err()
@@ -516,7 +523,7 @@ func decodeHybrid(d *modelio.Decoder, comps []Component) (*Hybrid, error) {
 		if err := t.UnmarshalBinary(b); err != nil {
 			return nil, fmt.Errorf("reranker: %w", err)
 		}
-		h.Rerank = &Reranker{Trees: t, Top: top}
+		h.Rerank = &Reranker{Trees: t, Top: top, Blend: blend}
 	}
 	return h, d.Err()
 }
@@ -529,9 +536,16 @@ func decodeHybrid(d *modelio.Decoder, comps []Component) (*Hybrid, error) {
 func Fingerprint(ps []Purchase, prods []shelfwise.Product) string {
 	var sum, psum uint64
 	var last time.Time
+	var b []byte
 	for _, p := range ps {
+		b = append(b[:0], p.Customer...)
+		b = append(append(b, 0), p.SKU...)
+		b = append(append(b, 0), p.Invoice...)
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.Time.UnixNano()))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Quantity))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Price))
 		h := fnv.New64a()
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%g\x00%g", p.Customer, p.SKU, p.Invoice, p.Time.UnixNano(), p.Quantity, p.Price)
+		h.Write(b)
 		sum += mix64(h.Sum64())
 		if p.Time.After(last) {
 			last = p.Time

@@ -41,7 +41,7 @@ func withReranker(t *testing.T, m *Model) *Model {
 	}
 	c := *m
 	all := *m.All
-	all.Rerank = &Reranker{Trees: tr, Top: 30}
+	all.Rerank = &Reranker{Trees: tr, Top: 30, Blend: 0.1}
 	c.All = &all
 	c.Data = "purchases=123 until=2026-01-02"
 	return &c
@@ -152,5 +152,36 @@ func TestModelCorruptFile(t *testing.T) {
 	// A well-sealed payload with a wrong body is caught by the decoder.
 	if _, err := UnmarshalModel(modelio.Seal(ModelKind, modelFormat, []byte("xxxxxxxxxxxxxxxxxxxxxxxxx"))); !errors.Is(err, modelio.ErrCorrupt) {
 		t.Errorf("bad payload: %v", err)
+	}
+}
+
+// TestFingerprint checks that the data fingerprint ignores line order and
+// changes with any added, altered or removed purchase or product.
+func TestFingerprint(t *testing.T) {
+	ps := []Purchase{buy(0, 1, 0), buy(0, 2, 1), buy(1, 1, 2)}
+	prods := []shelfwise.Product{{SKU: sku(1), Name: "a"}, {SKU: sku(2), Name: "b"}}
+	fp := Fingerprint(ps, prods)
+	if got := Fingerprint([]Purchase{ps[2], ps[0], ps[1]}, []shelfwise.Product{prods[1], prods[0]}); got != fp {
+		t.Fatalf("order changed the fingerprint:\n%s\n%s", fp, got)
+	}
+	more := append(append([]Purchase(nil), ps...), buy(2, 2, 3))
+	qty := append([]Purchase(nil), ps...)
+	qty[1].Quantity = 2
+	renamed := []shelfwise.Product{{SKU: sku(1), Name: "a"}, {SKU: sku(2), Name: "B"}}
+	for name, other := range map[string]string{
+		"added line":      Fingerprint(more, prods),
+		"changed line":    Fingerprint(qty, prods),
+		"removed line":    Fingerprint(ps[:2], prods),
+		"renamed product": Fingerprint(ps, renamed),
+	} {
+		if other == fp {
+			t.Errorf("%s: fingerprint unchanged", name)
+		}
+	}
+	// Swapping the SKUs of two lines keeps counts and times but not the hash.
+	sw := append([]Purchase(nil), ps...)
+	sw[0].SKU, sw[1].SKU = sw[1].SKU, sw[0].SKU
+	if Fingerprint(sw, prods) == fp {
+		t.Error("swapped SKUs: fingerprint unchanged")
 	}
 }

@@ -18,7 +18,23 @@ type Reranker struct {
 	Trees *gbdt.Model
 	// Top is how many of the blend's best items are re-ordered.
 	Top int
+	// Blend > 0 orders the top items by the blend score + Blend x the
+	// trees' log-odds (chosen on held-out validation customers); 0 orders
+	// them by the trees alone.
+	Blend float64
 }
+
+// rescore is the reranked score of a top item with blend score linear and
+// trees' log-odds raw.
+func (r *Reranker) rescore(linear, raw float64) float64 {
+	if r.Blend > 0 {
+		return linear + r.Blend*raw
+	}
+	return 1 / (1 + math.Exp(-raw))
+}
+
+// rerankBlends are the Reranker.Blend values fitReranker tries.
+var rerankBlends = []float64{0, 0.01, 0.03, 0.1, 0.3, 1}
 
 // numUserFeatures is the number of customer-level reranker features.
 const numUserFeatures = 5
@@ -128,7 +144,7 @@ func (t *tuningTable) objectiveReranked(w []float64, r *Reranker) float64 {
 		for k, ci := range top {
 			f = tu.row(int(ci), f)
 			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat)
-			re[k] = r.Trees.PredictRaw(row)
+			re[k] = r.rescore(scores[ci], r.Trees.PredictRaw(row))
 		}
 		parts[i] = t.userObjective(tu, top, re)
 	})
@@ -161,8 +177,9 @@ func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []floa
 }
 
 // fitReranker decides on held-out validation customers whether trees improve
-// the blend: trained on even-numbered customers, scored on odd-numbered
-// ones. If they help, it returns trees trained on all; else nil.
+// the blend, and how to combine them with it (Reranker.Blend): trained on
+// even-numbered customers, scored on odd-numbered ones. If they help, it
+// returns trees trained on all; else nil.
 func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*Reranker, error) {
 	var a, b tuningTable
 	a, b = *t, *t
@@ -178,9 +195,21 @@ func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*R
 	if err != nil || r == nil {
 		return nil, err
 	}
-	t.rerankGain = b.objectiveReranked(w, r) - b.objective(w)
+	base := b.objective(w)
+	best := 0.0
+	t.rerankGain = math.Inf(-1)
+	for _, bl := range rerankBlends {
+		r.Blend = bl
+		if g := b.objectiveReranked(w, r) - base; g > t.rerankGain {
+			t.rerankGain, best = g, bl
+		}
+	}
 	if t.rerankGain <= 0.002 {
 		return nil, nil
 	}
-	return t.trainReranker(ctx, w, top, 2)
+	r, err = t.trainReranker(ctx, w, top, 2)
+	if r != nil {
+		r.Blend = best
+	}
+	return r, err
 }

@@ -138,6 +138,10 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		out["validation_days"] = fl.validationDays
 		out["validation_objective"] = h.ValidationScore
 		out["reranker"] = h.Rerank != nil
+		out["reranker_validation_gain"] = h.RerankGain
+		if h.Rerank != nil {
+			out["reranker_blend"] = h.Rerank.Blend
+		}
 		out["weights"] = h.Weights()
 	}
 	if fl.json {

@@ -1,0 +1,52 @@
+package recommend
+
+import (
+	"math"
+	"testing"
+)
+
+// TestRepeatFeaturesHandComputed checks the rate, customer-activity and
+// last-basket features on a small history computed by hand.
+func TestRepeatFeaturesHandComputed(t *testing.T) {
+	// Item 1 in baskets on days 0, 20 and 40; item 2 on day 0 only; item 3
+	// on day 40 (the latest basket).
+	lg := NewLog([]Purchase{buyIn(0, 1, 0, 0), buyIn(0, 2, 0, 0), buyIn(0, 1, 1, 20),
+		buyIn(0, 1, 2, 40), buyIn(0, 3, 2, 40)})
+	sm := Summarize(lg.Histories[0])
+	if sm.Baskets != 3 || sm.RecentBaskets != 3 || sm.Last != day(40).Unix() {
+		t.Fatalf("summary baskets=%d recent=%d last=%v", sm.Baskets, sm.RecentBaskets, sm.Last)
+	}
+	stats := map[int]ItemStats{}
+	for _, s := range sm.Items {
+		var n int
+		fmtSscan(string(lg.Items[s.Item]), &n)
+		stats[n] = s
+	}
+	now := day(50).Unix()
+	f1 := Repeat(stats[1], sm, now, 0)
+	// 3 baskets over 50 days since the first purchase: 1 - exp(-30*3/50).
+	if !near(f1.Rate30, 1-math.Exp(-30.0*3/50)) {
+		t.Errorf("rate30=%v", f1.Rate30)
+	}
+	// 3 lines in the last 60 days of the history: 1 - exp(-30*3/60).
+	if !near(f1.RecentRate, 1-math.Exp(-0.5*3)) {
+		t.Errorf("recent rate=%v", f1.RecentRate)
+	}
+	// Lines after the first basket: 3 (item 1 twice, a repeat; item 3 new).
+	if !near(f1.RepeatRate, 2.0/3) || !near(sm.RepeatRate, 2.0/3) {
+		t.Errorf("repeat rate=%v", f1.RepeatRate)
+	}
+	if !near(f1.UserBaskets, math.Log(4)) || !near(f1.UserRecent, math.Log(4)) || !near(f1.UserActive, math.Exp(-10.0/30)) {
+		t.Errorf("customer features %v %v %v", f1.UserBaskets, f1.UserRecent, f1.UserActive)
+	}
+	if f1.LastBasket != 1 {
+		t.Errorf("item 1: last basket %v", f1.LastBasket)
+	}
+	f2 := Repeat(stats[2], sm, now, 0)
+	if f2.LastBasket != 0 || f2.Due != 0 {
+		t.Errorf("item 2 (one basket): %+v", f2)
+	}
+	if f3 := Repeat(stats[3], sm, now, 0); f3.LastBasket != 1 {
+		t.Errorf("item 3 is in the latest basket: %+v", f3)
+	}
+}
