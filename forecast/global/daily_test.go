@@ -282,7 +282,7 @@ func TestDailyExplain(t *testing.T) {
 	cfg.Products, cfg.Stores, cfg.Days, cfg.PromoEvery = 80, 2, 700, 30
 	c := simulateChain(t, cfg, 700)
 	const h = 28
-	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1, Explain: true}
+	d := &Daily{Calendar: c.calendar, Products: c.products, Origins: 20, Seed: 1, Explain: true, Params: gbdt.Params{NumTrees: 60}}
 	preds, err := d.Forecast(context.Background(), c.series, h, h)
 	if err != nil {
 		t.Fatal(err)
