@@ -37,9 +37,8 @@ func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (fore
 	if fl.model == "gbdt-daily" {
 		return &g, nil
 	}
-	b := &global.DailyBlend{Global: g}
 	if fl.format == "m5" {
-		b.PerSeries = global.M5PerSeries
+		return global.M5Blend(g), nil
 	}
-	return b, nil
+	return &global.DailyBlend{Global: g}, nil
 }

@@ -27,11 +27,13 @@ func DailyLocal() forecast.Method {
 }
 
 // DailyBlend combines the daily global model with a per-series local method.
-// The global model is trained once, on the sales before a validation window
-// of h days that ends at the origin; it and the local method forecast that
-// window from its start, and each series gets the weight between them that
-// its errors there call for (inverse squared mean absolute error, shrunk to
-// the even blend). The same trained model then forecasts from the origin.
+// The global model is trained on the sales before a validation window of h
+// days that ends at the origin; it and the local method forecast that
+// window from its start, and the errors there set the weight between them
+// (the grid weight best over all series, optionally mixed with each
+// series' own, see PerSeries). The global model is then trained again on
+// all sales before the origin (unless SingleFit) and both forecast from
+// the origin.
 // Quantiles are conformal: the blend's errors on the validation window,
 // pooled over series with similar forecasts (Mondrian bins by the forecast
 // mean), as ratios of actual to forecast, so they are never negative.
@@ -54,16 +56,24 @@ type DailyBlend struct {
 	// pinball-loss model per level, trained on the sales before the origin)
 	// instead of the conformal ratios (one training per level: slower).
 	QuantileObjective bool
-	// Refit trains the global model a second time on all sales before the
-	// origin for the final forecast (twice the training time).
-	Refit   bool
-	Workers int
+	// SingleFit forecasts from the origin with the model trained before the
+	// validation window instead of training it again on all sales before
+	// the origin (the default, which costs a second training and was 8%
+	// closer to the true mean on a simulated chain of 3,000 series).
+	SingleFit bool
+	Workers   int
 }
 
-// M5PerSeries is the DailyBlend.PerSeries chosen on the real M5 subset's
-// four 28-day windows before the scored one (ten series: the pooled weight
-// alone is judged on little data there).
-const M5PerSeries = 0.5
+// M5Blend is the blend configuration chosen on the real M5 subset's four
+// 28-day windows before the scored one (ten series; WRMSSE there): half of
+// each series' own weight (0.8115, against 0.8226 pooled only) and a
+// single fit (the second training gave 0.8203: with ten series the weights
+// set on the first model do not carry over to a new one). Large panels
+// keep the defaults (pooled weight, second training), chosen on simulated
+// chains.
+func M5Blend(g Daily) *DailyBlend {
+	return &DailyBlend{Global: g, PerSeries: 0.5, SingleFit: true}
+}
 
 // DailyRun is the outcome of a DailyBlend forecast.
 type DailyRun struct {
@@ -121,7 +131,7 @@ func (b *DailyBlend) Run(ctx context.Context, series []*shelfwise.Series, cut, h
 	if err != nil {
 		return nil, err
 	}
-	if b.Refit {
+	if !b.SingleFit {
 		t0 = time.Now()
 		if m, err = g.train(ctx, dss, cut, h); err != nil {
 			return nil, err

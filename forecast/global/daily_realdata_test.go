@@ -53,9 +53,9 @@ func m5Options(series []*shelfwise.Series) forecast.BacktestOptions {
 
 // TestM5DailyBlend backtests the daily global model and the blend on the
 // real M5 subset (10 series, last 28 days) against eval forecast's daily
-// auto model (WRMSSE 1.0866). The blend's PerSeries 0.5 was chosen on the
-// four 28-day windows before the scored one (WRMSSE 0.8115 there against
-// 0.8226 pooled, global 0.8408, auto 0.8397).
+// auto model (WRMSSE 1.0866). The blend's configuration (M5Blend) was
+// chosen on the four 28-day windows before the scored one (WRMSSE 0.8115
+// there; global 0.8408, auto 0.8397).
 func TestM5DailyBlend(t *testing.T) {
 	series, d := m5Data(t)
 	if got, want := len(series), 10; got != want {
@@ -71,7 +71,7 @@ func TestM5DailyBlend(t *testing.T) {
 	for name, f := range map[string]forecast.Forecaster{
 		"auto":   auto,
 		"global": d,
-		"blend":  &DailyBlend{Global: *d, PerSeries: M5PerSeries},
+		"blend":  M5Blend(*d),
 	} {
 		r, err := forecast.Backtest(ctx, f, series, o)
 		if err != nil {
