@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ type evalForecastFlags struct {
 	calibration, skipLast     int
 	json, covariates          bool
 	reconcile                 string // see eval_forecast_reconcile.go
+	cpuProfile                string
 }
 
 // forecastModels lists the --model names.
@@ -61,6 +64,7 @@ ma, gbdt (the global boosted model), dsnaive (denoised seasonal naive).`,
 	f.IntVar(&fl.calibration, "calibration", -1, "windows before each scored one that calibrate the quantiles (default: 2 local, 1 global)")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object")
 	f.IntVar(&fl.skipLast, "skip-last", 0, "drop the last N steps of every series first (to tune on windows before the scored ones)")
+	f.StringVar(&fl.cpuProfile, "cpuprofile", "", "write a CPU profile of the backtest to this file")
 	f.StringVar(&fl.reconcile, "reconcile", "", reconcileUsage)
 	f.BoolVar(&fl.covariates, "covariates", false, "give the global model the dataset's covariates (walmart: markdowns, temperature, fuel price, CPI, unemployment)")
 	return cmd
@@ -290,11 +294,36 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 	if fl.reconcile != "" {
 		return m.runEvalForecastReconcile(ctx, fl, fl.reconcile, d, opts, start)
 	}
+	stop, err := startCPUProfile(fl.cpuProfile)
+	if err != nil {
+		return err
+	}
 	res, err := forecast.Backtest(ctx, f, d.series, opts)
+	stop()
 	if err != nil {
 		return err
 	}
 	return m.printForecastEval(fl, d, opts, f, res, time.Since(start).Seconds())
+}
+
+// startCPUProfile starts a CPU profile written to path (none when empty)
+// and returns the function that stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		file.Close()
+	}, nil
 }
 
 // readTestValues reads a test file in the training layout (M4: id, then the

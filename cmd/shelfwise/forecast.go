@@ -19,6 +19,7 @@ import (
 // forecastFlags are the flags of "shelfwise forecast".
 type forecastFlags struct {
 	grain, level, measure, model, out string
+	cpuProfile                        string
 	horizon, period                   int
 	allowNegative, store              bool
 }
@@ -51,6 +52,7 @@ that can be).`,
 	f.BoolVar(&fl.store, "store", true, "store the forecasts in the store, replacing the previous run of the grain and level")
 	f.IntVar(&fl.horizon, "horizon", 0, "forecast horizon in steps (default 13 weekly, 28 daily)")
 	f.IntVar(&fl.period, "period", 0, "season length (default 52 weekly, 7 daily)")
+	f.StringVar(&fl.cpuProfile, "cpuprofile", "", "write a CPU profile of the forecasting to this file")
 	f.BoolVar(&fl.allowNegative, "allow-negative", false, "allow negative forecasts (revenue with returns)")
 	return cmd
 }
@@ -124,7 +126,12 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 			return err
 		}
 	}
+	stop, err := startCPUProfile(fl.cpuProfile)
+	if err != nil {
+		return err
+	}
 	fcs, err := forecast.Forecast(ctx, f, series, h, opts)
+	stop()
 	if err != nil {
 		return err
 	}

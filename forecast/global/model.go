@@ -26,8 +26,11 @@ type Model struct {
 	// Stores supplies store type and size features (optional).
 	Stores map[shelfwise.StoreID]shelfwise.Store
 	// OriginStride uses every OriginStride-th training origin (default 4)
-	// and MaxOrigins the most recent ones only (0 = all).
-	OriginStride, MaxOrigins int
+	// and MaxOrigins the most recent ones only (0 = all). OriginPhase
+	// starts OriginPhase steps before the latest origin (0..stride-1):
+	// members with the same stride and different phases train on disjoint
+	// origins.
+	OriginStride, MaxOrigins, OriginPhase int
 	// HolidayWeight multiplies the training weight of holiday targets
 	// (default 1; 5 matches a WMAE with holiday weeks x5).
 	HolidayWeight float64
@@ -40,10 +43,16 @@ type Model struct {
 	// the seasonal base (default 0.5; -1 for none).
 	LevelShift float64
 	// Explain splits each forecast's change from its base into level,
-	// trend, seasonality and event components by TreeSHAP (slower: for
-	// serving, not for backtests). Without it the components are the
-	// seasonal base and the model's change ("level").
+	// trend, seasonality and event components by path attribution of the
+	// trees (see pathExplainer: exact in sum, O(depth) per tree). Without
+	// it the components are the seasonal base and the model's change
+	// ("level"). Count targets (TargetCounts) report their mean as "level".
 	Explain bool
+	// Target chooses what the trees learn; the zero value TargetAuto picks
+	// TargetCounts when every value before the origin is a non-negative
+	// integer (unit sales) and TargetChange otherwise (revenue, which can
+	// be negative, as Walmart's).
+	Target Target
 	// Covariates, if set, add known-in-advance drivers per store and week
 	// as features (nil: none, the default).
 	Covariates *Covariates
@@ -51,6 +60,47 @@ type Model struct {
 	Seed    uint64
 	Workers int
 }
+
+// Target is what the global model's trees learn.
+type Target int
+
+// Targets.
+const (
+	// TargetAuto picks TargetCounts for non-negative integer series and
+	// TargetChange otherwise.
+	TargetAuto Target = iota
+	// TargetChange learns the change from the seasonal base divided by
+	// the series' level, with Params.Objective (default L1): the form that
+	// works on revenue, negatives included.
+	TargetChange
+	// TargetCounts learns the sales divided by the level with the Tweedie
+	// objective (log link, Params.TweedieVariancePower, default 1.5),
+	// whatever Params.Objective says: forecasts are never negative and
+	// zeros are modelled rather than averaged away.
+	TargetCounts
+)
+
+// counts reports whether the model learns TargetCounts on series cut at
+// cut: every value before each origin is a non-negative integer.
+func (m *Model) counts(series []*shelfwise.Series, cut int) bool {
+	switch m.Target {
+	case TargetChange:
+		return false
+	case TargetCounts:
+		return true
+	}
+	for _, s := range series {
+		for _, v := range s.Values[:max(len(s.Values)-cut, 0)] {
+			if v < 0 || v != math.Trunc(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxCountRatio bounds a count target's sales/level ratio.
+const maxCountRatio = 50
 
 // DefaultParams are the boosting parameters used where Model.Params leaves
 // a field zero.
@@ -152,7 +202,7 @@ func (m *Model) trainPairs(o, h int) [][2]int {
 	p := m.period()
 	var out [][2]int
 	n := 0
-	for op := o - 1; op >= minTrainOrigin; op -= stride {
+	for op := o - 1 - m.OriginPhase%stride; op >= minTrainOrigin; op -= stride {
 		for k := 1; k <= h && op+k-1 < o; k++ {
 			if op+k-1 >= p {
 				out = append(out, [2]int{op, k})
@@ -198,6 +248,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 		hw = 1
 	}
 	den := denoise(series, cut, m.rank())
+	counts := m.counts(series, cut)
 	err := forecast.ForEach(ctx, len(series), m.Workers, func(i int) error {
 		s := series[i]
 		y := s.Values
@@ -215,7 +266,11 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 			for j, v := range row {
 				X.Set(r, j, v)
 			}
-			Y[r] = math.Max(-clip, math.Min(clip, (y[t]-m.base(y, den[i], op, t, targetDate(s, t)))/lvl))
+			if counts {
+				Y[r] = math.Min(y[t]/lvl, maxCountRatio)
+			} else {
+				Y[r] = math.Max(-clip, math.Min(clip, (y[t]-m.base(y, den[i], op, t, targetDate(s, t)))/lvl))
+			}
 			W[r] = lvl
 			if row[fHoliday] == 1 {
 				W[r] *= hw
@@ -228,17 +283,25 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(m.Seed, 0x5eed))
-	model, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: Y, W: W}, nil, m.params(), rng)
+	params := m.params()
+	if counts {
+		params.Objective = gbdt.Tweedie
+	}
+	model, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: Y, W: W}, nil, params, rng)
 	if err != nil {
 		return nil, fmt.Errorf("global: train: %w", err)
 	}
 	X, Y, W = nil, nil, nil
-	return m.predict(ctx, model, series, den, infos, cut, h)
+	return m.predict(ctx, model, series, den, infos, cut, h, counts)
 }
 
-func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfwise.Series, den [][]float64, infos []seriesInfo, cut, h int) ([]forecast.Prediction, error) {
+func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfwise.Series, den [][]float64, infos []seriesInfo, cut, h int, counts bool) ([]forecast.Prediction, error) {
 	p := m.period()
 	out := make([]forecast.Prediction, len(series))
+	var ex *pathExplainer
+	if m.Explain && !counts {
+		ex = newPathExplainer(model)
+	}
 	err := forecast.ForEach(ctx, len(series), m.Workers, func(i int) error {
 		s := series[i]
 		y := s.Values
@@ -249,6 +312,22 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 		}
 		lvl := level(y, o, p)
 		row := make([]float64, m.numFeatures())
+		if counts {
+			mean := make([]float64, h)
+			for k := 1; k <= h; k++ {
+				t := o + k - 1
+				m.features(row, y, den[i], o, k, lvl, targetDate(s, t), infos[i])
+				m.covariateFeatures(row, s.Key.Store, targetDate(s, t), p)
+				mean[k-1] = lvl * model.Predict(row)
+			}
+			out[i] = forecast.Prediction{Model: "gbdt-tweedie", Mean: mean,
+				Components: map[string][]float64{"level": slices.Clone(mean)}}
+			return nil
+		}
+		var phi []float64
+		if ex != nil {
+			phi = make([]float64, m.numFeatures()+1)
+		}
 		mean := make([]float64, h)
 		base := make([]float64, h)
 		change := make([]float64, h)
@@ -261,11 +340,12 @@ func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfw
 			base[k-1] = m.base(y, den[i], o, t, targetDate(s, t))
 			change[k-1] = lvl * d
 			mean[k-1] = base[k-1] + change[k-1]
-			if m.Explain {
-				explainStep(comps, k-1, model.Contributions(row), lvl, h)
+			if ex != nil {
+				ex.contributions(row, phi)
+				explainStep(comps, k-1, phi, lvl, h)
 			}
 		}
-		if m.Explain {
+		if ex != nil {
 			// The base is last season's (denoised) value: seasonality.
 			for k := range base {
 				comps["seasonality"][k] += base[k]
