@@ -177,10 +177,16 @@ func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []floa
 }
 
 // fitReranker decides on held-out validation customers whether trees improve
-// the blend, and how to combine them with it (Reranker.Blend): trained on
-// even-numbered customers, scored on odd-numbered ones. If they help, it
-// returns trees trained on all; else nil.
+// the blend, how many of the blend's best items they re-order (top, or
+// when top is 0 the best of rerankTops) and how to combine them with it
+// (Reranker.Blend): trained on even-numbered customers, scored on
+// odd-numbered ones. If they help, it returns trees trained on all; else
+// nil. t.rerankGain is the held-out gain of the choice.
 func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*Reranker, error) {
+	tops := rerankTops
+	if top > 0 {
+		tops = []int{top}
+	}
 	var a, b tuningTable
 	a, b = *t, *t
 	a.users, b.users = nil, nil
@@ -191,25 +197,34 @@ func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*R
 			b.users = append(b.users, u)
 		}
 	}
-	r, err := a.trainReranker(ctx, w, top, 1)
-	if err != nil || r == nil {
-		return nil, err
-	}
 	base := b.objective(w)
-	best := 0.0
 	t.rerankGain = math.Inf(-1)
-	for _, bl := range rerankBlends {
-		r.Blend = bl
-		if g := b.objectiveReranked(w, r) - base; g > t.rerankGain {
-			t.rerankGain, best = g, bl
+	bestTop, bestBlend := 0, 0.0
+	for _, tp := range tops {
+		r, err := a.trainReranker(ctx, w, tp, 1)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			continue
+		}
+		for _, bl := range rerankBlends {
+			r.Blend = bl
+			if g := b.objectiveReranked(w, r) - base; g > t.rerankGain {
+				t.rerankGain, bestTop, bestBlend = g, tp, bl
+			}
 		}
 	}
 	if t.rerankGain <= 0.002 {
 		return nil, nil
 	}
-	r, err = t.trainReranker(ctx, w, top, 2)
+	r, err := t.trainReranker(ctx, w, bestTop, 2)
 	if r != nil {
-		r.Blend = best
+		r.Blend = bestBlend
 	}
 	return r, err
 }
+
+// rerankTops are the Reranker.Top values fitReranker tries when none is
+// configured.
+var rerankTops = []int{25, 50, 100}
