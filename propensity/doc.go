@@ -5,8 +5,8 @@
 // tables, trains one of four models — the seed's MLP (10 -> 64 -> 32 -> 1),
 // gradient-boosted trees, logistic regression, or an ensemble (trees on the
 // raw features, trees on the dense one-hot/log encoding, a regularised MLP
-// and logistic regression, blended with weights chosen on held-out training
-// sessions and Platt-scaled) — picks decision thresholds on data held out
+// and logistic regression, their logits averaged with weights chosen on
+// held-out training sessions) — picks decision thresholds on data held out
 // inside the training set, refits on all of it, scores one session or a
 // batch, and explains a score with its top reasons (TreeSHAP for trees,
 // integrated gradients for the MLP, exact terms for logistic regression, in

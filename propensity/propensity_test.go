@@ -194,6 +194,9 @@ func TestCrossFitting(t *testing.T) {
 	if _, err := Train(context.Background(), train, Config{InnerFolds: 1}); err == nil {
 		t.Fatal("InnerFolds 1 accepted")
 	}
+	if _, err := Train(context.Background(), train, Config{TreeBag: -1}); err == nil {
+		t.Fatal("TreeBag -1 accepted")
+	}
 }
 
 func TestCrossValidateSynthetic(t *testing.T) {

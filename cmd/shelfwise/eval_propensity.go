@@ -37,7 +37,9 @@ F1 threshold; the components are then refitted on the whole training fold.
 Accuracy uses 0.5, the Bayes decision for the calibrated probabilities.
 
 Models: mlp (the seed's 10 -> 64 -> 32 -> 1 network), gbdt (boosted trees),
-logreg (logistic regression), ensemble (all three, blended on the holdout).
+logreg (logistic regression), ensemble (boosted trees on two encodings, each
+three differently sampled models averaged, a network and logistic
+regression: their logits averaged with weights chosen on the holdout).
 Features: numeric (the 10 numeric columns) or all (adds the categorical
 columns as categories, plus ratios derived from the numeric ones).
 With --model mlp it also reports the int8-quantised and 50%-pruned network.`,
