@@ -10,7 +10,7 @@ import (
 
 // TestEvalForecastDailyM5 runs the daily global blend through eval forecast
 // on the M5 subset: its WRMSSE must beat the daily auto model's 1.0866 on
-// the same window (it gives 0.975), and weekly data is refused.
+// the same window (it gives 0.967), and weekly data is refused.
 func TestEvalForecastDailyM5(t *testing.T) {
 	data := realdata.Path(t, "m5_walmart_subset")
 	out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data,

@@ -61,8 +61,8 @@ type Daily struct {
 var DailyDefaultParams = gbdt.Params{
 	Objective:            gbdt.Tweedie,
 	TweedieVariancePower: 1.2,
-	NumTrees:             150,
-	LearningRate:         0.08,
+	NumTrees:             100,
+	LearningRate:         0.12,
 	Growth:               gbdt.LeafWise,
 	MaxLeaves:            31,
 	MaxDepth:             -1,
