@@ -126,6 +126,15 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 			return err
 		}
 	}
+	// Progress: one line per model fit (each blend member at each of the
+	// forecast and calibration origins) on standard error.
+	prog := &fitProgress{w: m.Stderr, start: time.Now()}
+	f = prog.wrap(f)
+	if opts.Calibrate != nil {
+		opts.Calibrate = prog.wrap(opts.Calibrate)
+	}
+	prog.total = members(f) * (1 + 2) // forecast.Options' default calibration windows
+	fmt.Fprintf(m.Stderr, "forecasting %d %s series, horizon %d, model %s: %d fits\n", len(series), fl.grain, h, f.Name(), prog.total)
 	stop, err := startCPUProfile(fl.cpuProfile)
 	if err != nil {
 		return err
@@ -152,6 +161,52 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	}
 	printForecastSummary(summary, run, fcs, fl, time.Since(start))
 	return nil
+}
+
+// fitProgress prints a line to w after every model fit.
+type fitProgress struct {
+	w           io.Writer
+	start       time.Time
+	done, total int
+}
+
+// progressForecaster reports each Forecast call of its Forecaster.
+type progressForecaster struct {
+	forecast.Forecaster
+	p *fitProgress
+}
+
+// Forecast implements forecast.Forecaster.
+func (f progressForecaster) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h int) ([]forecast.Prediction, error) {
+	t := time.Now()
+	out, err := f.Forecaster.Forecast(ctx, series, cut, h)
+	if err == nil {
+		f.p.done++
+		fmt.Fprintf(f.p.w, "  [%d/%d] %s, origin %d steps before the end: %.1fs (elapsed %.1fs)\n",
+			f.p.done, f.p.total, f.Name(), cut, time.Since(t).Seconds(), time.Since(f.p.start).Seconds())
+	}
+	return out, err
+}
+
+// wrap reports the fits of f, of each member when f is a blend.
+func (p *fitProgress) wrap(f forecast.Forecaster) forecast.Forecaster {
+	b, ok := f.(forecast.Blend)
+	if !ok {
+		return progressForecaster{f, p}
+	}
+	nb := forecast.Blend{Label: b.Label, Weights: b.Weights}
+	for _, mf := range b.Members {
+		nb.Members = append(nb.Members, progressForecaster{mf, p})
+	}
+	return nb
+}
+
+// members counts the fits one Forecast call of f makes.
+func members(f forecast.Forecaster) int {
+	if b, ok := f.(forecast.Blend); ok {
+		return len(b.Members)
+	}
+	return 1
 }
 
 // forecastRun describes the run of fcs: its id names the grain, level and

@@ -57,8 +57,8 @@ func (d *DenoisedSeasonalNaive) Forecast(ctx context.Context, series []*shelfwis
 // before the scored ones (origins after weeks 78 and 91, data cut at week
 // 104): WMAE 1,755.0 there against 1,766.6 for the previous default (three
 // boosted models with stride 4, one of them on the denoised base), with
-// half its training cost. The base's Objective, if set, replaces the
-// squared-error members' (e.g. Tweedie for counts, see Model.Objective).
+// half its training cost. On count series (non-negative integers) every
+// boosted member learns the Tweedie target instead (Model.Target).
 func Default(base Model) forecast.Blend {
 	raw := base
 	raw.Rank, raw.LevelShift = -1, -1
