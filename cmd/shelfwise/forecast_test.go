@@ -58,6 +58,12 @@ func TestForecastCommandStores(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
+	// Progress: one line per fit, the forecast and two calibration origins.
+	for _, want := range []string{"3 fits", "[1/3] snaive, origin 0 steps", "[3/3] snaive, origin 12 steps"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("progress lacks %q:\n%s", want, errOut)
+		}
+	}
 	ctx := context.Background()
 	db, err := openStore(ctx, dir)
 	if err != nil {
