@@ -121,6 +121,10 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 	for i := range allRows {
 		allRows[i] = int32(i)
 	}
+	var inSample []bool // rows of this round's sample
+	if p.RowSubsample < 1 {
+		inSample = make([]bool, n)
+	}
 	bestLoss, bestIter := math.Inf(1), 0
 	for it := 0; it < p.NumTrees; it++ {
 		if err := ctx.Err(); err != nil {
@@ -137,6 +141,7 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 			for i := range n {
 				if rng.Float64() < p.RowSubsample {
 					rows = append(rows, int32(i))
+					inSample[i] = true
 				}
 			}
 		}
@@ -146,15 +151,24 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 			renewQuantileLeaves(t, leaves, g.rows, train.Y, train.W, pred, p.Alpha)
 		}
 		t.shrink(p.LearningRate)
-		if sampled {
-			addTreeBinned(t, b, pred, p.Workers)
-		} else {
-			for _, l := range leaves {
-				v := t.Nodes[l.node].Value
-				for _, r := range g.rows[l.lo:l.hi] {
-					pred[r] += v
-				}
+		// The grown rows' leaves are known from the partition; only rows
+		// left out of the sample are routed through the tree.
+		for _, l := range leaves {
+			v := t.Nodes[l.node].Value
+			for _, r := range g.rows[l.lo:l.hi] {
+				pred[r] += v
 			}
+		}
+		if sampled {
+			parallelChunks(n, p.Workers, 8192, func(_, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					if inSample[i] {
+						inSample[i] = false
+						continue
+					}
+					pred[i] += t.predictBinned(b.Data[i*b.Cols:(i+1)*b.Cols], b.NumBins)
+				}
+			})
 		}
 		m.Trees = append(m.Trees, *t)
 		if valid == nil {
