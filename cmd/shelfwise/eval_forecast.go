@@ -28,7 +28,7 @@ type evalForecastFlags struct {
 }
 
 // forecastModels lists the --model names.
-var forecastModels = []string{"auto", "ensemble", "ets", "ets-seasonal", "theta", "croston", "sba", "tsb", "snaive", "naive", "ma", "gbdt", "dsnaive", "gbdt-daily", "gbdt-daily-blend"}
+var forecastModels = []string{"auto", "ensemble", "ets", "ets-seasonal", "theta", "croston", "sba", "tsb", "snaive", "naive", "ma", "gbdt", "dsnaive", "gbdt-daily", "gbdt-daily-blend", "regress", "auto-x"}
 
 // newEvalForecastCmd is "shelfwise eval forecast".
 func (m *Main) newEvalForecastCmd() *cobra.Command {
@@ -47,9 +47,13 @@ so nothing tuned ever sees the scored steps.
 
 Models: auto (the best default for the data: for M4-like series an ensemble
 of ETS, Theta and seasonal ETS; for weekly store data the global boosted
-model blend; for daily item data a per-series choice), ensemble, ets (R's
+model blend; for daily item data the daily global model blended with a
+per-series choice), ensemble, ets (R's
 non-seasonal space), ets-seasonal, theta, croston, sba, tsb, snaive, naive,
-ma, gbdt (the global boosted model), dsnaive (denoised seasonal naive).`,
+ma, gbdt (the global boosted model), dsnaive (denoised seasonal naive),
+gbdt-daily (the daily global model), gbdt-daily-blend, regress (ETS with
+price, promotion and event effects), auto-x (per-series choice including
+regress).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runEvalForecast(cmd.Context(), fl) },
 	}
@@ -249,7 +253,6 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 	if err != nil {
 		return err
 	}
-	_, isLocal := f.(forecast.Local)
 	opts := forecast.BacktestOptions{Horizon: h, Windows: fl.windows, CalibrationWindows: fl.calibration, NonNegative: !d.revenue}
 	if opts.Windows <= 0 {
 		opts.Windows = 1
@@ -259,8 +262,11 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 	}
 	if opts.CalibrationWindows < 0 {
 		opts.CalibrationWindows = 1
-		if isLocal {
+		switch f.(type) {
+		case forecast.Local:
 			opts.CalibrationWindows = 2
+		case *global.Daily, *global.DailyBlend:
+			opts.CalibrationWindows = dailyCalibrationWindows
 		}
 	}
 	if len(d.holidays) > 0 && !d.daily {

@@ -10,6 +10,11 @@ import (
 	"github.com/shelfwise/shelfwise/ingest"
 )
 
+// dailyCalibrationWindows is the default number of calibration windows of
+// the daily global models: one 28-day window leaves their conformal
+// intervals short (M5 subset coverage 0.63/0.77 against 0.72/0.90 with 4).
+const dailyCalibrationWindows = 4
+
 // dailyForecastModels are the --model names of the daily global model:
 // gbdt-daily alone, and gbdt-daily-blend with the per-series local choice.
 var dailyForecastModels = []string{"gbdt-daily", "gbdt-daily-blend"}
@@ -19,6 +24,11 @@ var dailyForecastModels = []string{"gbdt-daily", "gbdt-daily-blend"}
 // its product hierarchy, which the dataset does not keep, so the data is
 // read again), every other name through forecasterFor.
 func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (forecast.Forecaster, error) {
+	if fl.model == "auto" && d.daily {
+		// The daily blend beats the per-series choice on M5 (WRMSSE 0.967
+		// against 1.087 on the last 28 days of the subset).
+		fl.model = "gbdt-daily-blend"
+	}
 	if !slices.Contains(dailyForecastModels, fl.model) {
 		return forecasterFor(fl.model, d)
 	}

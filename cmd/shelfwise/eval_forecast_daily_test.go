@@ -9,18 +9,22 @@ import (
 )
 
 // TestEvalForecastDailyM5 runs the daily global blend through eval forecast
-// on the M5 subset: its WRMSSE must beat the daily auto model's 1.0866 on
-// the same window (it gives 0.967), and weekly data is refused.
+// on the M5 subset as the default (auto) model for daily data: its WRMSSE
+// must beat the per-series choice's 1.0866 on the same window (it gives
+// 0.967), with four calibration windows; weekly data is refused.
 func TestEvalForecastDailyM5(t *testing.T) {
 	data := realdata.Path(t, "m5_walmart_subset")
-	out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data,
-		"--model", "gbdt-daily-blend", "--json")
+	out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+	if m["model"] != "gbdt-daily-blend" || m["calibration_windows"] != float64(dailyCalibrationWindows) {
+		t.Errorf("default daily model %v with %v calibration windows; want gbdt-daily-blend with %d",
+			m["model"], m["calibration_windows"], dailyCalibrationWindows)
 	}
 	if w, ok := m["wrmsse"].(float64); !ok || w >= 1.0 {
 		t.Fatalf("wrmsse %v, want below the auto model's 1.0866 (and 1.0)", m["wrmsse"])
