@@ -305,6 +305,16 @@ func benchRecommend(b *testing.B, s *Serving, key string, c *http.Client, batch 
 	b.ReportMetric(pct(0.5), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(ingested.Load())/el.Seconds(), "ingest-events/s")
+	if rc, ok := s.Server.Config().Recommender.(*recommendCap); ok {
+		// Whether the served model re-ranks with its boosted trees (kept
+		// when its validation gain is positive): it costs several times
+		// the blend per ranked list, which is what IngestSame pays for.
+		rerank := 0.0
+		if e := rc.eng.Load(); e != nil && e.Model().All.Rerank != nil {
+			rerank = 1
+		}
+		b.ReportMetric(rerank, "reranker")
+	}
 	if l := loadAverage(); l >= 0 {
 		// The machine's 1-minute load average at the end: other processes
 		// share the two cores, and latency tails follow their load.
