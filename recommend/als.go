@@ -128,19 +128,26 @@ func (a *ALS) half(ctx context.Context, X, Y []float64, rows [][]entry) error {
 	return ctx.Err()
 }
 
-// gram returns YᵀY (f x f).
+// gramBlock is the number of rows whose products gram sums into one
+// partial matrix.
+const gramBlock = 256
+
+// gram returns YᵀY (f x f). Rows are summed in fixed blocks whose partial
+// sums are added in block order, so the result does not depend on which
+// worker took which block (the models are reproducible run to run).
 func gram(Y []float64, f int) []float64 {
 	n := len(Y) / f
-	parts := make([][]float64, workers())
-	parallelFor(n, func(w, r int) {
-		if parts[w] == nil {
-			parts[w] = make([]float64, f*f)
+	nb := (n + gramBlock - 1) / gramBlock
+	parts := make([][]float64, nb)
+	parallelFor(nb, func(_, b int) {
+		g := make([]float64, f*f)
+		for r := b * gramBlock; r < min(n, (b+1)*gramBlock); r++ {
+			y := Y[r*f : (r+1)*f]
+			for i, yi := range y {
+				floats.AddScaled(g[i*f+i:(i+1)*f], yi, y[i:])
+			}
 		}
-		g := parts[w]
-		y := Y[r*f : (r+1)*f]
-		for i, yi := range y {
-			floats.AddScaled(g[i*f+i:(i+1)*f], yi, y[i:])
-		}
+		parts[b] = g
 	})
 	g := make([]float64, f*f)
 	for _, p := range parts {

@@ -185,3 +185,25 @@ func TestFingerprint(t *testing.T) {
 		t.Error("swapped SKUs: fingerprint unchanged")
 	}
 }
+
+// TestTrainDeterministic trains the same model twice: the saved bytes must
+// be identical (no result may depend on how work was split between
+// goroutines).
+func TestTrainDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the small model twice more")
+	}
+	var out [2][]byte
+	for k := range out {
+		m, _, err := trainTestModel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[k], err = m.MarshalBinary(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(out[0], out[1]) {
+		t.Fatal("two trainings on the same data gave different models")
+	}
+}

@@ -130,27 +130,48 @@ func (t *tuningTable) linearScores(tu *tuningUser, w []float64) []float64 {
 	return scores
 }
 
-// objectiveReranked is the validation objective of blend + reranker.
-func (t *tuningTable) objectiveReranked(w []float64, r *Reranker) float64 {
+// rerankedUser is one validation customer's top candidates under the
+// blend (indexes into cands), their blend scores and the trees' log-odds.
+type rerankedUser struct {
+	top         []int32
+	linear, raw []float64
+}
+
+// rerankPredictions scores every validation customer's top r.Top
+// candidates with the trees once, so several Blend values can be compared
+// without predicting again.
+func (t *tuningTable) rerankPredictions(w []float64, r *Reranker) []rerankedUser {
 	nc := (t.nFeat - NumRepeatFeatures) / 2
-	parts := make([]float64, len(t.users))
+	out := make([]rerankedUser, len(t.users))
 	parallelFor(len(t.users), func(_, i int) {
 		tu := &t.users[i]
 		scores := t.linearScores(tu, w)
 		top := TopK(scores, r.Top)
 		row := make([]float64, 0, NumRepeatFeatures+nc+2+numUserFeatures)
-		re := make([]float64, len(top))
+		ru := rerankedUser{top: top, linear: make([]float64, len(top)), raw: make([]float64, len(top))}
 		var f []float32
 		for k, ci := range top {
 			f = tu.row(int(ci), f)
 			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat)
-			re[k] = r.rescore(scores[ci], r.Trees.PredictRaw(row))
+			ru.linear[k], ru.raw[k] = scores[ci], r.Trees.PredictRaw(row)
 		}
-		parts[i] = t.userObjective(tu, top, re)
+		out[i] = ru
 	})
+	return out
+}
+
+// objectiveReranked is the validation objective of blend + reranker, from
+// the trees' predictions (rerankPredictions with the same weights).
+func (t *tuningTable) objectiveReranked(preds []rerankedUser, r *Reranker) float64 {
 	s := 0.0
-	for _, p := range parts {
-		s += p
+	var re []float64
+	for i := range t.users {
+		ru := &preds[i]
+		re = re[:0]
+		for k := range ru.top {
+			re = append(re, r.rescore(ru.linear[k], ru.raw[k]))
+		}
+		s += t.userObjective(&t.users[i], ru.top, re)
 	}
 	return s / float64(max(1, len(t.users)))
 }
@@ -208,9 +229,10 @@ func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*R
 		if r == nil {
 			continue
 		}
+		preds := b.rerankPredictions(w, r)
 		for _, bl := range rerankBlends {
 			r.Blend = bl
-			if g := b.objectiveReranked(w, r) - base; g > t.rerankGain {
+			if g := b.objectiveReranked(preds, r) - base; g > t.rerankGain {
 				t.rerankGain, bestTop, bestBlend = g, tp, bl
 			}
 		}
