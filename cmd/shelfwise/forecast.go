@@ -32,7 +32,8 @@ func (m *Main) newForecastCmd() *cobra.Command {
 		Short: "Forecast the store's series with quantiles and components",
 		Long: `forecast reads the series of the store in the data directory (--db) at one
 grain and level of the hierarchy, forecasts each --horizon steps with --model
-(default auto) and stores the forecasts in the store as one run (means,
+(default auto: on daily product x store series the daily global model blended
+with a per-series choice, otherwise as in eval forecast) and stores the forecasts in the store as one run (means,
 quantiles, components per series), replacing the previous run of the same
 grain and level; it prints a short summary. --out FILE (or - for standard
 output) also writes one JSON object per series (shelfwise.Forecast: key,
@@ -118,7 +119,14 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 		return err
 	}
 	opts := forecast.Options{NonNegative: !fl.allowNegative}
-	if d.explain {
+	if useDailyGlobal(fl, d, level) {
+		if f, err = dailyStoreForecaster(ctx, db, d, cal, true); err != nil {
+			return err
+		}
+		if opts.Calibrate, err = dailyStoreForecaster(ctx, db, d, cal, false); err != nil {
+			return err
+		}
+	} else if d.explain {
 		// Calibration windows need means only: skip the explanations there.
 		plain := *d
 		plain.explain = false

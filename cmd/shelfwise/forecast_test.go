@@ -112,3 +112,54 @@ func TestForecastCommandStores(t *testing.T) {
 		t.Errorf("after --store=false the stored run changed: %v %+v", err, again)
 	}
 }
+
+// TestForecastCommandDailyGlobal forecasts a small simulated daily chain
+// with the default model: the daily global blend, stored with quantiles and
+// components that add up to the mean, never negative.
+func TestForecastCommandDailyGlobal(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := runImportCLI(t, dir, "simulate", "--preset", "m5", "--stores", "1", "--products", "12", "--days", "420"); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runImportCLI(t, dir, "forecast", "--grain", "day", "--horizon", "14")
+	if code != 0 {
+		t.Fatalf("forecast: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "model gbdt-daily-blend") {
+		t.Errorf("progress does not name the daily blend:\n%s", errOut)
+	}
+	ctx := context.Background()
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Forecasts(ctx, shelfwise.ForecastQuery{Grain: shelfwise.GrainDay, Level: []string{"sku", "store"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 12 {
+		t.Fatalf("stored %d forecasts, want 12\n%s", len(got), out)
+	}
+	for _, f := range got {
+		if len(f.Mean) != 14 || len(f.Quantiles) < len(shelfwise.StandardQuantiles) {
+			t.Fatalf("%s: %d steps, %d quantile rows", f.Key, len(f.Mean), len(f.Quantiles))
+		}
+		if len(f.Components) == 0 {
+			t.Fatalf("%s: no components", f.Key)
+		}
+		for k, m := range f.Mean {
+			if m < 0 {
+				t.Errorf("%s step %d: mean %v < 0", f.Key, k, m)
+			}
+			sum := 0.0
+			for _, c := range f.Components {
+				sum += c[k]
+			}
+			if math.Abs(sum-m) > 1e-6*math.Max(1, m) {
+				t.Errorf("%s step %d: components sum %v, mean %v", f.Key, k, sum, m)
+				break
+			}
+		}
+	}
+}
