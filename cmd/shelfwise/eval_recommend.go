@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ type evalRecommendFlags struct {
 	newItems, json      bool
 	returnWeight        float64
 	quantityWeight      float64
+	seed                uint64
 }
 
 // recommendModels maps --model names to trainers.
@@ -78,6 +80,7 @@ history by number of lines).`,
 	f.BoolVar(&fl.newItems, "new-items", false, "score only items the customer has not bought before")
 	f.Float64Var(&fl.returnWeight, "return-weight", recommend.DefaultWeights.Return, "how much returned units lower a purchase's weight (0 = ignore returns, 1 = a full return cancels it)")
 	f.Float64Var(&fl.quantityWeight, "quantity-weight", recommend.DefaultWeights.Quantity, "weight of log(1 + units) on each purchase line (0 = every line counts the same)")
+	f.Uint64Var(&fl.seed, "seed", 1, "seed of the evaluation's pseudonyms (customer order, validation sample)")
 	f.BoolVar(&fl.json, "json", false, "print one JSON object")
 	return cmd
 }
@@ -97,10 +100,13 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	if fl.validationDays <= 0 {
 		fl.validationDays = fl.testDays
 	}
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return err
-	}
+	// The evaluation keeps nothing and prints no identifier, so its
+	// pseudonymisation key comes from --seed: customer order (and with it
+	// the validation sample and ties) is then the same on every run.
+	var sb [8]byte
+	binary.LittleEndian.PutUint64(sb[:], fl.seed)
+	sum := sha256.Sum256(append([]byte("shelfwise eval recommend pseudonyms "), sb[:]...))
+	key := sum[:]
 	var mem ingest.Memory
 	if _, err := ingest.Read(ctx, fl.format, fl.data, ingest.Options{Pseudonymizer: shelfwise.NewPseudonymizer(key)}, &mem); err != nil {
 		return err
