@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -210,14 +214,20 @@ func TestRecommendCapCache(t *testing.T) {
 		if got := rc.eng.Load().LiveCustomers(); got != n-1 {
 			t.Errorf("engine holds live events of %d customers after erasing one of %d", got, n)
 		}
-		fresh, err := recommend.NewEngine(m).Recommend(ctx, recommend.Request{Customer: "c02", N: 5, Filter: recFilter(q)})
+		// The served model forgets the customer's purchase history too:
+		// they are served as a stranger, and the model that was served
+		// before is left as it was.
+		if rc.eng.Load().Model().Log.User("c02") >= 0 || m.Log.User("c02") < 0 {
+			t.Fatal("erasure did not swap in a model without the customer")
+		}
+		stranger, err := recommend.NewEngine(m).Recommend(ctx, recommend.Request{Customer: "never-seen", N: 5, Filter: recFilter(q)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		after := get("c02")
-		for i := range fresh {
-			if after.Items[i].SKU != fresh[i].SKU {
-				t.Fatalf("after erasure %v, want the list without live events %v", after.Items, fresh)
+		for i := range stranger {
+			if after.Items[i].SKU != stranger[i].SKU {
+				t.Fatalf("after erasure %v, want a stranger's list %v", after.Items, stranger)
 			}
 		}
 	})
@@ -260,4 +270,58 @@ func TestRecommendCapConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestRecommendCapScrubsErased checks that a model trained before an
+// erasure never serves the erased customer's history again: loading it
+// (a restart, a rollback, a promotion of an older artifact) removes every
+// customer who no longer has a purchase in the store, and the saved model
+// file of the recommend command goes on erasure.
+func TestRecommendCapScrubsErased(t *testing.T) {
+	m, ps := capModel(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: "test", Source: "scrub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []shelfwise.OrderLine
+	for _, p := range ps {
+		lines = append(lines, shelfwise.OrderLine{Invoice: p.Invoice, Customer: p.Customer, SKU: p.SKU,
+			Time: p.Time, Quantity: p.Quantity, UnitPrice: p.Price, Kind: shelfwise.LineSale})
+	}
+	if err := tx.AddOrderLines(ctx, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx, shelfwise.ImportReport{Fingerprint: "scrub"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.EraseCustomer(ctx, "c07"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "recommend.swm")
+	if err := os.WriteFile(file, []byte("saved model"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := &recommendCap{db: db, modelFile: file}
+	promote(t, rc, m, 1)
+	served := rc.eng.Load().Model()
+	if served.Log.User("c07") >= 0 {
+		t.Fatal("the model loaded after the erasure still knows the erased customer")
+	}
+	if served.Log.User("c08") < 0 || m.Log.User("c07") < 0 {
+		t.Fatal("scrubbing removed a customer still in the store, or changed the trained model")
+	}
+	rc.forget("c08")
+	if rc.eng.Load().Model().Log.User("c08") >= 0 {
+		t.Error("erasure left the customer in the served model")
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("saved model file after erasure: %v, want it removed", err)
+	}
 }

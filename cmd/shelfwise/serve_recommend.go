@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +24,7 @@ import (
 // wireCapabilities registers every capability that exists as a model task
 // and points the server's read routes at it. Add a line when one lands.
 func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *shelfhttp.Config) {
-	rc := &recommendCap{db: db}
+	rc := &recommendCap{db: db, modelFile: m.recommendModelFile(), log: cfg.Logger}
 	mgr.AddTask(rc.task())
 	cfg.Recommender = rc
 	cfg.OnIngest = rc.observe
@@ -36,10 +40,14 @@ func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *she
 // recommendCap serves recommendations from the promoted recommend model
 // through one recommend.Engine, swapped atomically on promotion.
 type recommendCap struct {
-	db      shelfwise.DB
-	mu      sync.Mutex // guards creating eng
-	eng     atomic.Pointer[recommend.Engine]
-	version atomic.Int64
+	db shelfwise.DB
+	// modelFile is the model `shelfwise recommend` saves; an erasure
+	// removes it (it holds purchase histories).
+	modelFile string
+	log       *slog.Logger
+	mu        sync.Mutex // guards creating eng
+	eng       atomic.Pointer[recommend.Engine]
+	version   atomic.Int64
 	// cache holds the lists served by the current model (replaced on
 	// promotion; a customer's lists dropped by their live events).
 	cache atomic.Pointer[recCache]
@@ -164,6 +172,13 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 		}
 		rc.trained.Store(v.Checksum, model)
 	}
+	// Customers erased since the model was trained are no longer in the
+	// store: their histories and vectors leave the model before it serves
+	// (a saved artifact or a rollback never brings them back).
+	model, err := rc.scrub(ctx, model)
+	if err != nil {
+		return nil, err
+	}
 	return func() {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
@@ -226,15 +241,63 @@ func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLi
 	}
 }
 
-// forget drops an erased customer's live events from the engine and their
-// cached lists.
+// forget drops an erased customer's live events from the engine, their
+// purchase history and vector from the served model (swapped for a copy
+// without them), their cached lists, and the model file the recommend
+// command saves.
 func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 	if e := rc.eng.Load(); e != nil {
 		e.Forget(c)
+		rc.mu.Lock()
+		if m := e.Model(); m.Log.User(c) >= 0 {
+			if clean, _, err := m.Retain(func(k shelfwise.CustomerKey) bool { return k != c }); err == nil {
+				e.Replace(clean)
+			} else {
+				rc.logger().Error("erasing a customer from the recommendation model", "err", err)
+			}
+		}
+		rc.mu.Unlock()
 	}
 	if cache := rc.cache.Load(); cache != nil {
 		cache.forget(c)
 	}
+	if rc.modelFile != "" {
+		if err := os.Remove(rc.modelFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			rc.logger().Error("removing the saved recommendation model after an erasure", "err", err)
+		}
+	}
+}
+
+func (rc *recommendCap) logger() *slog.Logger {
+	if rc.log == nil {
+		return slog.Default()
+	}
+	return rc.log
+}
+
+// scrub removes from model the customers who no longer have a purchase in
+// the store (erased since it was trained). Without a store (tests of the
+// serving path alone) there is nothing to check against.
+func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*recommend.Model, error) {
+	if rc.db == nil {
+		return model, nil
+	}
+	ps, _, err := rc.purchases(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[shelfwise.CustomerKey]bool, 1024)
+	for _, p := range ps {
+		known[p.Customer] = true
+	}
+	clean, n, err := model.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		rc.logger().Info("recommendation model: erased customers removed", "customers", n)
+	}
+	return clean, nil
 }
 
 func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList {
