@@ -10,10 +10,11 @@ import (
 )
 
 // TestEvalForecastPricedAuto checks the default model on priced weekly
-// series (Dominick's orange juice): auto is the per-series choice with price
-// and promotion regression, chooses the regression for some series and is
-// more accurate than ETS without prices on the same windows. Walmart's
-// revenue series carry no prices, so they keep the global blend.
+// series (Dominick's orange juice): auto picks, on the window before each
+// origin, between the global blend and the per-series choice with price and
+// promotion regression; here it lands on the regression (chosen for some
+// series) and is more accurate than ETS without prices on the same windows.
+// Walmart's revenue series carry no prices, so they keep the global blend.
 func TestEvalForecastPricedAuto(t *testing.T) {
 	data := realdata.Path(t, "dominicks_oj_bayesm")
 	run := func(model string) map[string]any {
