@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -405,11 +406,24 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 	}
 }
 
+// rerankBuf holds one ranking's reranker buffers; rerankPool recycles them.
+type rerankBuf struct {
+	sel, raw []float64
+	rows     []float32
+}
+
+var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
+
 // rerank re-orders the blend's top items with the reranker (see
-// Reranker.rescore): they move above every other item, in its order.
+// Reranker.rescore): they move above every other item, in its order. The
+// rows of the top items are assembled once, in float32 (the trees compare
+// float32 values), and the trees score them together (Reranker.predict).
 func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
 	nc := len(h.Components)
-	sel := append([]float64(nil), out...)
+	buf := rerankPool.Get().(*rerankBuf)
+	defer rerankPool.Put(buf)
+	sel := append(buf.sel[:0], out...)
+	buf.sel = sel
 	if h.Cfg.NewItems {
 		for it := range rv {
 			sel[it] = math.Inf(-1)
@@ -423,24 +437,35 @@ func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64,
 		}
 	}
 	uf := userFeatures(sm, q.Now)
-	feats := make([]float32, NumRepeatFeatures+nc)
-	row := make([]float64, 0, len(feats)+2+numUserFeatures)
-	re := make([]float64, len(top))
-	lo := math.Inf(1)
+	nf := NumRepeatFeatures + nc + 2 + numUserFeatures
+	rows := slices.Grow(buf.rows[:0], len(top)*nf)[:len(top)*nf]
+	buf.rows = rows
 	for j, it := range top {
+		row := rows[j*nf : (j+1)*nf]
 		v, own := rv[it]
 		for k := range NumRepeatFeatures {
-			feats[k] = float32(v[k])
+			row[k] = float32(v[k])
 		}
 		for c := range nc {
-			feats[NumRepeatFeatures+c] = float32(comps[c][it])
+			row[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
-		row = rerankRow(row, feats, nc, out[it], own, uf)
-		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
-		lo = min(lo, re[j])
+		row[NumRepeatFeatures+nc] = float32(out[it])
+		row[NumRepeatFeatures+nc+1] = 0
+		if own {
+			row[NumRepeatFeatures+nc+1] = 1
+		}
+		copy(row[NumRepeatFeatures+nc+2:], uf[:])
+	}
+	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
+	buf.raw = raw
+	h.Rerank.predict(rows, nf, raw)
+	lo := math.Inf(1)
+	for j, it := range top {
+		raw[j] = h.Rerank.rescore(out[it], raw[j])
+		lo = min(lo, raw[j])
 	}
 	for j, it := range top {
-		out[it] = maxOut + 1 + (re[j] - lo)
+		out[it] = maxOut + 1 + (raw[j] - lo)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 
 	"github.com/shelfwise/shelfwise/ml/gbdt"
 )
@@ -22,6 +23,35 @@ type Reranker struct {
 	// trees' log-odds (chosen on held-out validation customers); 0 orders
 	// them by the trees alone.
 	Blend float64
+
+	// flat is Trees laid out for serving (built on first use).
+	flat atomic.Pointer[gbdt.Flat]
+}
+
+// predict writes the trees' log-odds of each row (nf float32 values per
+// row, back to back) to raw: bit-identical to Trees.PredictRaw of the row
+// widened to float64.
+func (r *Reranker) predict(rows []float32, nf int, raw []float64) {
+	if len(raw) == 0 {
+		return
+	}
+	f := r.flat.Load()
+	if f == nil || f.Model() != r.Trees {
+		f = r.Trees.Flatten()
+		r.flat.Store(f)
+	}
+	if nf == r.Trees.NumFeatures && f.PredictRawBatch(rows, raw) == nil {
+		return
+	}
+	// A row of another width than the trees were trained on: go through
+	// PredictRaw, as before Flat.
+	row := make([]float64, nf)
+	for j := range raw {
+		for k, v := range rows[j*nf : (j+1)*nf] {
+			row[k] = float64(v)
+		}
+		raw[j] = r.Trees.PredictRaw(row)
+	}
 }
 
 // rescore is the reranked score of a top item with blend score linear and

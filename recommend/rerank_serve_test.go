@@ -1,0 +1,188 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/shelfwise/shelfwise/ml/gbdt"
+)
+
+// rerankReference is the reranking step as it was before the serving path
+// assembled float32 rows and scored them with gbdt.Flat: one float64 row
+// and one Trees.PredictRaw per top item. The optimised path must give the
+// same scores bit for bit.
+func (h *Hybrid) rerankReference(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
+	nc := len(h.Components)
+	sel := append([]float64(nil), out...)
+	if h.Cfg.NewItems {
+		for it := range rv {
+			sel[it] = math.Inf(-1)
+		}
+	}
+	top := TopK(sel, h.Rerank.Top)
+	maxOut := math.Inf(-1)
+	for _, v := range out {
+		if v > maxOut && !math.IsInf(v, 1) {
+			maxOut = v
+		}
+	}
+	uf := userFeatures(sm, q.Now)
+	feats := make([]float32, NumRepeatFeatures+nc)
+	row := make([]float64, 0, len(feats)+2+numUserFeatures)
+	re := make([]float64, len(top))
+	lo := math.Inf(1)
+	for j, it := range top {
+		v, own := rv[it]
+		for k := range NumRepeatFeatures {
+			feats[k] = float32(v[k])
+		}
+		for c := range nc {
+			feats[NumRepeatFeatures+c] = float32(comps[c][it])
+		}
+		row = rerankRow(row, feats, nc, out[it], own, uf)
+		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
+		lo = min(lo, re[j])
+	}
+	for j, it := range top {
+		out[it] = maxOut + 1 + (re[j] - lo)
+	}
+}
+
+// rerankQueries are queries of every training customer, of some of them
+// with a shortened or extended (live) history, and of a new customer.
+func rerankQueries(m *Model) []*Query {
+	lg := m.Log
+	now := lg.End + 3600
+	var qs []*Query
+	for u := range lg.Histories {
+		h := lg.Histories[u]
+		qs = append(qs, &Query{User: u, History: h, Signals: lg.signals(u), Now: now})
+		if u%3 == 0 && len(h) > 1 {
+			qs = append(qs, &Query{User: u, History: h[:len(h)/2], Changed: true, Now: now})
+		}
+		if u%4 == 1 {
+			ext := append(append([]Event(nil), h...), Event{Item: int32((u * 37) % len(lg.Items)), Time: now - 60, Qty: 1, Basket: 1 << 20})
+			qs = append(qs, &Query{User: u, History: ext, Changed: true, Now: now})
+		}
+	}
+	return append(qs, &Query{User: -1, Now: now},
+		&Query{User: -1, History: lg.Histories[0], Changed: true, Now: now})
+}
+
+// blendParts scores q with h's components and blend but without
+// reordering (a reranker with Top 0 keeps every component active, as a
+// real reranker does): the blend, and the parts rerank reads.
+func blendParts(h *Hybrid, q *Query, ni int) ([]float64, *scoreParts) {
+	noop := *h
+	noop.Rerank = &Reranker{Trees: h.Rerank.Trees, Top: 0}
+	out := make([]float64, ni)
+	p := &scoreParts{comps: make([][]float64, len(h.Components)), active: make([]bool, len(h.Components))}
+	for c := range p.comps {
+		p.comps[c] = make([]float64, ni)
+	}
+	qq := *q
+	noop.score(&qq, out, p)
+	return out, p
+}
+
+// realisticTrees trains trees on the rows the reranker builds for the
+// customers' top 100 items (labels from an interaction of the features,
+// so the trees split on many of them, at depth 5).
+func realisticTrees(t *testing.T, h *Hybrid, qs []*Query, ni int) *gbdt.Model {
+	t.Helper()
+	nc := len(h.Components)
+	var rows [][]float64
+	var y []float64
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, q := range qs {
+		out, p := blendParts(h, q, ni)
+		uf := userFeatures(p.sm, q.Now)
+		feats := make([]float32, NumRepeatFeatures+nc)
+		for _, it := range TopK(out, 100) {
+			v, own := p.rv[it]
+			for k := range NumRepeatFeatures {
+				feats[k] = float32(v[k])
+			}
+			for c := range nc {
+				feats[NumRepeatFeatures+c] = float32(p.comps[c][it])
+			}
+			r := rerankRow(nil, feats, nc, out[it], own, uf)
+			rows = append(rows, r)
+			z := 3*r[NumRepeatFeatures] - 2*r[NumRepeatFeatures+1]*r[len(r)-2] + r[NumRepeatFeatures+nc] + 0.5*rng.NormFloat64()
+			if own {
+				z += 1
+			}
+			if z > 0.5 {
+				y = append(y, 1)
+			} else {
+				y = append(y, 0)
+			}
+		}
+	}
+	X, err := gbdt.FromRows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := gbdt.Train(context.Background(), gbdt.Dataset{X: X, Y: y}, nil,
+		gbdt.Params{Objective: gbdt.Logistic, NumTrees: 150, MaxDepth: 5, LearningRate: 0.1, MinSamplesLeaf: 5}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestRerankMatchesReference: the serving reranker (float32 rows, gbdt.Flat
+// over all top items at once, pooled buffers) gives the same scores, bit
+// for bit, as the reference (one PredictRaw per item), for every training
+// customer, customers with shortened or live histories and new customers;
+// for both blends (all items and new items), trees alone and blended, and
+// several Top values.
+func TestRerankMatchesReference(t *testing.T) {
+	m, _ := testModel(t)
+	ni := m.Log.NumItems()
+	qs := rerankQueries(m)
+	base := *m.All
+	base.Rerank = &Reranker{Top: 100}
+	tr := realisticTrees(t, &base, qs, ni)
+	if len(tr.Trees) < 50 {
+		t.Fatalf("test trees: only %d", len(tr.Trees))
+	}
+	cases := 0
+	for _, hb := range []*Hybrid{m.All, m.New} {
+		for _, rr := range []struct {
+			Top   int
+			Blend float64
+		}{{25, 0}, {50, 0.1}, {100, 1}} {
+			h := *hb
+			h.Rerank = &Reranker{Trees: tr, Top: rr.Top, Blend: rr.Blend}
+			moved := 0
+			for _, q := range qs {
+				want, p := blendParts(&h, q, ni)
+				blend := append([]float64(nil), want...)
+				h.rerankReference(q, p.sm, want, p.comps, p.rv)
+				got := make([]float64, ni)
+				qq := *q
+				h.Score(&qq, got)
+				for i := range got {
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("new items %v, top %d, blend %v, user %d: item %d scored %v, reference %v",
+							h.Cfg.NewItems, rr.Top, rr.Blend, q.User, i, got[i], want[i])
+					}
+				}
+				if TopK(got, 10)[0] != TopK(blend, 10)[0] {
+					moved++
+				}
+				cases++
+			}
+			if moved == 0 {
+				t.Fatalf("new items %v, top %d, blend %v: the reranker never changed the first item; the comparison is weak",
+					h.Cfg.NewItems, rr.Top, rr.Blend)
+			}
+		}
+	}
+	if cases < 100 {
+		t.Fatalf("only %d rankings compared", cases)
+	}
+}
