@@ -103,6 +103,10 @@ type ModelRegistry interface {
 	// Artifact returns a version's artifact after checking its checksum;
 	// EINTERNAL if the stored bytes do not match.
 	Artifact(ctx context.Context, task string, version int) ([]byte, error)
+	// ReplaceArtifact rewrites a version's artifact (e.g. without an erased
+	// customer), updating its checksum and size and appending note to its
+	// note; the version's number, metrics and status stay.
+	ReplaceArtifact(ctx context.Context, task string, version int, artifact []byte, note string) (ModelVersion, error)
 	// Promote makes a version the served one and retires the previous.
 	// Unless force is set it returns ECONFLICT, changing nothing, when the
 	// version's evaluation is worse than the promoted one's (NoWorse with

@@ -16,6 +16,7 @@ import (
 	shelfhttp "github.com/shelfwise/shelfwise/http"
 	"github.com/shelfwise/shelfwise/ml/modelio"
 	"github.com/shelfwise/shelfwise/recommend"
+	"github.com/shelfwise/shelfwise/sqlite"
 )
 
 // recommendJSON runs "recommend --json" and decodes its answer.
@@ -116,6 +117,11 @@ type noOrderLines struct{ shelfwise.DB }
 
 func (noOrderLines) OrderLines(context.Context, shelfwise.OrderFilter, func(shelfwise.OrderLine) error) error {
 	return errors.New("order lines read: the model is being retrained")
+}
+
+// AuditLog forwards to the store: no erasure, so nothing to scrub on load.
+func (n noOrderLines) AuditLog(ctx context.Context) ([]sqlite.AuditEntry, error) {
+	return n.DB.(*sqlite.DB).AuditLog(ctx)
 }
 
 // TestServeRecommendArtifactIsModel checks that the served recommender's

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/shelfwise/shelfwise"
 	shelfhttp "github.com/shelfwise/shelfwise/http"
 	"github.com/shelfwise/shelfwise/recommend"
+	"github.com/shelfwise/shelfwise/registry"
 )
 
 func list(sku shelfwise.SKU) shelfhttp.RecList {
@@ -317,9 +319,42 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 	if served.Log.User("c08") < 0 || m.Log.User("c07") < 0 {
 		t.Fatal("scrubbing removed a customer still in the store, or changed the trained model")
 	}
+	// A saved version of the model is rewritten without the customer.
+	rdb, err := registry.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	models := registry.NewModels(rdb)
+	art, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := models.Register(ctx, shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Model: "hybrid"}, art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.models = models
 	rc.forget("c08")
 	if rc.eng.Load().Model().Log.User("c08") >= 0 {
 		t.Error("erasure left the customer in the served model")
+	}
+	if err := rc.scrubArtifacts(ctx, "c08"); err != nil { // waits for the background one
+		t.Fatal(err)
+	}
+	saved, err := models.Artifact(ctx, v.Task, v.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := recommend.UnmarshalModel(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Log.User("c08") >= 0 || sm.Log.User("c09") < 0 {
+		t.Error("the saved version still holds the erased customer (or lost another)")
+	}
+	if nv, _ := models.Version(ctx, v.Task, v.Version); nv.Checksum == v.Checksum || !strings.Contains(nv.Note, "erased") {
+		t.Errorf("saved version after erasure: %+v", nv)
 	}
 	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("saved model file after erasure: %v, want it removed", err)

@@ -19,12 +19,13 @@ import (
 	"github.com/shelfwise/shelfwise/ml/modelio"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/registry"
+	"github.com/shelfwise/shelfwise/sqlite"
 )
 
 // wireCapabilities registers every capability that exists as a model task
 // and points the server's read routes at it. Add a line when one lands.
 func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *shelfhttp.Config) {
-	rc := &recommendCap{db: db, modelFile: m.recommendModelFile(), log: cfg.Logger}
+	rc := &recommendCap{db: db, modelFile: m.recommendModelFile(), log: cfg.Logger, models: cfg.Models}
 	mgr.AddTask(rc.task())
 	cfg.Recommender = rc
 	cfg.OnIngest = rc.observe
@@ -45,9 +46,13 @@ type recommendCap struct {
 	// removes it (it holds purchase histories).
 	modelFile string
 	log       *slog.Logger
-	mu        sync.Mutex // guards creating eng
-	eng       atomic.Pointer[recommend.Engine]
-	version   atomic.Int64
+	// models holds the saved versions, rewritten without an erased
+	// customer (in the background, one erasure at a time: scrubMu).
+	models  shelfwise.ModelRegistry
+	scrubMu sync.Mutex
+	mu      sync.Mutex // guards creating eng
+	eng     atomic.Pointer[recommend.Engine]
+	version atomic.Int64
 	// cache holds the lists served by the current model (replaced on
 	// promotion; a customer's lists dropped by their live events).
 	cache atomic.Pointer[recCache]
@@ -175,9 +180,11 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 	// Customers erased since the model was trained are no longer in the
 	// store: their histories and vectors leave the model before it serves
 	// (a saved artifact or a rollback never brings them back).
-	model, err := rc.scrub(ctx, model)
-	if err != nil {
-		return nil, err
+	if rc.erasedSince(ctx, v.Created) {
+		var err error
+		if model, err = rc.scrub(ctx, model); err != nil {
+			return nil, err
+		}
 	}
 	return func() {
 		rc.mu.Lock()
@@ -266,6 +273,56 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 			rc.logger().Error("removing the saved recommendation model after an erasure", "err", err)
 		}
 	}
+	// Models this process trained are kept by checksum for promotion:
+	// they hold the customer too, and are read again from their artifacts.
+	rc.trained.Clear()
+	if rc.models != nil {
+		go func() {
+			if err := rc.scrubArtifacts(context.Background(), c); err != nil {
+				rc.logger().Error("erasing a customer from saved recommendation models", "err", err)
+			}
+		}()
+	}
+}
+
+// scrubArtifacts rewrites every saved recommend model version that holds
+// customer c without them. Loading scrubs erased customers too, so a
+// version missed here (a crash) is never served with them.
+func (rc *recommendCap) scrubArtifacts(ctx context.Context, c shelfwise.CustomerKey) error {
+	rc.scrubMu.Lock()
+	defer rc.scrubMu.Unlock()
+	vs, err := rc.models.Versions(ctx, shelfwise.TaskRecommend)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		art, err := rc.models.Artifact(ctx, v.Task, v.Version)
+		if err != nil {
+			return err
+		}
+		if modelio.Kind(art) != recommend.ModelKind {
+			continue // a recipe: rebuilt from the store, which no longer has them
+		}
+		m, err := recommend.UnmarshalModel(art)
+		if err != nil {
+			return fmt.Errorf("recommend v%d: %w", v.Version, err)
+		}
+		clean, n, err := m.Retain(func(k shelfwise.CustomerKey) bool { return k != c })
+		if err != nil || n == 0 {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := clean.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		if _, err := rc.models.ReplaceArtifact(ctx, v.Task, v.Version, b, "a customer erased"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (rc *recommendCap) logger() *slog.Logger {
@@ -273,6 +330,31 @@ func (rc *recommendCap) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return rc.log
+}
+
+// auditLog is implemented by stores that keep the privacy audit log.
+type auditLog interface {
+	AuditLog(ctx context.Context) ([]sqlite.AuditEntry, error)
+}
+
+// erasedSince reports whether a customer may have been erased after t (a
+// model version's creation; zero: ever): true when the store's audit log
+// records an erasure then, or when the store keeps no such log.
+func (rc *recommendCap) erasedSince(ctx context.Context, t time.Time) bool {
+	al, ok := rc.db.(auditLog)
+	if !ok {
+		return true
+	}
+	entries, err := al.AuditLog(ctx)
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if e.Action == "erase_customer" && (t.IsZero() || !e.Time.Before(t)) {
+			return true
+		}
+	}
+	return false
 }
 
 // scrub removes from model the customers who no longer have a purchase in
