@@ -90,7 +90,13 @@ func blendParts(h *Hybrid, q *Query, ni int) ([]float64, *scoreParts) {
 // realisticTrees trains trees on the rows the reranker builds for the
 // customers' top 100 items (labels from an interaction of the features,
 // so the trees split on many of them, at depth 5).
-func realisticTrees(t *testing.T, h *Hybrid, qs []*Query, ni int) *gbdt.Model {
+func realisticTrees(t testing.TB, h *Hybrid, qs []*Query, ni int) *gbdt.Model {
+	t.Helper()
+	return realisticTreesN(t, h, qs, ni, 150)
+}
+
+// realisticTreesN is realisticTrees with n trees.
+func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Model {
 	t.Helper()
 	nc := len(h.Components)
 	var rows [][]float64
@@ -126,7 +132,7 @@ func realisticTrees(t *testing.T, h *Hybrid, qs []*Query, ni int) *gbdt.Model {
 		t.Fatal(err)
 	}
 	tr, err := gbdt.Train(context.Background(), gbdt.Dataset{X: X, Y: y}, nil,
-		gbdt.Params{Objective: gbdt.Logistic, NumTrees: 150, MaxDepth: 5, LearningRate: 0.1, MinSamplesLeaf: 5}, rng)
+		gbdt.Params{Objective: gbdt.Logistic, NumTrees: n, MaxDepth: 5, LearningRate: 0.1, MinSamplesLeaf: 5}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,4 +191,40 @@ func TestRerankMatchesReference(t *testing.T) {
 	if cases < 100 {
 		t.Fatalf("only %d rankings compared", cases)
 	}
+}
+
+// BenchmarkRankWithReranker: one ranking (blend + reranker over the top
+// 100 items, 300 trees of depth 5) of a test customer; Reference is the
+// per-item PredictRaw path, Serving the batched gbdt.Flat path.
+func BenchmarkRankWithReranker(b *testing.B) {
+	m, _ := testModel(b)
+	ni := m.Log.NumItems()
+	qs := rerankQueries(m)
+	base := *m.All
+	base.Rerank = &Reranker{Top: 100}
+	tr := realisticTreesN(b, &base, qs, ni, 300)
+	h := *m.All
+	h.Rerank = &Reranker{Trees: tr, Top: 100, Blend: 0.1}
+	noop := h
+	noop.Rerank = &Reranker{Trees: tr, Top: 0}
+	out := make([]float64, ni)
+	b.Run("Reference", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			q := *qs[i%len(qs)]
+			i++
+			p := getParts(len(h.Components), ni)
+			noop.score(&q, out, p)
+			h.rerankReference(&q, p.sm, out, p.comps, p.rv)
+			partsPool.Put(p)
+		}
+	})
+	b.Run("Serving", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			q := *qs[i%len(qs)]
+			i++
+			h.Score(&q, out)
+		}
+	})
 }

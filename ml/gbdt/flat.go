@@ -36,10 +36,11 @@ type flatNode struct {
 	dleft bool
 }
 
-// next is the child a row goes to.
-func (nd *flatNode) next(row []float32) int32 {
-	v := row[nd.feat]
-	if v != v {
+// nextAt is the child the row starting at rows[off] goes to; nan: the
+// row may hold missing values.
+func (nd *flatNode) nextAt(rows []float32, off int, nan bool) int32 {
+	v := rows[off+int(nd.feat)]
+	if nan && v != v {
 		if nd.dleft {
 			return nd.kids
 		}
@@ -119,35 +120,47 @@ func (f *Flat) PredictRawBatch(rows []float32, out []float64) error {
 		out[r] = f.base
 	}
 	nodes, values, nf := f.nodes, f.values, f.nf
+	// Without missing values, no node needs to test for them.
+	nan := false
+	for _, v := range rows {
+		if v != v {
+			nan = true
+			break
+		}
+	}
 	// Tree by tree, so a tree's nodes stay in cache over the rows; each
 	// row still sums the trees in model order.
 	for ti, root := range f.roots {
 		depth := f.depths[ti]
 		r := 0
-		// Four rows at a time: their paths are independent, so the
-		// processor overlaps the four chains of loads.
-		for ; r+4 <= len(out); r += 4 {
-			r0 := rows[r*nf : (r+1)*nf : (r+1)*nf]
-			r1 := rows[(r+1)*nf : (r+2)*nf : (r+2)*nf]
-			r2 := rows[(r+2)*nf : (r+3)*nf : (r+3)*nf]
-			r3 := rows[(r+3)*nf : (r+4)*nf : (r+4)*nf]
-			i0, i1, i2, i3 := root, root, root, root
+		// Eight rows at a time: their paths are independent, so the
+		// processor overlaps the chains of loads.
+		for ; r+8 <= len(out); r += 8 {
+			blk := rows[r*nf : (r+8)*nf : (r+8)*nf]
+			i0, i1, i2, i3, i4, i5, i6, i7 := root, root, root, root, root, root, root, root
 			for range depth {
-				i0 = nodes[i0].next(r0)
-				i1 = nodes[i1].next(r1)
-				i2 = nodes[i2].next(r2)
-				i3 = nodes[i3].next(r3)
+				i0 = nodes[i0].nextAt(blk, 0*nf, nan)
+				i1 = nodes[i1].nextAt(blk, 1*nf, nan)
+				i2 = nodes[i2].nextAt(blk, 2*nf, nan)
+				i3 = nodes[i3].nextAt(blk, 3*nf, nan)
+				i4 = nodes[i4].nextAt(blk, 4*nf, nan)
+				i5 = nodes[i5].nextAt(blk, 5*nf, nan)
+				i6 = nodes[i6].nextAt(blk, 6*nf, nan)
+				i7 = nodes[i7].nextAt(blk, 7*nf, nan)
 			}
-			out[r] += values[i0]
+			out[r+0] += values[i0]
 			out[r+1] += values[i1]
 			out[r+2] += values[i2]
 			out[r+3] += values[i3]
+			out[r+4] += values[i4]
+			out[r+5] += values[i5]
+			out[r+6] += values[i6]
+			out[r+7] += values[i7]
 		}
 		for ; r < len(out); r++ {
-			row := rows[r*nf : (r+1)*nf : (r+1)*nf]
 			i := root
 			for range depth {
-				i = nodes[i].next(row)
+				i = nodes[i].nextAt(rows, r*nf, nan)
 			}
 			out[r] += values[i]
 		}

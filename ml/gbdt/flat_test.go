@@ -64,7 +64,9 @@ func TestFlatMatchesPredictRaw(t *testing.T) {
 				v := float32(X.At(r.IntN(X.Rows), j))
 				switch r.IntN(20) {
 				case 0:
-					v = float32(math.NaN())
+					if i < n/2 {
+						v = float32(math.NaN())
+					}
 				case 1:
 					v = float32(r.NormFloat64() * 3)
 				case 2, 3, 4, 5:
@@ -75,8 +77,16 @@ func TestFlatMatchesPredictRaw(t *testing.T) {
 				rows[i*X.Cols+j] = v
 			}
 		}
+		// Rows with missing values, then (a batch of 101, without missing
+		// values, the faster walk) the others.
 		got := make([]float64, n)
-		if err := f.PredictRawBatch(rows, got); err != nil {
+		if err := f.PredictRawBatch(rows[:n/2*X.Cols], got[:n/2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.PredictRawBatch(rows[n/2*X.Cols:(n/2+101)*X.Cols], got[n/2:n/2+101]); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.PredictRawBatch(rows[(n/2+101)*X.Cols:], got[n/2+101:]); err != nil {
 			t.Fatal(err)
 		}
 		row := make([]float64, X.Cols)
