@@ -2,6 +2,8 @@ package forecast
 
 import (
 	"context"
+	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -60,5 +62,49 @@ func TestPick(t *testing.T) {
 	}
 	if _, err := (Pick{}).Forecast(context.Background(), []*shelfwise.Series{s}, 0, 4); err == nil {
 		t.Fatal("no candidates: no error")
+	}
+}
+
+// failing is a Forecaster that always fails.
+type failing struct{}
+
+func (failing) Name() string { return "failing" }
+
+func (failing) Forecast(context.Context, []*shelfwise.Series, int, int) ([]Prediction, error) {
+	return nil, errors.New("member failed")
+}
+
+// TestBlendConcurrency checks that members forecasting at once give exactly
+// the blend of members forecasting one after the other, and that a failing
+// member fails the blend either way.
+func TestBlendConcurrency(t *testing.T) {
+	s := &shelfwise.Series{Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Grain: shelfwise.GrainWeek,
+		Values: []float64{3, 5, 4, 6, 5, 7, 6, 8, 7, 9, 8, 10}}
+	ss := []*shelfwise.Series{s}
+	members := []Forecaster{Local{Method: Naive{}}, Local{Method: SeasonalNaive{Period: 2}}, Local{Method: MovingAverage{Window: 3}}}
+	seq := Blend{Members: members, Weights: []float64{0.5, 0.3, 0.2}}
+	par := seq
+	par.Concurrency = 3
+	a, err := seq.Forecast(context.Background(), ss, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := par.Forecast(context.Background(), ss, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range a[0].Mean {
+		if a[0].Mean[k] != b[0].Mean[k] {
+			t.Fatalf("step %d: sequential %v, concurrent %v", k, a[0].Mean[k], b[0].Mean[k])
+		}
+	}
+	if want := 0.5*10 + 0.3*8 + 0.2*(9+8+10)/3.0; math.Abs(a[0].Mean[0]-want) > 1e-12 {
+		t.Fatalf("blend %v, want %v", a[0].Mean[0], want)
+	}
+	for _, c := range []int{0, 2} {
+		bad := Blend{Members: append([]Forecaster{failing{}}, members[:1]...), Weights: []float64{0.5, 0.5}, Concurrency: c}
+		if _, err := bad.Forecast(context.Background(), ss, 0, 4); err == nil {
+			t.Errorf("concurrency %d: a failing member did not fail the blend", c)
+		}
 	}
 }

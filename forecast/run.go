@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -107,6 +108,12 @@ type Blend struct {
 	Label   string
 	Members []Forecaster
 	Weights []float64
+	// Concurrency is how many members forecast at once (0 or 1: one after
+	// the other). Members are independent, so their results, and the
+	// blend's, are the same either way: they are added in member order.
+	// Members that parallelise inside (boosted trees on small nodes do
+	// not) leave cores idle alone; two at once keep them busy.
+	Concurrency int
 }
 
 // Name implements Forecaster.
@@ -122,16 +129,43 @@ func (b Blend) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h 
 	if len(b.Members) == 0 || len(b.Weights) != len(b.Members) {
 		return nil, fmt.Errorf("forecast: blend needs one weight per member")
 	}
+	preds := make([][]Prediction, len(b.Members))
+	errs := make([]error, len(b.Members))
+	run := func(mi int) {
+		if b.Weights[mi] != 0 {
+			preds[mi], errs[mi] = b.Members[mi].Forecast(ctx, series, cut, h)
+		}
+	}
+	if b.Concurrency <= 1 {
+		for mi := range b.Members {
+			if run(mi); errs[mi] != nil {
+				return nil, errs[mi]
+			}
+		}
+	} else {
+		sem := make(chan struct{}, b.Concurrency)
+		var wg sync.WaitGroup
+		for mi := range b.Members {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				run(mi)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
 	out := make([]Prediction, len(series))
 	total := 0.0
-	for mi, m := range b.Members {
+	for mi, ps := range preds {
 		w := b.Weights[mi]
 		if w == 0 {
 			continue
-		}
-		ps, err := m.Forecast(ctx, series, cut, h)
-		if err != nil {
-			return nil, err
 		}
 		total += w
 		for i := range out {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -175,6 +176,7 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 type fitProgress struct {
 	w           io.Writer
 	start       time.Time
+	mu          sync.Mutex // blend members may fit concurrently
 	done, total int
 }
 
@@ -189,9 +191,11 @@ func (f progressForecaster) Forecast(ctx context.Context, series []*shelfwise.Se
 	t := time.Now()
 	out, err := f.Forecaster.Forecast(ctx, series, cut, h)
 	if err == nil {
+		f.p.mu.Lock()
 		f.p.done++
 		fmt.Fprintf(f.p.w, "  [%d/%d] %s, origin %d steps before the end: %.1fs (elapsed %.1fs)\n",
 			f.p.done, f.p.total, f.Name(), cut, time.Since(t).Seconds(), time.Since(f.p.start).Seconds())
+		f.p.mu.Unlock()
 	}
 	return out, err
 }
@@ -202,7 +206,7 @@ func (p *fitProgress) wrap(f forecast.Forecaster) forecast.Forecaster {
 	if !ok {
 		return progressForecaster{f, p}
 	}
-	nb := forecast.Blend{Label: b.Label, Weights: b.Weights}
+	nb := forecast.Blend{Label: b.Label, Weights: b.Weights, Concurrency: b.Concurrency}
 	for _, mf := range b.Members {
 		nb.Members = append(nb.Members, progressForecaster{mf, p})
 	}
