@@ -7,21 +7,9 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/forecast"
+	"github.com/shelfwise/shelfwise/forecast/global"
 	"github.com/shelfwise/shelfwise/simulate"
 )
-
-// dailyAuto is the per-series choice used at M5 scale: seasonal naive,
-// ETS without and with a weekly season (additive error: daily item sales
-// hold zeros), SBA and TSB for intermittent demand.
-func dailyAuto() forecast.Method {
-	return forecast.Select{Candidates: []forecast.Method{
-		forecast.SeasonalNaive{Period: 7},
-		forecast.ETS{Options: forecast.ETSOptions{NoMultiplicative: true, NoTrend: true}},
-		forecast.ETS{Options: forecast.ETSOptions{Period: 7, NoMultiplicative: true, NoTrend: true, OnlySeasonal: true}},
-		forecast.Croston{Variant: forecast.CrostonSBA},
-		forecast.TSB{},
-	}}
-}
 
 // simulated returns the last `keep` days of every simulated series.
 func simulated(t testing.TB, cfg simulate.Config, keep int) ([]*shelfwise.Series, *simulate.Truth) {
@@ -66,7 +54,7 @@ func TestSimulatedBeatsSeasonalNaive(t *testing.T) {
 		}
 		return e
 	}
-	auto, sn := score(dailyAuto()), score(forecast.SeasonalNaive{Period: 7})
+	auto, sn := score(global.DailyLocal()), score(forecast.SeasonalNaive{Period: 7})
 	if auto >= 0.8*sn {
 		t.Fatalf("error vs true mean: auto %.1f, seasonal naive %.1f; want 20%% lower", auto, sn)
 	}
@@ -81,7 +69,7 @@ func BenchmarkM5ScaleSimulator(b *testing.B) {
 	cfg := simulate.M5()
 	for i := 0; i < b.N; i++ {
 		series, _ := simulated(b, cfg, 365)
-		if _, err := (forecast.Local{Method: dailyAuto()}).Forecast(context.Background(), series, 0, 28); err != nil {
+		if _, err := (forecast.Local{Method: global.DailyLocal()}).Forecast(context.Background(), series, 0, 28); err != nil {
 			b.Fatal(err)
 		}
 	}
