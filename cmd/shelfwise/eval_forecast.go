@@ -88,6 +88,10 @@ type dataset struct {
 	explain bool
 	// covs are the dataset's covariates when asked for (nil otherwise).
 	covs *global.Covariates
+	// calendar and products are the dataset's events (SNAP days included)
+	// and catalogue, for the daily global model.
+	calendar []shelfwise.CalendarEvent
+	products []shelfwise.Product
 }
 
 // walmartCovariates are the covariate names of the Walmart features file.
@@ -129,16 +133,12 @@ func loadForecastData(ctx context.Context, format, path string, period int, cova
 	d.series = ss
 	d.daily = ss[0].Grain == shelfwise.GrainDay
 	d.period = period
-	if d.period <= 0 {
-		d.period = 52
-		if d.daily {
-			d.period = 7
-		}
-	}
+	d.defaultPeriod()
 	for _, st := range mem.Stores {
 		d.stores[st.ID] = st
 	}
 	markHolidays(d, mem.Calendar)
+	d.calendar, d.products = mem.Calendar, mem.Products
 	if covariates {
 		names := map[string]bool{}
 		for _, c := range mem.Covariates {
@@ -189,6 +189,29 @@ func markHolidays(d *dataset, cal []shelfwise.CalendarEvent) {
 
 // holiday reports whether the step starting at t holds a holiday.
 func (d *dataset) holiday(t time.Time) bool { return d.holidays[t] }
+
+// defaultPeriod sets the season length when none was given: 52 weeks, or 7
+// days for daily series.
+func (d *dataset) defaultPeriod() {
+	if d.period <= 0 {
+		d.period = 52
+		if d.daily {
+			d.period = 7
+		}
+	}
+}
+
+// horizon is h, or when h is not positive the default: 13 weeks, or 28
+// days for daily series.
+func (d *dataset) horizon(h int) int {
+	if h > 0 {
+		return h
+	}
+	if d.daily {
+		return 28
+	}
+	return 13
+}
 
 // forecasterFor builds the --model forecaster for the dataset.
 func forecasterFor(name string, d *dataset) (forecast.Forecaster, error) {
@@ -269,13 +292,7 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 	if err != nil {
 		return err
 	}
-	h := fl.horizon
-	if h <= 0 {
-		h = 13
-		if d.daily {
-			h = 28
-		}
-	}
+	h := d.horizon(fl.horizon)
 	f, err := evalForecaster(ctx, fl, d)
 	if err != nil {
 		return err

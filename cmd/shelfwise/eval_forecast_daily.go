@@ -7,7 +7,6 @@ import (
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/forecast"
 	"github.com/shelfwise/shelfwise/forecast/global"
-	"github.com/shelfwise/shelfwise/ingest"
 )
 
 // dailyCalibrationWindows is the default number of calibration windows of
@@ -21,8 +20,7 @@ var dailyForecastModels = []string{"gbdt-daily", "gbdt-daily-blend"}
 
 // evalForecaster builds the --model forecaster of eval forecast: the daily
 // global models here (they read the dataset's calendar with SNAP days and
-// its product hierarchy, which the dataset does not keep, so the data is
-// read again), every other name through forecasterFor.
+// its product hierarchy), every other name through forecasterFor.
 func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (forecast.Forecaster, error) {
 	if fl.model == "auto" && d.daily {
 		// The daily blend beats the per-series choice on M5 (WRMSSE 0.967
@@ -35,15 +33,7 @@ func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (fore
 	if !d.daily {
 		return nil, shelfwise.Errorf(shelfwise.EINVALID, "--model %s needs daily series; %s has %s ones", fl.model, fl.format, d.series[0].Grain)
 	}
-	var mem ingest.Memory
-	if _, err := ingest.Read(ctx, fl.format, fl.data, ingest.Options{}, &mem); err != nil {
-		return nil, err
-	}
-	g := global.Daily{Calendar: global.NewDailyCalendar(mem.Calendar), Stores: d.stores,
-		Products: make(map[shelfwise.SKU]shelfwise.Product, len(mem.Products)), Seed: 1}
-	for _, p := range mem.Products {
-		g.Products[p.SKU] = p
-	}
+	g := newDailyGlobal(d.calendar, d.products, d.stores, false)
 	if fl.model == "gbdt-daily" {
 		return &g, nil
 	}
@@ -51,4 +41,15 @@ func evalForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (fore
 		return global.M5Blend(g), nil
 	}
 	return &global.DailyBlend{Global: g}, nil
+}
+
+// newDailyGlobal is the daily global model (seed 1) on a dataset's or
+// store's calendar, catalogue and stores; explain adds the components.
+func newDailyGlobal(cal []shelfwise.CalendarEvent, prods []shelfwise.Product, stores map[shelfwise.StoreID]shelfwise.Store, explain bool) global.Daily {
+	g := global.Daily{Calendar: global.NewDailyCalendar(cal), Stores: stores, Seed: 1, Explain: explain,
+		Products: make(map[shelfwise.SKU]shelfwise.Product, len(prods))}
+	for _, p := range prods {
+		g.Products[p.SKU] = p
+	}
+	return g
 }

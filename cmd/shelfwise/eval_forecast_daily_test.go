@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -14,14 +13,7 @@ import (
 // 0.967), with four calibration windows; weekly data is refused.
 func TestEvalForecastDailyM5(t *testing.T) {
 	data := realdata.Path(t, "m5_walmart_subset")
-	out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data, "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	m := runJSON(t, "eval", "forecast", "--format", "m5", "--data", data, "--json")
 	if m["model"] != "gbdt-daily-blend" || m["calibration_windows"] != float64(dailyCalibrationWindows) {
 		t.Errorf("default daily model %v with %v calibration windows; want gbdt-daily-blend with %d",
 			m["model"], m["calibration_windows"], dailyCalibrationWindows)
@@ -30,7 +22,7 @@ func TestEvalForecastDailyM5(t *testing.T) {
 		t.Fatalf("wrmsse %v, want below the auto model's 1.0866 (and 1.0)", m["wrmsse"])
 	}
 	weekly := realdata.Path(t, "walmart_recruiting_store_sales")
-	_, errOut, code = runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "walmart", "--data", weekly,
+	_, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "walmart", "--data", weekly,
 		"--model", "gbdt-daily", "--json")
 	if code == 0 || !strings.Contains(errOut, "needs daily series") {
 		t.Fatalf("weekly data: exit %d, %q; want a refusal naming daily series", code, errOut)

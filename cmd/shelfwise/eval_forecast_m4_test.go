@@ -3,7 +3,6 @@ package main
 import (
 	"compress/gzip"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,16 +88,8 @@ func TestEvalForecastM4TestFile(t *testing.T) {
 	train, test := splitM4(t, src, dir, 13, "")
 	eval := func(args ...string) map[string]any {
 		t.Helper()
-		out, errOut, code := runImportCLI(t, t.TempDir(), append([]string{"eval", "forecast", "--format", "m4",
+		return runJSON(t, append([]string{"eval", "forecast", "--format", "m4",
 			"--horizon", "13", "--model", "ets", "--json"}, args...)...)
-		if code != 0 {
-			t.Fatalf("eval %v: exit %d: %s", args, code, errOut)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
-			t.Fatalf("eval %v: %v\n%s", args, err, out)
-		}
-		return m
 	}
 	hold := eval("--data", src)
 	withTest := eval("--data", train, "--test", test)

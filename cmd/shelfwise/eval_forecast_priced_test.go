@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -19,16 +18,8 @@ func TestEvalForecastPricedAuto(t *testing.T) {
 	data := realdata.Path(t, "dominicks_oj_bayesm")
 	run := func(model string) map[string]any {
 		t.Helper()
-		out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "dominicks-bayesm", "--data", data,
+		return runJSON(t, "eval", "forecast", "--format", "dominicks-bayesm", "--data", data,
 			"--horizon", "8", "--windows", "3", "--model", model, "--json")
-		if code != 0 {
-			t.Fatalf("--model %s: exit %d: %s", model, code, errOut)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-		return m
 	}
 	auto, ets := run("auto"), run("ets")
 	if a, e := auto["mase"].(float64), ets["mase"].(float64); !(a < 0.95*e) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -18,16 +17,8 @@ func TestEvalForecastReconcileM5(t *testing.T) {
 	data := realdata.Path(t, "m5_walmart_subset")
 	run := func(method string) map[string]any {
 		t.Helper()
-		out, errOut, code := runImportCLI(t, t.TempDir(), "eval", "forecast", "--format", "m5", "--data", data,
+		return runJSON(t, "eval", "forecast", "--format", "m5", "--data", data,
 			"--model", "theta", "--reconcile", method, "--json")
-		if code != 0 {
-			t.Fatalf("--reconcile %s: exit %d: %s", method, code, errOut)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(out), &m); err != nil {
-			t.Fatalf("--reconcile %s: %v\n%s", method, err, out)
-		}
-		return m
 	}
 	levels := func(m map[string]any) map[string]map[string]any {
 		out := map[string]map[string]any{}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/forecast"
+	"github.com/shelfwise/shelfwise/forecast/global"
 	"github.com/spf13/cobra"
 )
 
@@ -98,35 +100,26 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	d := &dataset{series: series, daily: grain == shelfwise.GrainDay, period: fl.period,
 		holidays: map[time.Time]bool{}, stores: map[shelfwise.StoreID]shelfwise.Store{}, revenue: fl.allowNegative,
 		explain: true}
-	if d.period <= 0 {
-		d.period = 52
-		if d.daily {
-			d.period = 7
-		}
-	}
+	d.defaultPeriod()
 	for _, st := range stores {
 		d.stores[st.ID] = st
 	}
 	markHolidays(d, cal)
-	h := fl.horizon
-	if h <= 0 {
-		h = 13
-		if d.daily {
-			h = 28
-		}
-	}
+	h := d.horizon(fl.horizon)
 	f, err := forecasterFor(fl.model, d)
 	if err != nil {
 		return err
 	}
 	opts := forecast.Options{NonNegative: !fl.allowNegative}
 	if useDailyGlobal(fl, d, level) {
-		if f, err = dailyStoreForecaster(ctx, db, d, cal, true); err != nil {
+		// The daily global blend; explanations on the forecast only, not
+		// on the calibration windows.
+		prods, err := db.Products(ctx)
+		if err != nil {
 			return err
 		}
-		if opts.Calibrate, err = dailyStoreForecaster(ctx, db, d, cal, false); err != nil {
-			return err
-		}
+		f = &global.DailyBlend{Global: newDailyGlobal(cal, prods, d.stores, true)}
+		opts.Calibrate = &global.DailyBlend{Global: newDailyGlobal(cal, prods, d.stores, false)}
 	} else if d.explain {
 		// Calibration windows need means only: skip the explanations there.
 		plain := *d
@@ -307,4 +300,17 @@ func (m *Main) writeForecastLines(path string, fcs []shelfwise.Forecast) error {
 		return f.Close()
 	}
 	return nil
+}
+
+// useDailyGlobal tells whether "shelfwise forecast" runs the daily global
+// blend (the daily global model, Tweedie trees over lags, calendar and
+// events, SNAP-like days, prices, promotions and the product hierarchy,
+// blended with the per-series local choice, as eval forecast uses on M5):
+// the auto model on daily series keyed by product and store. Future days
+// keep the last known price and no promotion.
+func useDailyGlobal(fl forecastFlags, d *dataset, level []string) bool {
+	if fl.model != "auto" || !d.daily || len(level) != 2 {
+		return false
+	}
+	return slices.Contains(level, "sku") && slices.Contains(level, "store")
 }

@@ -27,6 +27,21 @@ func runImportCLI(t *testing.T, dir string, args ...string) (string, string, int
 	return out.String(), errOut.String(), code
 }
 
+// runJSON runs the CLI in a fresh data directory, fails the test unless it
+// exits 0 with one JSON object on standard output, and returns the object.
+func runJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	out, errOut, code := runImportCLI(t, t.TempDir(), args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v: not one JSON object: %v\n%s", args, err, out)
+	}
+	return m
+}
+
 func storeLines(t *testing.T, dir string) shelfwise.Stats {
 	t.Helper()
 	db, err := openStore(context.Background(), dir)
