@@ -150,21 +150,24 @@ func weightedQuantile(v, w []float64, alpha float64) float64 {
 	target := alpha * tot
 	lo, hi := 0, n
 	for hi-lo > 1 {
-		p := partition3(v, w, lo, hi)
-		var left float64
-		for _, x := range w[lo:p] {
+		lt, gt := partition3(v, w, lo, hi)
+		var left, eq float64
+		for _, x := range w[lo:lt] {
 			left += x
 		}
-		if left >= target && p > lo {
-			hi = p
-		} else {
-			target -= left
-			if target <= w[p] || p+1 == hi {
-				return v[p]
-			}
-			target -= w[p]
-			lo = p + 1
+		for _, x := range w[lt:gt] {
+			eq += x
 		}
+		if left >= target && lt > lo {
+			hi = lt
+			continue
+		}
+		target -= left
+		if target <= eq || gt == hi {
+			return v[lt]
+		}
+		target -= eq
+		lo = gt
 	}
 	return v[lo]
 }
@@ -174,23 +177,25 @@ func weightedQuantile(v, w []float64, alpha float64) float64 {
 func selectKth(v []float64, k int) float64 {
 	lo, hi := 0, len(v)
 	for hi-lo > 1 {
-		p := partition3(v, nil, lo, hi)
+		lt, gt := partition3(v, nil, lo, hi)
 		switch {
-		case k < p:
-			hi = p
-		case k > p:
-			lo = p + 1
+		case k < lt:
+			hi = lt
+		case k >= gt:
+			lo = gt
 		default:
-			return v[p]
+			return v[k]
 		}
 	}
 	return v[k]
 }
 
-// partition3 partitions v[lo:hi] (and w alongside, if not nil) around a
-// median-of-three pivot and returns the pivot's final index: values before
-// it are < pivot, after it >= pivot.
-func partition3(v, w []float64, lo, hi int) int {
+// partition3 partitions v[lo:hi] (and w alongside, if not nil) three ways
+// around a median-of-three pivot and returns the bounds of the pivot's
+// block: v[lo:lt] < pivot, v[lt:gt] == pivot, v[gt:hi] > pivot. Ties form
+// one block, so many equal values (sales full of zeros) cost linear time,
+// not quadratic.
+func partition3(v, w []float64, lo, hi int) (lt, gt int) {
 	mid := lo + (hi-lo)/2
 	a, b, c := lo, mid, hi-1
 	if v[a] > v[b] {
@@ -202,21 +207,26 @@ func partition3(v, w []float64, lo, hi int) int {
 			b = a
 		}
 	}
+	pivot := v[b]
 	swap := func(i, j int) {
 		v[i], v[j] = v[j], v[i]
 		if w != nil {
 			w[i], w[j] = w[j], w[i]
 		}
 	}
-	swap(b, hi-1)
-	pivot := v[hi-1]
-	store := lo
-	for i := lo; i < hi-1; i++ {
-		if v[i] < pivot {
-			swap(i, store)
-			store++
+	lt, gt = lo, hi
+	for i := lo; i < gt; {
+		switch {
+		case v[i] < pivot:
+			swap(i, lt)
+			lt++
+			i++
+		case v[i] > pivot:
+			gt--
+			swap(i, gt)
+		default:
+			i++
 		}
 	}
-	swap(store, hi-1)
-	return store
+	return lt, gt
 }

@@ -53,3 +53,50 @@ func TestWeightedQuantileMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightedQuantileManyTies checks large samples dominated by one value
+// (daily sales full of zeros), where a two-way partition would take
+// quadratic time: same answers as the sort.
+func TestWeightedQuantileManyTies(t *testing.T) {
+	r := rng(41)
+	n := 100_000
+	v := make([]float64, n)
+	w := make([]float64, n)
+	for i := range v {
+		if r.Float64() < 0.1 {
+			v[i] = float64(1 + r.IntN(5))
+		}
+		w[i] = 1 + r.Float64()
+	}
+	for _, alpha := range []float64{0.05, 0.5, 0.9, 0.95} {
+		want := quantileBySort(v, w, alpha)
+		if got := weightedQuantile(append([]float64(nil), v...), append([]float64(nil), w...), alpha); got != want {
+			t.Errorf("alpha %v: weighted quantile %v, want %v", alpha, got, want)
+		}
+		s := append([]float64(nil), v...)
+		sort.Float64s(s)
+		k := int(alpha * float64(n-1))
+		if got := selectKth(append([]float64(nil), v...), k); got != s[k] {
+			t.Errorf("alpha %v: %d-th smallest %v, want %v", alpha, k, got, s[k])
+		}
+	}
+}
+
+// BenchmarkWeightedQuantileTies is the quantile of 100,000 values, 90% zeros.
+func BenchmarkWeightedQuantileTies(b *testing.B) {
+	r := rng(42)
+	v := make([]float64, 100_000)
+	w := make([]float64, len(v))
+	for i := range v {
+		if r.Float64() < 0.1 {
+			v[i] = float64(1 + r.IntN(5))
+		}
+		w[i] = 1
+	}
+	vv, ww := make([]float64, len(v)), make([]float64, len(w))
+	for i := 0; i < b.N; i++ {
+		copy(vv, v)
+		copy(ww, w)
+		weightedQuantile(vv, ww, 0.9)
+	}
+}
