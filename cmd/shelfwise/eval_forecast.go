@@ -293,7 +293,11 @@ func (m *Main) runEvalForecast(ctx context.Context, fl evalForecastFlags) error 
 		return err
 	}
 	h := d.horizon(fl.horizon)
-	f, err := evalForecaster(ctx, fl, d)
+	build := evalForecaster
+	if fl.reconcile != "" {
+		build = reconcileForecaster
+	}
+	f, err := build(ctx, fl, d)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ func (m *Main) runEvalForecastReconcile(ctx context.Context, fl evalForecastFlag
 	for i, lv := range levels {
 		ld := *d
 		ld.series = lv.Series
-		f, err := forecasterFor(fl.model, &ld)
+		f, err := reconcileForecaster(ctx, fl, &ld)
 		if err != nil {
 			return err
 		}
@@ -195,4 +196,15 @@ func (m *Main) printReconcileTable(fl evalForecastFlags, method, model string, o
 	tab = append(tab, Row{"pooled MASE", r.Pooled.MASE}, Row{"pooled coverage 80%", r.Pooled.Coverage80},
 		Row{"pooled coverage 95%", r.Pooled.Coverage95}, Row{"max incoherence", r.MaxIncoherence}, Row{"seconds", secs})
 	return writeTable(m.Stdout, "Hierarchical forecast backtest on "+fl.data, tab)
+}
+
+// reconcileForecaster is the --model forecaster of every level under
+// --reconcile: a named daily global model runs on each level, but auto
+// keeps the per-series choice (the daily blend is tuned for product x
+// store; on the M5 subset its mean-of-levels WRMSSE is 0.948 against 0.878).
+func reconcileForecaster(ctx context.Context, fl evalForecastFlags, d *dataset) (forecast.Forecaster, error) {
+	if slices.Contains(dailyForecastModels, fl.model) {
+		return evalForecaster(ctx, fl, d)
+	}
+	return forecasterFor(fl.model, d)
 }
