@@ -252,10 +252,13 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return shelfwise.Errorf(shelfwise.EINVALID, "the customer id must be 1 to %d bytes", maxIDLen)
 	}
 	key := s.cfg.Pseudonymizer.Key(raw)
-	if s.cfg.OnErase != nil {
-		s.cfg.OnErase(key) // even when the store knows nothing: caches may
-	}
 	n, err := s.cfg.DB.EraseCustomer(r.Context(), key)
+	// After the store (its audit log then records the erasure, which
+	// model loads check), and even when the store knows nothing: caches
+	// and models may still hold the customer.
+	if s.cfg.OnErase != nil && (err == nil || shelfwise.ErrorCode(err) == shelfwise.ENOTFOUND) {
+		s.cfg.OnErase(key)
+	}
 	if shelfwise.ErrorCode(err) == shelfwise.ENOTFOUND {
 		return shelfwise.Errorf(shelfwise.ENOTFOUND, "no data is stored about this customer")
 	} else if err != nil {

@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -55,8 +57,7 @@ func (m *Models) Register(ctx context.Context, v shelfwise.ModelVersion, artifac
 	if err != nil {
 		return v, shelfwise.Errorf(shelfwise.EINVALID, "metrics of %s are not finite numbers", v.Task)
 	}
-	sum := sha256.Sum256(artifact)
-	v.Checksum = hex.EncodeToString(sum[:])
+	v.Checksum = checksum(artifact)
 	v.Size = int64(len(artifact))
 	v.Status = shelfwise.VersionCandidate
 	v.Created = m.Now().UTC().Truncate(time.Millisecond)
@@ -113,6 +114,11 @@ func writeFileSync(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -264,14 +270,11 @@ func (m *Models) ReplaceArtifact(ctx context.Context, task string, version int, 
 		os.Remove(path + replacementSuffix)
 		return v, fmt.Errorf("replace %s v%d artifact: %w", task, version, err)
 	}
-	if err := os.Rename(path+replacementSuffix, path); err != nil {
+	// A concurrent Artifact may have finished the rename already.
+	if err := os.Rename(path+replacementSuffix, path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return v, fmt.Errorf("replace %s v%d artifact: %w", task, version, err)
 	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return v, nil
+	return v, syncDir(filepath.Dir(path))
 }
 
 // Promote makes version the served one, if it is no worse than the current

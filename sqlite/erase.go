@@ -69,8 +69,8 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 		if !existed && total == 0 {
 			return shelfwise.Errorf(shelfwise.ENOTFOUND, "no data about this customer")
 		}
-		_, err = w.c.ExecContext(ctx, `INSERT INTO audit_log(t, action, count) VALUES (?, 'erase_customer', ?)`,
-			toMS(db.Now()), total)
+		_, err = w.c.ExecContext(ctx, `INSERT INTO audit_log(t, action, count) VALUES (?, ?, ?)`,
+			toMS(db.Now()), AuditEraseCustomer, total)
 		return err
 	})
 	if err != nil {
@@ -78,6 +78,9 @@ func (db *DB) EraseCustomer(ctx context.Context, c shelfwise.CustomerKey) (int64
 	}
 	return total, nil
 }
+
+// AuditEraseCustomer is the audit log action of a customer's erasure.
+const AuditEraseCustomer = "erase_customer"
 
 // AuditEntry is one row of the privacy audit log.
 type AuditEntry struct {

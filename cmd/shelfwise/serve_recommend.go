@@ -48,11 +48,12 @@ type recommendCap struct {
 	log       *slog.Logger
 	// models holds the saved versions, rewritten without an erased
 	// customer (in the background, one erasure at a time: scrubMu).
-	models  shelfwise.ModelRegistry
-	scrubMu sync.Mutex
-	mu      sync.Mutex // guards creating eng
-	eng     atomic.Pointer[recommend.Engine]
-	version atomic.Int64
+	models    shelfwise.ModelRegistry
+	scrubMu   sync.Mutex
+	scrubbing sync.WaitGroup // background rewrites of saved versions
+	mu        sync.Mutex     // guards creating eng
+	eng       atomic.Pointer[recommend.Engine]
+	version   atomic.Int64
 	// cache holds the lists served by the current model (replaced on
 	// promotion; a customer's lists dropped by their live events).
 	cache atomic.Pointer[recCache]
@@ -256,12 +257,15 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 	if e := rc.eng.Load(); e != nil {
 		e.Forget(c)
 		rc.mu.Lock()
-		if m := e.Model(); m.Log.User(c) >= 0 {
-			if clean, _, err := m.Retain(func(k shelfwise.CustomerKey) bool { return k != c }); err == nil {
-				e.Replace(clean)
-			} else {
-				rc.logger().Error("erasing a customer from the recommendation model", "err", err)
-			}
+		clean, n, err := e.Model().Retain(allBut(c))
+		switch {
+		case err != nil:
+			rc.logger().Error("erasing a customer from the recommendation model", "err", err)
+		case n > 0:
+			e.Replace(clean)
+			// The old cache only takes lists of the old model (which
+			// held the customer): start one for the new.
+			rc.cache.Store(newRecCache(clean))
 		}
 		rc.mu.Unlock()
 	}
@@ -277,12 +281,19 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 	// they hold the customer too, and are read again from their artifacts.
 	rc.trained.Clear()
 	if rc.models != nil {
+		rc.scrubbing.Add(1)
 		go func() {
+			defer rc.scrubbing.Done()
 			if err := rc.scrubArtifacts(context.Background(), c); err != nil {
 				rc.logger().Error("erasing a customer from saved recommendation models", "err", err)
 			}
 		}()
 	}
+}
+
+// allBut keeps every customer but c.
+func allBut(c shelfwise.CustomerKey) func(shelfwise.CustomerKey) bool {
+	return func(k shelfwise.CustomerKey) bool { return k != c }
 }
 
 // scrubArtifacts rewrites every saved recommend model version that holds
@@ -307,11 +318,11 @@ func (rc *recommendCap) scrubArtifacts(ctx context.Context, c shelfwise.Customer
 		if err != nil {
 			return fmt.Errorf("recommend v%d: %w", v.Version, err)
 		}
-		clean, n, err := m.Retain(func(k shelfwise.CustomerKey) bool { return k != c })
-		if err != nil || n == 0 {
-			if err != nil {
-				return err
-			}
+		clean, n, err := m.Retain(allBut(c))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			continue
 		}
 		b, err := clean.MarshalBinary()
@@ -350,7 +361,7 @@ func (rc *recommendCap) erasedSince(ctx context.Context, t time.Time) bool {
 		return true
 	}
 	for _, e := range entries {
-		if e.Action == "erase_customer" && (t.IsZero() || !e.Time.Before(t)) {
+		if e.Action == sqlite.AuditEraseCustomer && (t.IsZero() || !e.Time.Before(t)) {
 			return true
 		}
 	}
