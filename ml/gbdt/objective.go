@@ -88,7 +88,8 @@ func baseScore(p *Params, y, w []float64) float64 {
 	case Tweedie:
 		return math.Log(math.Max(mean, 1e-9))
 	case Quantile:
-		return weightedQuantile(append([]float64(nil), y...), w, p.Alpha)
+		// Copies: the selection reorders both, and w are the rows' weights.
+		return weightedQuantile(append([]float64(nil), y...), append([]float64(nil), w...), p.Alpha)
 	}
 	return mean
 }

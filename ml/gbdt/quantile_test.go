@@ -100,3 +100,21 @@ func BenchmarkWeightedQuantileTies(b *testing.B) {
 		weightedQuantile(vv, ww, 0.9)
 	}
 }
+
+// TestQuantileBaseScoreKeepsWeights checks that the quantile objective's
+// starting score leaves the rows' weights as they were (the selection
+// reorders what it is given; it used to be given the weights themselves).
+func TestQuantileBaseScoreKeepsWeights(t *testing.T) {
+	y := []float64{5, 1, 4, 2, 3, 0, 6}
+	w := []float64{1, 2, 3, 4, 5, 6, 7}
+	orig := append([]float64(nil), w...)
+	got := baseScore(&Params{Objective: Quantile, Alpha: 0.5}, y, w)
+	if want := quantileBySort(y, orig, 0.5); got != want {
+		t.Fatalf("base score %v, want %v", got, want)
+	}
+	for i := range w {
+		if w[i] != orig[i] {
+			t.Fatalf("weights reordered: %v, were %v", w, orig)
+		}
+	}
+}
