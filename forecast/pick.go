@@ -50,8 +50,8 @@ func (p Pick) Choose(ctx context.Context, series []*shelfwise.Series, cut, h int
 	for _, s := range series {
 		minLen = min(minLen, len(s.Values))
 	}
-	// The validation origin must leave at least two seasons-worth of
-	// history for the candidates; short panels keep the first.
+	// The validation origin must leave at least two horizons of history
+	// for the candidates; short panels keep the first.
 	if minLen-cut-h < 2*h {
 		return 0, nil
 	}

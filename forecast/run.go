@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -129,36 +128,19 @@ func (b Blend) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h 
 	if len(b.Members) == 0 || len(b.Weights) != len(b.Members) {
 		return nil, fmt.Errorf("forecast: blend needs one weight per member")
 	}
+	// Members in order with one worker; results are added in member order
+	// either way.
 	preds := make([][]Prediction, len(b.Members))
-	errs := make([]error, len(b.Members))
-	run := func(mi int) {
-		if b.Weights[mi] != 0 {
-			preds[mi], errs[mi] = b.Members[mi].Forecast(ctx, series, cut, h)
+	err := ForEach(ctx, len(b.Members), max(1, b.Concurrency), func(mi int) error {
+		if b.Weights[mi] == 0 {
+			return nil
 		}
-	}
-	if b.Concurrency <= 1 {
-		for mi := range b.Members {
-			if run(mi); errs[mi] != nil {
-				return nil, errs[mi]
-			}
-		}
-	} else {
-		sem := make(chan struct{}, b.Concurrency)
-		var wg sync.WaitGroup
-		for mi := range b.Members {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				run(mi)
-			}()
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
-			}
-		}
+		var err error
+		preds[mi], err = b.Members[mi].Forecast(ctx, series, cut, h)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Prediction, len(series))
 	total := 0.0

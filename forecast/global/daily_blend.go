@@ -263,25 +263,6 @@ func (b *DailyBlend) onSale(s *shelfwise.Series, t int) bool {
 	return true
 }
 
-// valError is the mean absolute error of mean against the usable values of
-// s from step start on.
-func valError(s *shelfwise.Series, start int, mean []float64) float64 {
-	var e float64
-	n := 0
-	for k, v := range mean {
-		t := start + k
-		if t < 0 || t >= len(s.Values) || !usable(s, t) {
-			continue
-		}
-		e += math.Abs(s.Values[t] - v)
-		n++
-	}
-	if n == 0 {
-		return 0
-	}
-	return e / float64(n)
-}
-
 // mix is w*g + (1-w)*l, named after both models; components mix alike.
 func mix(g, l forecast.Prediction, w float64, h int) forecast.Prediction {
 	mean := make([]float64, h)
