@@ -57,7 +57,7 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		contrib[k] = make([]float64, slots)
 	}
 	col := make([]float64, len(cands))
-	sm := Summarize(q.History)
+	sm := q.Summary()
 	ownSet := make(map[int32]struct{}, len(sm.Items))
 	for _, s := range sm.Items {
 		ownSet[s.Item] = struct{}{}

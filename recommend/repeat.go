@@ -225,7 +225,7 @@ func (r *RepeatModel) Score(q *Query, out []float64) {
 	for i := range out {
 		out[i] *= 1e-3
 	}
-	sm := Summarize(q.History)
+	sm := q.Summary()
 	for _, s := range sm.Items {
 		v := Repeat(s, sm, q.Now, 0).Vector()
 		sum := 1.0

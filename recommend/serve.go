@@ -22,7 +22,7 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	if req.Filter.NewOnly {
 		h = m.New
 	}
-	sm := Summarize(q.History)
+	sm := q.Summary()
 	own := make([]int32, len(sm.Items))
 	for k, s := range sm.Items {
 		own[k] = s.Item

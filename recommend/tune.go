@@ -52,7 +52,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		s := sc[w]
 		u := sets[i].user
 		q := &Query{User: u, History: lg.Histories[u], Signals: lg.signals(u), Now: now}
-		sm := Summarize(q.History)
+		sm := q.Summary()
 		stats := sm.Items
 		own := make(map[int32]int, len(stats))
 		for k, st := range stats {
