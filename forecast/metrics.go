@@ -185,7 +185,7 @@ func (a *Accumulator) addQuantiles(s Scored) {
 		lo, hi float64
 		in, n  *int
 	}{{0.1, 0.9, &a.in80, &a.nInt80}, {0.025, 0.975, &a.in95, &a.nInt95}} {
-		lo, hi := levelIndex(s.Levels, iv.lo), levelIndex(s.Levels, iv.hi)
+		lo, hi := LevelIndex(s.Levels, iv.lo), LevelIndex(s.Levels, iv.hi)
 		if lo < 0 || hi < 0 {
 			continue
 		}
@@ -198,7 +198,8 @@ func (a *Accumulator) addQuantiles(s Scored) {
 	}
 }
 
-func levelIndex(levels []float64, tau float64) int {
+// LevelIndex returns the index of quantile level tau in levels, or -1.
+func LevelIndex(levels []float64, tau float64) int {
 	for i, l := range levels {
 		if math.Abs(l-tau) < 1e-9 {
 			return i

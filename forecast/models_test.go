@@ -254,7 +254,7 @@ func TestForecastQuantilesAndOrigin(t *testing.T) {
 	// Conformal quantiles of N(100, 5) noise around a good mean: the 5%..95%
 	// band should be about 2 x 1.645 x 5 wide (the scale is the mean
 	// absolute lag-1 difference, 5*2/sqrt(pi)).
-	lo, hi := f.Quantiles[levelIndex(f.Levels, 0.05)][0], f.Quantiles[levelIndex(f.Levels, 0.95)][0]
+	lo, hi := f.Quantiles[LevelIndex(f.Levels, 0.05)][0], f.Quantiles[LevelIndex(f.Levels, 0.95)][0]
 	if w := hi - lo; w < 10 || w > 24 {
 		t.Fatalf("90%% band width %.1f, want about 16.5", w)
 	}

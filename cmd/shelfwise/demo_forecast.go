@@ -63,7 +63,7 @@ func (m *Main) demoForecast(ctx context.Context, d *demoRun) error {
 		var absTruth, absSales, sales, inside, n float64
 		for i, fc := range fcs {
 			s := full[i]
-			lo, hi := levelIndex(fc.Levels, 0.1), levelIndex(fc.Levels, 0.9)
+			lo, hi := forecast.LevelIndex(fc.Levels, 0.1), forecast.LevelIndex(fc.Levels, 0.9)
 			for k := 0; k < h; k++ {
 				step := len(s.Values) - h + k
 				want := weeklyTruth(d, s, step)
@@ -112,14 +112,4 @@ func weeklyTruth(d *demoRun, s *shelfwise.Series, step int) float64 {
 		sum += d.truth.ExpectedDemand(s.Key.SKU, s.Key.Store, start.AddDate(0, 0, day))
 	}
 	return sum
-}
-
-// levelIndex returns the index of quantile level q in levels, or -1.
-func levelIndex(levels []float64, q float64) int {
-	for i, l := range levels {
-		if math.Abs(l-q) < 1e-9 {
-			return i
-		}
-	}
-	return -1
 }
