@@ -49,8 +49,10 @@
 // grow depth-wise (default) or leaf-wise (Params.Growth = LeafWise with
 // MaxLeaves). Each node's gradient/hessian histogram is built only for the
 // smaller child; the larger one is its parent's minus the smaller (the
-// subtraction trick). Histograms are built over row chunks by a bounded pool
-// of runtime.GOMAXPROCS(0) workers (or Params.Workers) and reduced. Splits
+// subtraction trick). A large node's histogram is summed over at most eight
+// row parts, cut by the node's size alone, by a bounded pool of
+// runtime.GOMAXPROCS(0) workers (or Params.Workers), and the parts are added
+// in order: a model is the same bit for bit on any number of cores. Splits
 // learn the direction of missing values; categorical splits order categories
 // by gradient ratio (LightGBM style) and send a subset left. Leaves carry L2
 // regularisation (Lambda); MinSamplesLeaf, MinHessianLeaf and MinGain limit
@@ -63,7 +65,7 @@
 // bins, depth 6, 100 trees, 2 workers, BenchmarkTrain1Mx50) training takes
 // about 30 CPU-seconds including binning, XGBoost 1.7 hist about 35.
 //
-// Training is deterministic for a given rng seed and worker count.
+// Training is deterministic for a given rng seed, whatever the worker count.
 // Models serialise with MarshalBinary/UnmarshalBinary inside the ml/modelio
 // envelope (version and checksum): a corrupt or truncated model is an error.
 package gbdt

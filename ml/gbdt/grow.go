@@ -1,6 +1,7 @@
 package gbdt
 
 import (
+	"context"
 	"math"
 	"slices"
 	"sort"
@@ -10,6 +11,12 @@ import (
 // goroutine: below it, starting workers costs more than it saves.
 const minParallelRows = 16_384
 
+// histParts bounds the partial histograms a large node's rows are summed
+// into. The split of rows into parts depends only on the node's size, never
+// on the worker count, and parts are added in order, so a model is the same
+// bit for bit on any number of cores.
+const histParts = 8
+
 // grower builds one tree at a time from binned data and per-row gradients.
 type grower struct {
 	p       Params
@@ -18,7 +25,7 @@ type grower struct {
 	offsets []int // histogram offset of each feature
 	histLen int
 	workers int
-	scratch [][]histBin // per-worker partial histograms
+	scratch [][]histBin // partial histograms of parts 1.. (kept zeroed)
 	free    [][]histBin // recycled histogram buffers
 	rows    []int32     // row indices, partitioned by leaf
 	tmp     []int32     // partition scratch
@@ -37,10 +44,7 @@ func newGrower(p Params, b *Binned, gh []gpair) *grower {
 		g.offsets[j] = g.histLen
 		g.histLen += b.NumBins[j] + 1
 	}
-	g.scratch = make([][]histBin, g.workers)
-	for w := 1; w < g.workers; w++ {
-		g.scratch[w] = make([]histBin, g.histLen)
-	}
+	g.scratch = make([][]histBin, histParts)
 	g.tmp = make([]int32, b.Rows)
 	g.active = make([]bool, b.Cols)
 	g.colData = make([]uint8, len(b.Data))
@@ -70,24 +74,34 @@ func (g *grower) putHist(h []histBin) {
 	}
 }
 
-// buildHist fills dst with the histograms of all features over rows.
+// buildHist fills dst with the histograms of all features over rows. Rows
+// of a large node are cut into parts by size alone; each part is summed on
+// its own (concurrently) and the parts are added in order, so the float
+// sums, and the model, do not depend on how many workers ran.
 func (g *grower) buildHist(dst []histBin, rows []int32) {
 	clear(dst)
-	if len(rows) < minParallelRows || g.workers == 1 {
+	parts := min(histParts, len(rows)/(minParallelRows/2))
+	if parts <= 1 {
 		g.accumulate(dst, rows)
 		return
 	}
-	// Worker 0 writes into dst; the others into scratch buffers, which are
-	// kept zeroed between calls.
-	parallelChunks(len(rows), g.workers, minParallelRows/2, func(w, lo, hi int) {
-		buf := dst
-		if w > 0 {
-			buf = g.scratch[w]
+	for k := 1; k < parts; k++ {
+		if g.scratch[k] == nil {
+			g.scratch[k] = make([]histBin, g.histLen)
 		}
-		g.accumulate(buf, rows[lo:hi])
+	}
+	n := len(rows)
+	// Part 0 is summed into dst; the others into scratch buffers, which
+	// are kept zeroed between calls.
+	_ = parallelFor(context.Background(), parts, g.workers, func(k int) {
+		buf := dst
+		if k > 0 {
+			buf = g.scratch[k]
+		}
+		g.accumulate(buf, rows[k*n/parts:(k+1)*n/parts])
 	})
-	for w := 1; w < g.workers; w++ {
-		s := g.scratch[w]
+	for k := 1; k < parts; k++ {
+		s := g.scratch[k]
 		for i := range dst {
 			dst[i].add(s[i])
 		}
