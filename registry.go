@@ -48,6 +48,11 @@ type ModelVersion struct {
 	// DataSnapshot identifies the training data: counts and the time of the
 	// latest record, so a version can be tied to what it saw.
 	DataSnapshot string `json:"data_snapshot"`
+	// DataAsOf is when the artifact's customer data was last read from the
+	// store: the training's read, or a later rewrite against the store. A
+	// customer erased after it may still be in the artifact (Created when
+	// the trainer did not say).
+	DataAsOf time.Time `json:"data_as_of"`
 	// Checksum is the hex SHA-256 of the artifact; Size its length in bytes.
 	Checksum string        `json:"checksum"`
 	Size     int64         `json:"size"`
@@ -104,9 +109,11 @@ type ModelRegistry interface {
 	// EINTERNAL if the stored bytes do not match.
 	Artifact(ctx context.Context, task string, version int) ([]byte, error)
 	// ReplaceArtifact rewrites a version's artifact (e.g. without an erased
-	// customer), updating its checksum and size and appending note to its
-	// note; the version's number, metrics and status stay.
-	ReplaceArtifact(ctx context.Context, task string, version int, artifact []byte, note string) (ModelVersion, error)
+	// customer), updating its checksum and size, its DataAsOf when dataAsOf
+	// is not zero (the rewrite was checked against the store as of then),
+	// and appending note to its note; the version's number, metrics and
+	// status stay.
+	ReplaceArtifact(ctx context.Context, task string, version int, artifact []byte, dataAsOf time.Time, note string) (ModelVersion, error)
 	// Promote makes a version the served one and retires the previous.
 	// Unless force is set it returns ECONFLICT, changing nothing, when the
 	// version's evaluation is worse than the promoted one's (NoWorse with

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS model_versions (
     retired        INTEGER NOT NULL DEFAULT 0,
     note           TEXT NOT NULL DEFAULT '',
     job            TEXT NOT NULL DEFAULT '',
+    data_as_of     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (task, version)
 );
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -90,7 +91,34 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("registry: create schema in %s: %w", path, err)
 	}
+	if err := addColumns(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("registry: upgrade schema in %s: %w", path, err)
+	}
 	return &DB{dir: dir, sql: db}, nil
+}
+
+// addedColumns are the columns added to tables after their first release:
+// a registry created before them gets them (with their defaults) on open.
+var addedColumns = []struct{ table, column, decl string }{
+	{"model_versions", "data_as_of", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+func addColumns(ctx context.Context, db *sql.DB) error {
+	for _, c := range addedColumns {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`,
+			c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.decl); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Dir returns the data directory.

@@ -26,7 +26,11 @@ type Candidate struct {
 	HigherIsBetter bool
 	// DataSnapshot identifies the training data (counts, latest time).
 	DataSnapshot string
-	Artifact     []byte
+	// DataAsOf is when the training data was read from the store (zero:
+	// the registration time); customers erased after it may be in the
+	// artifact (see Task.Registered).
+	DataAsOf time.Time
+	Artifact []byte
 }
 
 // Task is one model task the manager trains and serves.
@@ -39,6 +43,13 @@ type Task struct {
 	// it yet, and returns the function that swaps it in. Decoding happens
 	// before the registry changes, so a bad artifact changes nothing.
 	Load func(ctx context.Context, v shelfwise.ModelVersion, artifact []byte) (swap func(), err error)
+	// Registered, if set, is called with each version Train produced once
+	// it is registered and before it can be promoted, so the task can
+	// rewrite an artifact that holds data erased while it trained (the
+	// erasure's own sweep of saved versions ran before the version
+	// existed). An error leaves the version a candidate that is not
+	// promoted.
+	Registered func(ctx context.Context, v shelfwise.ModelVersion) (shelfwise.ModelVersion, error)
 	// Priority orders tasks trained together (RetrainMissing at start-up,
 	// Schedule): higher first, then by name. Give the models that answer
 	// live traffic (recommendations) a higher one, so they are ready
@@ -291,10 +302,15 @@ func (m *Manager) retrain(ctx context.Context, job shelfwise.Job, progress shelf
 	progress(0.9, "registering")
 	v, err := m.Models.Register(ctx, shelfwise.ModelVersion{
 		Task: name, Model: c.Model, Metrics: c.Metrics, PrimaryMetric: c.PrimaryMetric,
-		HigherIsBetter: c.HigherIsBetter, DataSnapshot: c.DataSnapshot, Job: job.ID,
+		HigherIsBetter: c.HigherIsBetter, DataSnapshot: c.DataSnapshot, DataAsOf: c.DataAsOf, Job: job.ID,
 	}, c.Artifact)
 	if err != nil {
 		return "", err
+	}
+	if t.Registered != nil {
+		if v, err = t.Registered(ctx, v); err != nil {
+			return "", fmt.Errorf("registered %s v%d as a candidate, but: %w", name, v.Version, err)
+		}
 	}
 	cur, err := m.Models.Current(ctx, name)
 	first := shelfwise.ErrorCode(err) == shelfwise.ENOTFOUND

@@ -62,6 +62,10 @@ func (m *Models) Register(ctx context.Context, v shelfwise.ModelVersion, artifac
 	v.Status = shelfwise.VersionCandidate
 	v.Created = m.Now().UTC().Truncate(time.Millisecond)
 	v.Promoted = time.Time{}
+	if v.DataAsOf.IsZero() || v.DataAsOf.After(v.Created) {
+		v.DataAsOf = v.Created
+	}
+	v.DataAsOf = v.DataAsOf.UTC().Truncate(time.Millisecond)
 
 	tx, err := m.db.sql.BeginTx(ctx, nil)
 	if err != nil {
@@ -78,10 +82,11 @@ func (m *Models) Register(ctx context.Context, v shelfwise.ModelVersion, artifac
 		return v, fmt.Errorf("register %s v%d: %w", v.Task, v.Version, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO model_versions(task, version, model, metrics,
-		primary_metric, higher_better, snapshot, checksum, size, status, created, note, job)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		primary_metric, higher_better, snapshot, checksum, size, status, created, note, job, data_as_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.Task, v.Version, v.Model, string(metrics), v.PrimaryMetric, boolInt(v.HigherIsBetter),
-		v.DataSnapshot, v.Checksum, v.Size, string(v.Status), v.Created.UnixMilli(), v.Note, v.Job)
+		v.DataSnapshot, v.Checksum, v.Size, string(v.Status), v.Created.UnixMilli(), v.Note, v.Job,
+		v.DataAsOf.UnixMilli())
 	if err != nil {
 		return v, fmt.Errorf("register %s v%d: %w", v.Task, v.Version, err)
 	}
@@ -135,15 +140,15 @@ func boolInt(b bool) int {
 }
 
 const versionCols = `task, version, model, metrics, primary_metric, higher_better, snapshot,
-	checksum, size, status, created, promoted, note, job`
+	checksum, size, status, created, promoted, note, job, data_as_of`
 
 func scanVersion(s scanner) (shelfwise.ModelVersion, error) {
 	var v shelfwise.ModelVersion
 	var metrics, status string
 	var higher int
-	var created, promoted int64
+	var created, promoted, asOf int64
 	err := s.Scan(&v.Task, &v.Version, &v.Model, &metrics, &v.PrimaryMetric, &higher, &v.DataSnapshot,
-		&v.Checksum, &v.Size, &status, &created, &promoted, &v.Note, &v.Job)
+		&v.Checksum, &v.Size, &status, &created, &promoted, &v.Note, &v.Job, &asOf)
 	if err != nil {
 		return v, err
 	}
@@ -154,6 +159,10 @@ func scanVersion(s scanner) (shelfwise.ModelVersion, error) {
 	v.Status = shelfwise.VersionStatus(status)
 	v.Created = msTime(created)
 	v.Promoted = msTime(promoted)
+	v.DataAsOf = v.Created // versions registered before the column existed
+	if asOf > 0 {
+		v.DataAsOf = msTime(asOf)
+	}
 	return v, nil
 }
 
@@ -249,7 +258,7 @@ func checksum(b []byte) string {
 // beside the old file before the row's checksum changes, then renamed over
 // it; a crash in between is finished by the next Artifact call, so the
 // version never points to bytes it cannot check.
-func (m *Models) ReplaceArtifact(ctx context.Context, task string, version int, artifact []byte, note string) (shelfwise.ModelVersion, error) {
+func (m *Models) ReplaceArtifact(ctx context.Context, task string, version int, artifact []byte, dataAsOf time.Time, note string) (shelfwise.ModelVersion, error) {
 	v, err := m.Version(ctx, task, version)
 	if err != nil {
 		return v, err
@@ -265,8 +274,11 @@ func (m *Models) ReplaceArtifact(ctx context.Context, task string, version int, 
 		}
 		v.Note += note
 	}
-	if _, err := m.db.sql.ExecContext(ctx, `UPDATE model_versions SET checksum = ?, size = ?, note = ? WHERE task = ? AND version = ?`,
-		v.Checksum, v.Size, v.Note, task, version); err != nil {
+	if !dataAsOf.IsZero() {
+		v.DataAsOf = dataAsOf.UTC().Truncate(time.Millisecond)
+	}
+	if _, err := m.db.sql.ExecContext(ctx, `UPDATE model_versions SET checksum = ?, size = ?, note = ?, data_as_of = ? WHERE task = ? AND version = ?`,
+		v.Checksum, v.Size, v.Note, v.DataAsOf.UnixMilli(), task, version); err != nil {
 		os.Remove(path + replacementSuffix)
 		return v, fmt.Errorf("replace %s v%d artifact: %w", task, version, err)
 	}

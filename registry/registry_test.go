@@ -205,7 +205,13 @@ type fakeTask struct {
 	mu      sync.Mutex
 	metrics []float64
 	slot    Slot[string]
+	// registered records the versions the Registered hook saw, with
+	// their status then (a version is registered before any promotion).
+	registered []shelfwise.ModelVersion
 }
+
+// fakeAsOf is the DataAsOf of the fake task's candidates.
+var fakeAsOf = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func (f *fakeTask) task() Task {
 	return Task{
@@ -217,7 +223,13 @@ func (f *fakeTask) task() Task {
 			f.mu.Unlock()
 			p(0.5, "half way")
 			return Candidate{Model: "fake", Metrics: map[string]float64{"ndcg": x}, PrimaryMetric: "ndcg",
-				HigherIsBetter: true, Artifact: []byte("artifact")}, nil
+				HigherIsBetter: true, Artifact: []byte("artifact"), DataAsOf: fakeAsOf}, nil
+		},
+		Registered: func(ctx context.Context, v shelfwise.ModelVersion) (shelfwise.ModelVersion, error) {
+			f.mu.Lock()
+			f.registered = append(f.registered, v)
+			f.mu.Unlock()
+			return v, nil
 		},
 		Load: func(ctx context.Context, v shelfwise.ModelVersion, b []byte) (func(), error) {
 			if string(b) != "artifact" {
@@ -314,6 +326,17 @@ func TestManagerRetrain(t *testing.T) {
 	defer fmu.Unlock()
 	if len(finished) != 3 {
 		t.Fatalf("OnFinish called %d times, want 3", len(finished))
+	}
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if len(ft.registered) != 3 {
+		t.Fatalf("Registered called %d times, want 3", len(ft.registered))
+	}
+	for i, v := range ft.registered {
+		if v.Version != i+1 || v.Status != shelfwise.VersionCandidate || !v.DataAsOf.Equal(fakeAsOf) {
+			t.Errorf("Registered saw v%d status %s as of %v, want v%d candidate as of %v",
+				v.Version, v.Status, v.DataAsOf, i+1, fakeAsOf)
+		}
 	}
 }
 

@@ -54,6 +54,8 @@ type Serving struct {
 	regdb   *registry.DB
 	stopBg  context.CancelFunc
 	stopped bool
+	// waitCaps waits for the capabilities' background work.
+	waitCaps func()
 }
 
 type serveFlags struct {
@@ -139,7 +141,7 @@ func (m *Main) StartServer(ctx context.Context, o ServeOptions) (*Serving, error
 	mgr := registry.NewManager(models, s.queue, o.Logger)
 	cfg := shelfhttp.Config{DB: db, Pseudonymizer: ps, Keys: s.Keys, Models: models, Manager: mgr, Jobs: s.queue,
 		Logger: o.Logger, RateLimit: o.RateLimit}
-	m.wireCapabilities(db, mgr, &cfg)
+	s.waitCaps = m.wireCapabilities(db, mgr, &cfg)
 	srv, err := shelfhttp.New(cfg)
 	if err != nil {
 		return fail(err)
@@ -199,6 +201,11 @@ func (s *Serving) Shutdown(ctx context.Context) error {
 	defer cancel2()
 	if jerr := s.queue.Shutdown(jctx); jerr != nil {
 		fmt.Fprintln(os.Stderr, "shelfwise:", jerr)
+	}
+	// Rewrites of saved models after an erasure finish before the
+	// registry closes (a missed one is redone at the next load).
+	if s.waitCaps != nil {
+		s.waitCaps()
 	}
 	return errors.Join(err, s.regdb.Close())
 }

@@ -283,26 +283,7 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 	m, ps := capModel(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := openStore(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: "test", Source: "scrub"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []shelfwise.OrderLine
-	for _, p := range ps {
-		lines = append(lines, shelfwise.OrderLine{Invoice: p.Invoice, Customer: p.Customer, SKU: p.SKU,
-			Time: p.Time, Quantity: p.Quantity, UnitPrice: p.Price, Kind: shelfwise.LineSale})
-	}
-	if err := tx.AddOrderLines(ctx, lines); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx, shelfwise.ImportReport{Fingerprint: "scrub"}); err != nil {
-		t.Fatal(err)
-	}
+	db := capStore(t, dir, ps)
 	if _, err := db.EraseCustomer(ctx, "c07"); err != nil {
 		t.Fatal(err)
 	}
@@ -335,6 +316,10 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.models = models
+	// The store erases first, then the caches and models hear of it.
+	if _, err := db.EraseCustomer(ctx, "c08"); err != nil {
+		t.Fatal(err)
+	}
 	rc.forget("c08")
 	if rc.eng.Load().Model().Log.User("c08") >= 0 {
 		t.Error("erasure left the customer in the served model")
@@ -356,5 +341,109 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 	}
 	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("saved model file after erasure: %v, want it removed", err)
+	}
+}
+
+// capStore is a store in dir holding the purchases ps as sale lines.
+func capStore(t *testing.T, dir string, ps []recommend.Purchase) shelfwise.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.BeginImport(ctx, shelfwise.ImportMeta{Format: "test", Source: "scrub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []shelfwise.OrderLine
+	for _, p := range ps {
+		lines = append(lines, shelfwise.OrderLine{Invoice: p.Invoice, Customer: p.Customer, SKU: p.SKU,
+			Time: p.Time, Quantity: p.Quantity, UnitPrice: p.Price, Kind: shelfwise.LineSale})
+	}
+	if err := tx.AddOrderLines(ctx, lines); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx, shelfwise.ImportReport{Fingerprint: "scrub"}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestRecommendCapErasedWhileTraining checks the erasures that straddle a
+// training or a load. A version whose data was read before an erasure but
+// registered after the erasure's sweep ran is rewritten by the Registered
+// hook before it can be promoted, and carries the time of that rewrite (a
+// restart need not scrub it again); a version whose data is newer than
+// every erasure is left alone; a model loaded while a customer is erased
+// drops them when it is swapped in.
+func TestRecommendCapErasedWhileTraining(t *testing.T) {
+	m, ps := capModel(t)
+	ctx := context.Background()
+	db := capStore(t, t.TempDir(), ps)
+	rdb, err := registry.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	models := registry.NewModels(rdb)
+	rc := &recommendCap{db: db, models: models}
+	art, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	readAt := time.Now() // the training reads its purchases
+	time.Sleep(2 * time.Millisecond)
+	if _, err := db.EraseCustomer(ctx, "c10"); err != nil {
+		t.Fatal(err)
+	}
+	rc.forget("c10")
+	rc.scrubbing.Wait() // the erasure's sweep: no version exists yet
+	v, err := models.Register(ctx, shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Model: "hybrid", DataAsOf: readAt}, art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nv, err := rc.registered(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := models.Artifact(ctx, nv.Task, nv.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := recommend.UnmarshalModel(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm.Log.User("c10") >= 0 || sm.Log.User("c11") < 0 {
+		t.Fatal("a version trained across an erasure still holds the erased customer (or lost another)")
+	}
+	if nv.Checksum == v.Checksum || !nv.DataAsOf.After(v.DataAsOf) || rc.erasedSince(ctx, nv.DataAsOf) {
+		t.Fatalf("rewritten version %+v (was %+v): its data should date from after the erasure", nv, v)
+	}
+
+	// Data read after every erasure: nothing to do.
+	fresh, err := models.Register(ctx, shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Model: "hybrid",
+		DataAsOf: time.Now()}, saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rc.registered(ctx, fresh); err != nil || got.Checksum != fresh.Checksum || !got.DataAsOf.Equal(fresh.DataAsOf) {
+		t.Fatalf("a version newer than the erasure was rewritten: %+v, %v", got, err)
+	}
+
+	// Erased between the load's check and the swap.
+	rc2 := &recommendCap{}
+	rc2.trained.Store("v1", m)
+	swap, err := rc2.load(ctx, shelfwise.ModelVersion{Version: 1, Checksum: "v1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc2.forget("c12")
+	swap()
+	if rc2.eng.Load().Model().Log.User("c12") >= 0 || rc2.eng.Load().Model().Log.User("c13") < 0 {
+		t.Fatal("a model loaded while a customer was erased serves them (or lost another)")
 	}
 }

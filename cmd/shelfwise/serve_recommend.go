@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,8 +24,10 @@ import (
 )
 
 // wireCapabilities registers every capability that exists as a model task
-// and points the server's read routes at it. Add a line when one lands.
-func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *shelfhttp.Config) {
+// and points the server's read routes at it. Add a line when one lands. It
+// returns a function that waits for the capabilities' background work
+// (rewrites of saved models after an erasure), for shutdown.
+func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *shelfhttp.Config) (wait func()) {
 	rc := &recommendCap{db: db, modelFile: m.recommendModelFile(), log: cfg.Logger, models: cfg.Models}
 	mgr.AddTask(rc.task())
 	cfg.Recommender = rc
@@ -36,6 +39,7 @@ func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *she
 	pc := &propensityCap{db: db}
 	mgr.AddTask(pc.task())
 	cfg.Propensity = pc
+	return rc.scrubbing.Wait
 }
 
 // recommendCap serves recommendations from the promoted recommend model
@@ -46,14 +50,22 @@ type recommendCap struct {
 	// removes it (it holds purchase histories).
 	modelFile string
 	log       *slog.Logger
-	// models holds the saved versions, rewritten without an erased
-	// customer (in the background, one erasure at a time: scrubMu).
+	// models holds the saved versions, rewritten without erased customers
+	// (in the background after an erasure, one rewrite at a time: scrubMu).
 	models    shelfwise.ModelRegistry
 	scrubMu   sync.Mutex
-	scrubbing sync.WaitGroup // background rewrites of saved versions
-	mu        sync.Mutex     // guards creating eng
-	eng       atomic.Pointer[recommend.Engine]
-	version   atomic.Int64
+	scrubbing sync.WaitGroup // background sweeps of saved versions
+	sweepMu   sync.Mutex     // guards sweeping and sweepAgain
+	sweeping  bool
+	// sweepAgain asks the running sweep for another pass (an erasure
+	// arrived while it ran): erasures in a burst share sweeps.
+	sweepAgain bool
+	mu         sync.Mutex // guards creating eng, and erased
+	// erased lists the customers this process erased, in order: a model
+	// loaded while one was erased drops them before it is swapped in.
+	erased  []shelfwise.CustomerKey
+	eng     atomic.Pointer[recommend.Engine]
+	version atomic.Int64
 	// cache holds the lists served by the current model (replaced on
 	// promotion; a customer's lists dropped by their live events).
 	cache atomic.Pointer[recCache]
@@ -79,7 +91,7 @@ const recipeFormat = "shelfwise-recommend-recipe/1"
 
 func (rc *recommendCap) task() registry.Task {
 	// Trained first: live traffic (every shop page view) asks for it.
-	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load, Priority: 10}
+	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load, Registered: rc.registered, Priority: 10}
 }
 
 // purchases reads sale lines up to (not including) to, zero = all.
@@ -108,6 +120,7 @@ func (rc *recommendCap) purchases(ctx context.Context, to time.Time) ([]recommen
 // before) and then trains the served model on every purchase.
 func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
 	progress(0.02, "reading purchases")
+	asOf := time.Now() // customers erased from now on may be in the model
 	ps, prods, err := rc.purchases(ctx, time.Time{})
 	if err != nil {
 		return registry.Candidate{}, err
@@ -146,6 +159,7 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 		PrimaryMetric: "ndcg@10", HigherIsBetter: true,
 		DataSnapshot: fmt.Sprintf("purchases=%d customers=%d items=%d until=%s", len(ps), model.Log.NumUsers(),
 			model.Log.NumItems(), last.Format(time.RFC3339)),
+		DataAsOf: asOf,
 		Artifact: art,
 	}, nil
 }
@@ -154,6 +168,9 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 // the saved model of the artifact after a restart, or (for versions
 // registered before models were saved) one rebuilt from its recipe.
 func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art []byte) (func(), error) {
+	rc.mu.Lock()
+	erasedBefore := len(rc.erased)
+	rc.mu.Unlock()
 	var model *recommend.Model
 	if x, ok := rc.trained.Load(v.Checksum); ok {
 		model = x.(*recommend.Model)
@@ -178,18 +195,30 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 		}
 		rc.trained.Store(v.Checksum, model)
 	}
-	// Customers erased since the model was trained are no longer in the
-	// store: their histories and vectors leave the model before it serves
-	// (a saved artifact or a rollback never brings them back).
-	if rc.erasedSince(ctx, v.Created) {
+	// Customers erased since the model's data was read are no longer in
+	// the store: their histories and vectors leave the model before it
+	// serves (a saved artifact or a rollback never brings them back), and
+	// the saved versions are rewritten so the next start need not do it.
+	if rc.erasedSince(ctx, v.DataAsOf) {
 		var err error
 		if model, err = rc.scrub(ctx, model); err != nil {
 			return nil, err
 		}
+		rc.requestSweep()
 	}
 	return func() {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
+		// A customer erased since the check above is in the store's
+		// past but maybe in this model.
+		if gone := rc.erased[erasedBefore:]; len(gone) > 0 {
+			clean, _, err := model.Retain(func(c shelfwise.CustomerKey) bool { return !slices.Contains(gone, c) })
+			if err != nil {
+				rc.logger().Error("not serving a model loaded during an erasure", "version", v.Version, "err", err)
+				return
+			}
+			model = clean
+		}
 		if e := rc.eng.Load(); e != nil {
 			e.Swap(model)
 		} else {
@@ -254,6 +283,9 @@ func (rc *recommendCap) observe(evs []shelfwise.Event, lines []shelfwise.OrderLi
 // without them), their cached lists, and the model file the recommend
 // command saves.
 func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
+	rc.mu.Lock()
+	rc.erased = append(rc.erased, c)
+	rc.mu.Unlock()
 	if e := rc.eng.Load(); e != nil {
 		e.Forget(c)
 		rc.mu.Lock()
@@ -280,15 +312,7 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 	// Models this process trained are kept by checksum for promotion:
 	// they hold the customer too, and are read again from their artifacts.
 	rc.trained.Clear()
-	if rc.models != nil {
-		rc.scrubbing.Add(1)
-		go func() {
-			defer rc.scrubbing.Done()
-			if err := rc.scrubArtifacts(context.Background(), c); err != nil {
-				rc.logger().Error("erasing a customer from saved recommendation models", "err", err)
-			}
-		}()
-	}
+	rc.requestSweep()
 }
 
 // allBut keeps every customer but c.
@@ -296,44 +320,114 @@ func allBut(c shelfwise.CustomerKey) func(shelfwise.CustomerKey) bool {
 	return func(k shelfwise.CustomerKey) bool { return k != c }
 }
 
-// scrubArtifacts rewrites every saved recommend model version that holds
-// customer c without them. Loading scrubs erased customers too, so a
-// version missed here (a crash) is never served with them.
-func (rc *recommendCap) scrubArtifacts(ctx context.Context, c shelfwise.CustomerKey) error {
-	rc.scrubMu.Lock()
-	defer rc.scrubMu.Unlock()
+// requestSweep rewrites, in the background, the saved versions that may
+// hold erased customers. One sweep runs at a time; erasures arriving
+// meanwhile ask it for one more pass.
+func (rc *recommendCap) requestSweep() {
+	if rc.models == nil || rc.db == nil {
+		return
+	}
+	rc.sweepMu.Lock()
+	defer rc.sweepMu.Unlock()
+	if rc.sweeping {
+		rc.sweepAgain = true
+		return
+	}
+	rc.sweeping = true
+	rc.scrubbing.Add(1)
+	go func() {
+		defer rc.scrubbing.Done()
+		for {
+			if err := rc.sweep(context.Background()); err != nil {
+				rc.logger().Error("erasing customers from saved recommendation models", "err", err)
+			}
+			rc.sweepMu.Lock()
+			again := rc.sweepAgain
+			rc.sweepAgain, rc.sweeping = false, again
+			rc.sweepMu.Unlock()
+			if !again {
+				return
+			}
+		}
+	}()
+}
+
+// sweep rewrites every saved recommend version whose data predates an
+// erasure without the customers the store no longer has.
+func (rc *recommendCap) sweep(ctx context.Context) error {
 	vs, err := rc.models.Versions(ctx, shelfwise.TaskRecommend)
 	if err != nil {
 		return err
 	}
 	for _, v := range vs {
-		art, err := rc.models.Artifact(ctx, v.Task, v.Version)
-		if err != nil {
-			return err
-		}
-		if modelio.Kind(art) != recommend.ModelKind {
-			continue // a recipe: rebuilt from the store, which no longer has them
-		}
-		m, err := recommend.UnmarshalModel(art)
-		if err != nil {
-			return fmt.Errorf("recommend v%d: %w", v.Version, err)
-		}
-		clean, n, err := m.Retain(allBut(c))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			continue
-		}
-		b, err := clean.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		if _, err := rc.models.ReplaceArtifact(ctx, v.Task, v.Version, b, "a customer erased"); err != nil {
+		if _, err := rc.scrubVersion(ctx, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// registered is the task's Registered hook: a version trained while a
+// customer was erased is rewritten before it can be promoted (the
+// erasure's sweep may have run before the version existed).
+func (rc *recommendCap) registered(ctx context.Context, v shelfwise.ModelVersion) (shelfwise.ModelVersion, error) {
+	if rc.models == nil {
+		return v, nil
+	}
+	return rc.scrubVersion(ctx, v)
+}
+
+// scrubVersion rewrites version v without the customers erased since its
+// DataAsOf, checked against the store's purchases as of now; it returns
+// the version as it is afterwards (unchanged when nothing was erased).
+func (rc *recommendCap) scrubVersion(ctx context.Context, v shelfwise.ModelVersion) (shelfwise.ModelVersion, error) {
+	rc.scrubMu.Lock()
+	defer rc.scrubMu.Unlock()
+	// Read again under the lock: a concurrent sweep may have done it.
+	v, err := rc.models.Version(ctx, v.Task, v.Version)
+	if err != nil || !rc.erasedSince(ctx, v.DataAsOf) {
+		return v, err
+	}
+	art, err := rc.models.Artifact(ctx, v.Task, v.Version)
+	if err != nil {
+		return v, err
+	}
+	if modelio.Kind(art) != recommend.ModelKind {
+		return v, nil // a recipe: rebuilt from the store, which no longer has them
+	}
+	m, err := recommend.UnmarshalModel(art)
+	if err != nil {
+		return v, fmt.Errorf("recommend v%d: %w", v.Version, err)
+	}
+	asOf := time.Now()
+	known, err := rc.customers(ctx)
+	if err != nil {
+		return v, err
+	}
+	clean, n, err := m.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
+	if err != nil {
+		return v, err
+	}
+	b, err := clean.MarshalBinary()
+	if err != nil {
+		return v, err
+	}
+	note := ""
+	if n > 0 {
+		note = fmt.Sprintf("%d erased customers removed", n)
+	}
+	old := v.Checksum
+	if v, err = rc.models.ReplaceArtifact(ctx, v.Task, v.Version, b, asOf, note); err != nil {
+		return v, err
+	}
+	if v.Checksum != old {
+		rc.trained.Delete(old)
+		rc.trained.Store(v.Checksum, clean)
+	}
+	if n > 0 {
+		rc.logger().Info("saved recommendation model: erased customers removed", "version", v.Version, "customers", n)
+	}
+	return v, nil
 }
 
 func (rc *recommendCap) logger() *slog.Logger {
@@ -375,13 +469,9 @@ func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*rec
 	if rc.db == nil {
 		return model, nil
 	}
-	ps, _, err := rc.purchases(ctx, time.Time{})
+	known, err := rc.customers(ctx)
 	if err != nil {
 		return nil, err
-	}
-	known := make(map[shelfwise.CustomerKey]bool, 1024)
-	for _, p := range ps {
-		known[p.Customer] = true
 	}
 	clean, n, err := model.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
 	if err != nil {
@@ -391,6 +481,19 @@ func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*rec
 		rc.logger().Info("recommendation model: erased customers removed", "customers", n)
 	}
 	return clean, nil
+}
+
+// customers returns the customers with a purchase in the store.
+func (rc *recommendCap) customers(ctx context.Context) (map[shelfwise.CustomerKey]bool, error) {
+	known := make(map[shelfwise.CustomerKey]bool, 1024)
+	err := rc.db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
+		func(l shelfwise.OrderLine) error {
+			if l.Customer != "" {
+				known[l.Customer] = true
+			}
+			return nil
+		})
+	return known, err
 }
 
 func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList {
