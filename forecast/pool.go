@@ -2,7 +2,9 @@ package forecast
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -11,6 +13,8 @@ import (
 // (runtime.GOMAXPROCS(0) when workers <= 0). It stops handing out work at
 // the first error or when ctx is cancelled and returns that error. Series
 // are independent partitions, so this is how every model runs across them.
+// A panic in fn becomes the error (with its stack), so one bad series fails
+// the forecast instead of the process (a server's training job).
 func ForEach(ctx context.Context, n, workers int, fn func(i int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -35,7 +39,7 @@ func ForEach(ctx context.Context, n, workers int, fn func(i int) error) error {
 					stop.Store(true)
 					return
 				}
-				if err := fn(i); err != nil {
+				if err := call(fn, i); err != nil {
 					once.Do(func() { firstErr = err })
 					stop.Store(true)
 					return
@@ -45,4 +49,14 @@ func ForEach(ctx context.Context, n, workers int, fn func(i int) error) error {
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// call runs fn(i), turning a panic into an error.
+func call(fn func(i int) error, i int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("forecast: panic at item %d: %v\n%s", i, p, debug.Stack())
+		}
+	}()
+	return fn(i)
 }

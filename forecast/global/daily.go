@@ -244,7 +244,7 @@ func (d *Daily) rows(ctx context.Context, dss []dailySeries, cut, h int) (*gbdt.
 	}
 	nRows := offs[len(dss)]
 	if nRows == 0 {
-		return nil, nil, fmt.Errorf("global: no series has %d days on sale before the origin", dailyMinHistory+1)
+		return nil, nil, fmt.Errorf("global: no series has %d days on sale before the origin: %w", dailyMinHistory+1, forecast.ErrTooShort)
 	}
 	X := gbdt.NewMatrix(nRows, dailyFeatures)
 	Y := make([]float64, nRows)
@@ -316,6 +316,9 @@ func (d *Daily) forecastRows(ctx context.Context, dss []dailySeries, cut, h int)
 	err := forecast.ForEach(ctx, len(dss), d.Workers, func(i int) error {
 		ds := &dss[i]
 		o := len(ds.s.Values) - cut
+		if o < 1 {
+			return nil // nothing before the origin (a later launch): not on sale
+		}
 		row := make([]float64, dailyFeatures)
 		st := newOriginState(ds, o)
 		for k := 1; k <= h; k++ {

@@ -234,7 +234,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 	}
 	nRows := offs[len(series)]
 	if nRows == 0 {
-		return nil, fmt.Errorf("global: no series has the %d points of history the features need", m.minHistory()+1)
+		return nil, fmt.Errorf("global: no series has the %d points of history the features need: %w", m.minHistory()+1, forecast.ErrTooShort)
 	}
 	X := gbdt.NewMatrix(nRows, m.numFeatures())
 	Y := make([]float64, nRows)
