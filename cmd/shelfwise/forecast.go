@@ -89,45 +89,16 @@ func (m *Main) runForecast(ctx context.Context, fl forecastFlags) error {
 	if len(series) == 0 {
 		return shelfwise.Errorf(shelfwise.ENOTFOUND, "the store has no %s series; import sales first", fl.grain)
 	}
-	cal, err := db.Calendar(ctx)
-	if err != nil {
+	d := &dataset{series: series, daily: grain == shelfwise.GrainDay, period: fl.period, revenue: fl.allowNegative}
+	if err := d.readStoreContext(ctx, db); err != nil {
 		return err
 	}
-	stores, err := db.Stores(ctx)
-	if err != nil {
-		return err
-	}
-	d := &dataset{series: series, daily: grain == shelfwise.GrainDay, period: fl.period,
-		holidays: map[time.Time]bool{}, stores: map[shelfwise.StoreID]shelfwise.Store{}, revenue: fl.allowNegative,
-		explain: true}
-	d.defaultPeriod()
-	for _, st := range stores {
-		d.stores[st.ID] = st
-	}
-	markHolidays(d, cal)
 	h := d.horizon(fl.horizon)
-	f, err := forecasterFor(fl.model, d)
+	f, cal, err := storeForecasters(fl.model, d, level)
 	if err != nil {
 		return err
 	}
-	opts := forecast.Options{NonNegative: !fl.allowNegative}
-	if useDailyGlobal(fl, d, level) {
-		// The daily global blend; explanations on the forecast only, not
-		// on the calibration windows.
-		prods, err := db.Products(ctx)
-		if err != nil {
-			return err
-		}
-		f = &global.DailyBlend{Global: newDailyGlobal(cal, prods, d.stores, true)}
-		opts.Calibrate = &global.DailyBlend{Global: newDailyGlobal(cal, prods, d.stores, false)}
-	} else if d.explain {
-		// Calibration windows need means only: skip the explanations there.
-		plain := *d
-		plain.explain = false
-		if opts.Calibrate, err = forecasterFor(fl.model, &plain); err != nil {
-			return err
-		}
-	}
+	opts := forecast.Options{NonNegative: !fl.allowNegative, Calibrate: cal}
 	// Progress: one line per model fit (each blend member at each of the
 	// forecast and calibration origins) on standard error.
 	prog := &fitProgress{w: m.Stderr, start: time.Now()}
@@ -195,6 +166,9 @@ func (f progressForecaster) Forecast(ctx context.Context, series []*shelfwise.Se
 
 // wrap reports the fits of f, of each member when f is a blend.
 func (p *fitProgress) wrap(f forecast.Forecaster) forecast.Forecaster {
+	if fb, ok := f.(forecast.Fallback); ok {
+		return forecast.Fallback{Primary: p.wrap(fb.Primary), Secondary: p.wrap(fb.Secondary)}
+	}
 	b, ok := f.(forecast.Blend)
 	if !ok {
 		return progressForecaster{f, p}
@@ -208,6 +182,9 @@ func (p *fitProgress) wrap(f forecast.Forecaster) forecast.Forecaster {
 
 // members counts the fits one Forecast call of f makes.
 func members(f forecast.Forecaster) int {
+	if fb, ok := f.(forecast.Fallback); ok {
+		return members(fb.Primary)
+	}
 	if b, ok := f.(forecast.Blend); ok {
 		return len(b.Members)
 	}
@@ -302,15 +279,72 @@ func (m *Main) writeForecastLines(path string, fcs []shelfwise.Forecast) error {
 	return nil
 }
 
-// useDailyGlobal tells whether "shelfwise forecast" runs the daily global
-// blend (the daily global model, Tweedie trees over lags, calendar and
-// events, SNAP-like days, prices, promotions and the product hierarchy,
-// blended with the per-series local choice, as eval forecast uses on M5):
-// the auto model on daily series keyed by product and store. Future days
-// keep the last known price and no promotion.
-func useDailyGlobal(fl forecastFlags, d *dataset, level []string) bool {
-	if fl.model != "auto" || !d.daily || len(level) != 2 {
-		return false
+// readStoreContext sets what the models of d need from the store besides
+// the series: the season length, the calendar's holidays and events, the
+// stores and the catalogue; it asks for explanations (components).
+func (d *dataset) readStoreContext(ctx context.Context, db shelfwise.DB) error {
+	d.defaultPeriod()
+	d.explain = true
+	cal, err := db.Calendar(ctx)
+	if err != nil {
+		return err
 	}
-	return slices.Contains(level, "sku") && slices.Contains(level, "store")
+	stores, err := db.Stores(ctx)
+	if err != nil {
+		return err
+	}
+	if d.products, err = db.Products(ctx); err != nil {
+		return err
+	}
+	d.calendar = cal
+	d.holidays = map[time.Time]bool{}
+	d.stores = map[shelfwise.StoreID]shelfwise.Store{}
+	for _, st := range stores {
+		d.stores[st.ID] = st
+	}
+	markHolidays(d, cal)
+	return nil
+}
+
+// storeForecasters returns the forecaster of model for the store's series
+// d (grouped by level), with explanations, and the one its calibration
+// windows use (means only). Auto on daily product x store series is the
+// daily global blend (the daily global model, Tweedie trees over lags,
+// calendar and events, SNAP-like days, prices, promotions and the product
+// hierarchy, blended with the per-series local choice, as eval forecast
+// uses on M5; future days keep the last known price and no promotion);
+// otherwise as in eval forecast. Where auto's global models find too
+// little history (a young store), the per-series local choice forecasts.
+func storeForecasters(model string, d *dataset, level []string) (f, calibrate forecast.Forecaster, err error) {
+	plain := *d
+	plain.explain = false
+	if model == "auto" && d.daily && len(level) == 2 && slices.Contains(level, "sku") && slices.Contains(level, "store") {
+		f = &global.DailyBlend{Global: newDailyGlobal(d.calendar, d.products, d.stores, true)}
+		calibrate = &global.DailyBlend{Global: newDailyGlobal(d.calendar, d.products, d.stores, false)}
+	} else {
+		if f, err = forecasterFor(model, d); err != nil {
+			return nil, nil, err
+		}
+		if calibrate, err = forecasterFor(model, &plain); err != nil {
+			return nil, nil, err
+		}
+	}
+	if model != "auto" {
+		return f, calibrate, nil
+	}
+	var local forecast.Forecaster
+	switch {
+	case d.daily:
+		local, err = forecasterFor("auto", &plain) // the per-series choice
+	case hasPrices(d.series):
+		var meth forecast.Method
+		meth, err = forecast.MethodByName("auto-x", d.period)
+		local = forecast.Local{Method: meth}
+	default:
+		local = forecast.Local{Method: m4Ensemble(d.period)}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return forecast.Fallback{Primary: f, Secondary: local}, forecast.Fallback{Primary: calibrate, Secondary: local}, nil
 }

@@ -74,9 +74,11 @@ type grainSpec struct {
 }
 
 // forecastGrains are the grains served: daily for the next four weeks,
-// weekly for the next quarter. Each series gets the candidate that forecast
-// its own last horizon best (forecast.Select), so intermittent products
-// get Croston/TSB and regular ones ETS or a seasonal naive.
+// weekly for the next quarter. The method is the aggregates' (product x
+// store series get the automatic choice of storeForecasters): each series
+// gets the candidate that forecast its own last horizon best
+// (forecast.Select), so intermittent products get Croston/TSB and regular
+// ones ETS or a seasonal naive.
 func forecastGrains() []grainSpec {
 	return []grainSpec{
 		{grain: shelfwise.GrainDay, horizon: 28, period: 7, keep: 364, method: trailing{n: 364, Method: forecast.Select{Candidates: []forecast.Method{
@@ -114,7 +116,11 @@ var forecastLevels = [][]string{
 	{"department", "store"}, {"department"}, {"store"}, {},
 }
 
-const forecastModelName = "local-select"
+// forecastModelName names the served forecasts' model: on product x store
+// series the automatic choice of "shelfwise forecast" (the global blends
+// with the per-series choice), and on the aggregates the per-series choice
+// among the local models (forecastGrains). Each forecast names its model.
+const forecastModelName = "auto"
 
 func (fc *forecastCap) task() registry.Task {
 	return registry.Task{Name: shelfwise.TaskForecast, Train: fc.train, Load: fc.load}
@@ -353,14 +359,26 @@ func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time
 			continue
 		}
 		var f forecast.Forecaster = forecast.Local{Method: sp.method, Workers: fc.workers}
+		opts := forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)}
 		if li == 0 {
-			f = &memoForecaster{f: f, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
-			if metrics, err = fc.evaluate(ctx, sp, f, ss, prefix); err != nil {
+			// Product x store: the best model there is (as "shelfwise
+			// forecast" uses), backtested on means; its windows serve
+			// again as the calibration windows.
+			d := &dataset{series: ss, daily: sp.grain == shelfwise.GrainDay, period: sp.period}
+			if err := d.readStoreContext(ctx, fc.db); err != nil {
 				return gf, nil, err
 			}
+			var plain forecast.Forecaster
+			if f, plain, err = storeForecasters("auto", d, level); err != nil {
+				return gf, nil, err
+			}
+			memo := &memoForecaster{f: plain, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
+			if metrics, err = fc.evaluate(ctx, sp, memo, ss, prefix); err != nil {
+				return gf, nil, err
+			}
+			opts.Calibrate = memo
 		}
-		fcs, err := forecast.Forecast(ctx, f, ss, sp.horizon,
-			forecast.Options{NonNegative: true, CalibrationWindows: calibrationWindows(ss, sp.horizon)})
+		fcs, err := forecast.Forecast(ctx, f, ss, sp.horizon, opts)
 		if err != nil {
 			return gf, nil, err
 		}

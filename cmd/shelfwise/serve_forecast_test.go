@@ -255,6 +255,11 @@ func TestForecastCap(t *testing.T) {
 	if v := c.Metrics["coverage_95"]; v < 0.8 {
 		t.Errorf("95%% intervals cover %.3f of held-out days", v)
 	}
+	// Product x store days: the daily global blend, ahead of the seasonal
+	// naive on the held-out days.
+	if c.Metrics["mase"] >= c.Metrics["snaive_mase"] {
+		t.Errorf("served model MASE %.3f, seasonal naive %.3f", c.Metrics["mase"], c.Metrics["snaive_mase"])
+	}
 	swap, err := fc.load(ctx, shelfwise.ModelVersion{Task: shelfwise.TaskForecast, Version: 4}, c.Artifact)
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +267,15 @@ func TestForecastCap(t *testing.T) {
 	swap()
 	sf := fc.served.Load()
 	end := sf.art.DataEnd
+	blended := 0
+	for _, e := range sf.grains[shelfwise.GrainDay].Series {
+		if k := e.Forecast.Key; k.SKU != "" && k.Store != "" && strings.HasPrefix(e.Forecast.Model, "blend(gbdt-daily,") {
+			blended++
+		}
+	}
+	if blended == 0 {
+		t.Error("no daily product x store forecast comes from the daily global blend")
+	}
 
 	t.Run("ChainTotalIsTheSumOfProductStores", func(t *testing.T) {
 		tot, err := fc.Forecast(ctx, shelfhttp.ForecastQuery{Grain: shelfwise.GrainDay})
