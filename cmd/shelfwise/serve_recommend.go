@@ -72,6 +72,8 @@ type recommendCap struct {
 	// trained keeps the models trained by this process by artifact
 	// checksum, so promoting them does not train again.
 	trained sync.Map
+	// now is the clock (nil: time.Now), for tests.
+	now func() time.Time
 }
 
 // recommendRecipe was the registry artifact of a recommend model before
@@ -120,7 +122,7 @@ func (rc *recommendCap) purchases(ctx context.Context, to time.Time) ([]recommen
 // before) and then trains the served model on every purchase.
 func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
 	progress(0.02, "reading purchases")
-	asOf := time.Now() // customers erased from now on may be in the model
+	asOf := rc.readAsOf() // customers erased from then on may be in the model
 	ps, prods, err := rc.purchases(ctx, time.Time{})
 	if err != nil {
 		return registry.Candidate{}, err
@@ -367,6 +369,18 @@ func (rc *recommendCap) sweep(ctx context.Context) error {
 	return nil
 }
 
+// readAsOf is the DataAsOf of a read of the store starting now. An
+// erasure's audit row is timed just before its transaction commits, so a
+// read starting in between still sees the customer: the margin counts such
+// an erasure as after the read (at worst, one more rewrite).
+func (rc *recommendCap) readAsOf() time.Time {
+	now := time.Now
+	if rc.now != nil {
+		now = rc.now
+	}
+	return now().Add(-5 * time.Second)
+}
+
 // registered is the task's Registered hook: a version trained while a
 // customer was erased is rewritten before it can be promoted (the
 // erasure's sweep may have run before the version existed).
@@ -399,7 +413,11 @@ func (rc *recommendCap) scrubVersion(ctx context.Context, v shelfwise.ModelVersi
 	if err != nil {
 		return v, fmt.Errorf("recommend v%d: %w", v.Version, err)
 	}
-	asOf := time.Now()
+	// Customers erased before the old DataAsOf were already gone.
+	asOf := rc.readAsOf()
+	if v.DataAsOf.After(asOf) {
+		asOf = v.DataAsOf
+	}
 	known, err := rc.customers(ctx)
 	if err != nil {
 		return v, err
