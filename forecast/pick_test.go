@@ -108,3 +108,43 @@ func TestBlendConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestPickMemo checks that with a memo a backtest's windows do not fit a
+// candidate twice at one origin, that results equal those without it, and
+// that a caller changing a returned forecast does not change the kept one.
+func TestPickMemo(t *testing.T) {
+	vals := make([]float64, 60)
+	for i := range vals {
+		vals[i] = float64(10 + i%5)
+	}
+	s := &shelfwise.Series{Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Grain: shelfwise.GrainWeek, Values: vals}
+	ss := []*shelfwise.Series{s}
+	var a1, a2, b1, b2 []int
+	plain := Pick{Candidates: []Forecaster{fixedLevel{12, &a1}, fixedLevel{30, &a2}}}
+	memo := Pick{Candidates: []Forecaster{fixedLevel{12, &b1}, fixedLevel{30, &b2}}, Memo: NewPickMemo()}
+	for _, cut := range []int{12, 8, 4, 0} { // rolling origins, oldest first
+		x, err := plain.Forecast(context.Background(), ss, cut, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := memo.Forecast(context.Background(), ss, cut, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x[0].Mean[0] != y[0].Mean[0] {
+			t.Fatalf("origin %d: %v with the memo, %v without", cut, y[0].Mean[0], x[0].Mean[0])
+		}
+		y[0].Mean[0] = -1 // a caller clipping or scaling its copy
+	}
+	// Without: each window fits both at cut+4 and the winner at cut.
+	if len(a1) != 8 || len(a2) != 4 {
+		t.Fatalf("without a memo: %d and %d fits, want 8 and 4", len(a1), len(a2))
+	}
+	// With: the winner's fit at cut is the next window's validation fit.
+	if len(b1) != 5 || len(b2) != 4 {
+		t.Fatalf("with a memo: %d and %d fits (origins %v, %v), want 5 and 4", len(b1), len(b2), b1, b2)
+	}
+	if y, _ := memo.Forecast(context.Background(), ss, 0, 4); y[0].Mean[0] != 12 {
+		t.Fatalf("kept forecast changed by a caller: %v", y[0].Mean[0])
+	}
+}

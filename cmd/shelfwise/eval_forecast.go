@@ -234,7 +234,7 @@ func forecasterFor(name string, d *dataset) (forecast.Forecaster, error) {
 			if weeklyPanel {
 				cands = append([]forecast.Forecaster{global.Default(base)}, cands...)
 			}
-			return forecast.Pick{Label: "auto", Candidates: cands}, nil
+			return forecast.Pick{Label: "auto", Candidates: cands, Memo: forecast.NewPickMemo()}, nil
 		case weeklyPanel:
 			return global.Default(base), nil
 		case d.daily:
