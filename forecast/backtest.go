@@ -100,6 +100,10 @@ type BacktestOptions struct {
 	StepWeight func(series, t int) float64
 	// SeriesWeight gives the WRMSSE weight of a series at a cut; nil = 0.
 	SeriesWeight func(series, cut int) float64
+	// Conformal, if set, makes the conformal quantiles instead of the
+	// default per-step scaled errors; nil: the forecaster's choice
+	// (ConformalChooser), else the default.
+	Conformal Conformal
 }
 
 // BacktestResult is the outcome of a backtest: pooled metrics, per-window
@@ -172,9 +176,14 @@ func Backtest(ctx context.Context, f Forecaster, series []*shelfwise.Series, o B
 		}
 	}
 	var all Accumulator
+	conf := conformalFor(f, o.Conformal)
 	for _, c := range scored {
 		var cal [][]float64
-		if o.CalibrationWindows > 0 {
+		var own [][][]float64
+		switch {
+		case o.CalibrationWindows > 0 && conf != nil:
+			own = conf.Quantiles(series, preds, c, h, o.CalibrationWindows, o.Levels)
+		case o.CalibrationWindows > 0:
 			cal = conformalTable(series, preds, c, h, o)
 		}
 		var acc Accumulator
@@ -198,7 +207,11 @@ func Backtest(ctx context.Context, f Forecaster, series []*shelfwise.Series, o B
 			if o.NonNegative {
 				clipNeg(p.Mean)
 			}
-			qs[i] = quantilesFor(p, scale, cal, o.Levels, o.NonNegative)
+			if own != nil {
+				qs[i] = own[i]
+			} else {
+				qs[i] = quantilesFor(p, scale, cal, o.Levels, o.NonNegative)
+			}
 			sc := Scored{Actual: actual, Mean: p.Mean, Levels: o.Levels, Quantiles: qs[i],
 				ScaleMAE: scale, ScaleMSE: ScaleMSE(TrimLeadingZeros(hist), o.ScaleLag)}
 			if o.StepWeight != nil {

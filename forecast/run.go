@@ -26,6 +26,10 @@ type Options struct {
 	// the same model without costly extras such as explanations, whose
 	// components calibration does not use. Its means must equal f's.
 	Calibrate Forecaster
+	// Conformal, if set, makes the conformal quantiles instead of the
+	// default per-step scaled errors; nil: f's choice (ConformalChooser),
+	// else the default.
+	Conformal Conformal
 }
 
 // Forecast forecasts every series h steps after its last point with f and
@@ -67,7 +71,12 @@ func Forecast(ctx context.Context, f Forecaster, series []*shelfwise.Series, h i
 		preds[cut] = p
 	}
 	var cal [][]float64
-	if bo.CalibrationWindows > 0 {
+	var own [][][]float64
+	conf := conformalFor(f, o.Conformal)
+	switch {
+	case bo.CalibrationWindows > 0 && conf != nil:
+		own = conf.Quantiles(series, preds, 0, h, bo.CalibrationWindows, o.Levels)
+	case bo.CalibrationWindows > 0:
 		cal = conformalTable(series, preds, 0, h, bo)
 	}
 	out := make([]shelfwise.Forecast, len(series))
@@ -77,7 +86,12 @@ func Forecast(ctx context.Context, f Forecaster, series []*shelfwise.Series, h i
 			// Components keep explaining the unclipped mean.
 			clipNeg(p.Mean)
 		}
-		q := quantilesFor(&p, ScaleMAE(s.Values, o.ScaleLag), cal, o.Levels, o.NonNegative)
+		var q [][]float64
+		if own != nil {
+			q = own[i]
+		} else {
+			q = quantilesFor(&p, ScaleMAE(s.Values, o.ScaleLag), cal, o.Levels, o.NonNegative)
+		}
 		fc := shelfwise.Forecast{Key: s.Key, Grain: s.Grain, Model: p.Model, Mean: p.Mean,
 			Levels: slices.Clone(o.Levels), Quantiles: q, Components: p.Components}
 		switch s.Grain {

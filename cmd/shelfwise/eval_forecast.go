@@ -42,8 +42,10 @@ the data before it. With --test (M4 layout: the next H values of each series)
 the model is fitted on all of --data and scored on --test instead.
 
 Quantiles are conformal: the model is also run on the --calibration windows
-just before each scored one and its scaled errors there give the intervals,
-so nothing tuned ever sees the scored steps.
+just before each scored one and its scaled errors there give the intervals
+(per step, scaled by the series' lag-1 MAE; for the daily count models
+pooled over steps, scaled by the square root of the forecast and binned by
+it), so nothing tuned ever sees the scored steps.
 
 Models: auto (the best default for the data: for M4-like series an ensemble
 of ETS, Theta and seasonal ETS; for weekly store data the global boosted

@@ -34,9 +34,11 @@ func DailyLocal() forecast.Method {
 // series' own, see PerSeries). The global model is then trained again on
 // all sales before the origin (unless SingleFit) and both forecast from
 // the origin.
-// Quantiles are conformal: the blend's errors on the validation window,
-// pooled over series with similar forecasts (Mondrian bins by the forecast
-// mean), as ratios of actual to forecast, so they are never negative.
+// Run's quantiles are conformal: the blend's errors on the validation
+// window, pooled over series with similar forecasts (Mondrian bins by the
+// forecast mean), as ratios of actual to forecast, so they are never
+// negative. Backtests and forecast.Forecast, which run it on past windows
+// too, calibrate on those with forecast.CountConformal (see Conformal).
 // Nothing after the origin is read but the known-in-advance covariates (see
 // Daily).
 type DailyBlend struct {
