@@ -185,3 +185,25 @@ func seq(n int) []float64 {
 	}
 	return out
 }
+
+// TestConformalFor: the options' Conformal wins, then the forecaster's
+// choice, which Fallback passes on from its Primary; otherwise none (the
+// default tables).
+func TestConformalFor(t *testing.T) {
+	own := CountConformal{Offset: 2}
+	chooser := Fallback{Primary: countChooser{}, Secondary: Local{Method: Naive{}}}
+	if got := conformalFor(chooser, own); got != Conformal(own) {
+		t.Errorf("options' own: got %#v", got)
+	}
+	if got := conformalFor(chooser, nil); got != Conformal(CountConformal{}) {
+		t.Errorf("Fallback of a chooser: got %#v, want CountConformal{}", got)
+	}
+	if got := conformalFor(Fallback{Primary: Local{Method: Naive{}}, Secondary: Local{Method: Naive{}}}, nil); got != nil {
+		t.Errorf("Fallback of a local method: got %#v, want nil", got)
+	}
+}
+
+// countChooser is the oracle choosing CountConformal.
+type countChooser struct{ oracle }
+
+func (countChooser) Conformal() Conformal { return CountConformal{} }
