@@ -65,7 +65,10 @@ type CountConformal struct {
 	// 0.5), so zero forecasts keep some spread.
 	Offset float64
 	// MinBin is the fewest errors per bin (default 150: about four beyond
-	// each 2.5% tail); MaxBins the most bins (default 20).
+	// each 2.5% tail; chosen on the M5 subset's six 28-day windows before
+	// the scored one, with four calibration windows: coverage 0.795 /
+	// 0.948 there, against 0.805 / 0.940 with 100, 0.826 / 0.954 with 200
+	// and 0.778 / 0.948 with 300); MaxBins the most bins (default 20).
 	MinBin, MaxBins int
 }
 
