@@ -411,6 +411,15 @@ type memoForecaster struct {
 // Name implements forecast.Forecaster.
 func (m *memoForecaster) Name() string { return m.f.Name() }
 
+// Conformal implements forecast.ConformalChooser: f's choice, so the
+// backtest's intervals are calibrated as the served ones are.
+func (m *memoForecaster) Conformal() forecast.Conformal {
+	if cc, ok := m.f.(forecast.ConformalChooser); ok {
+		return cc.Conformal()
+	}
+	return nil
+}
+
 // Forecast implements forecast.Forecaster.
 func (m *memoForecaster) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h int) ([]forecast.Prediction, error) {
 	if h != m.h || !slices.Equal(series, m.series) {
