@@ -81,8 +81,12 @@
 //     pairwise logistic fit) on NDCG@k + Recall@k of a validation period
 //     carved from the end of the training data; an optional gradient-boosted
 //     Reranker re-orders the top of the blend and is kept only if it helps on
-//     held-out validation customers. Two blends are learned: all items, and
-//     new items only (Filter.NewOnly).
+//     held-out validation customers (cross-fitted on two halves). Its rows
+//     add to the blend's features the customer's raw component maxima and
+//     item extras: days and baskets since the item was last bought, the
+//     signed log ratio of that time to the customer's and the item's typical
+//     cycle, and the item's share of the customer's last five baskets. Two
+//     blends are learned: all items, and new items only (Filter.NewOnly).
 //   - Index: a two-level inverted file over item vectors so catalogues of
 //     millions of items are served from candidates, not a full scan.
 //

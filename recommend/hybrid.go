@@ -77,7 +77,7 @@ type Hybrid struct {
 	// Rerank, when set, re-orders the top of the blend (see Reranker).
 	Rerank *Reranker
 	// RerankGain is the reranker's validation objective gain on held-out
-	// validation customers (it is used only when positive).
+	// validation customers, cross-fitted (it is used only when positive).
 	RerankGain float64
 	// ValidationScore is the tuning objective reached (NDCG + recall).
 	ValidationScore float64
@@ -287,8 +287,9 @@ func (l *LastBasket) Score(q *Query, out []float64) {
 	}
 }
 
-// normalizeMax divides scores by their maximum when it is positive.
-func normalizeMax(s []float64) {
+// normalizeMax divides scores by their maximum when it is positive and
+// returns that maximum.
+func normalizeMax(s []float64) float64 {
 	m := 0.0
 	for _, v := range s {
 		if v > m {
@@ -301,6 +302,7 @@ func normalizeMax(s []float64) {
 			s[i] *= inv
 		}
 	}
+	return m
 }
 
 // Score implements Scorer.
@@ -308,10 +310,11 @@ func (h *Hybrid) Score(q *Query, out []float64) { h.score(q, out, nil) }
 
 // scoreParts keeps what the blend computed for one query, so the caller can
 // explain the scores: each component's normalised scores (a component with
-// no weight is not computed: active is false), the customer's summary, and
-// the repeat part per own item.
+// no weight is not computed: active is false) and the maximum they were
+// divided by, the customer's summary, and the repeat part per own item.
 type scoreParts struct {
 	comps  [][]float64
+	maxes  []float64
 	active []bool
 	sm     *Summary
 	rv     map[int32][NumRepeatFeatures]float64
@@ -325,7 +328,7 @@ var partsPool sync.Pool
 func getParts(nc, n int) *scoreParts {
 	p, _ := partsPool.Get().(*scoreParts)
 	if p == nil || len(p.comps) != nc || (nc > 0 && cap(p.comps[0]) < n) {
-		p = &scoreParts{comps: make([][]float64, nc), active: make([]bool, nc)}
+		p = &scoreParts{comps: make([][]float64, nc), maxes: make([]float64, nc), active: make([]bool, nc)}
 		for c := range p.comps {
 			p.comps[c] = make([]float64, n)
 		}
@@ -377,7 +380,7 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 			continue
 		}
 		comp.Scorer.Score(q, buf)
-		normalizeMax(buf)
+		p.maxes[c] = normalizeMax(buf)
 		if w != 0 {
 			for i, v := range buf {
 				out[i] += w * v
@@ -402,7 +405,7 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		p.repeat[s.Item] = sum
 	}
 	if h.Rerank != nil {
-		h.rerank(q, sm, out, p.comps, p.rv)
+		h.rerank(q, out, p)
 	}
 }
 
@@ -418,7 +421,8 @@ var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
 // Reranker.rescore): they move above every other item, in its order. The
 // rows of the top items are assembled once, in float32 (the trees compare
 // float32 values), and the trees score them together (Reranker.predict).
-func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
+func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
+	sm, comps, rv := p.sm, p.comps, p.rv
 	nc := len(h.Components)
 	buf := rerankPool.Get().(*rerankBuf)
 	defer rerankPool.Put(buf)
@@ -437,7 +441,12 @@ func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64,
 		}
 	}
 	uf := userFeatures(sm, q.Now)
-	nf := NumRepeatFeatures + nc + 2 + numUserFeatures
+	nf := rerankWidth(nc)
+	brec := basketRecency(q.History)
+	ownAt := make(map[int32]int, len(sm.Items))
+	for k, s := range sm.Items {
+		ownAt[s.Item] = k
+	}
 	rows := slices.Grow(buf.rows[:0], len(top)*nf)[:len(top)*nf]
 	buf.rows = rows
 	for j, it := range top {
@@ -454,7 +463,17 @@ func (h *Hybrid) rerank(q *Query, sm *Summary, out []float64, comps [][]float64,
 		if own {
 			row[NumRepeatFeatures+nc+1] = 1
 		}
-		copy(row[NumRepeatFeatures+nc+2:], uf[:])
+		x := row[NumRepeatFeatures+nc+2:]
+		copy(x, uf[:])
+		for c := range nc {
+			x[numUserFeatures+c] = float32(p.maxes[c])
+		}
+		var st *ItemStats
+		if k, ok := ownAt[it]; ok {
+			st = &sm.Items[k]
+		}
+		ix := itemExtras(st, brec[it], sm.Baskets, q.Now, itemCycle(h.Components, it))
+		copy(x[numUserFeatures+nc:], ix[:])
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw

@@ -23,7 +23,7 @@ func withReranker(t *testing.T, m *Model) *Model {
 	var rows [][]float64
 	var y []float64
 	for i := 0; i < 400; i++ {
-		r := make([]float64, NumRepeatFeatures+nc+2+numUserFeatures)
+		r := make([]float64, rerankWidth(nc))
 		for k := range r {
 			r[k] = rng.Float64()
 		}

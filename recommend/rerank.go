@@ -91,10 +91,93 @@ func userFeatures(sm *Summary, now int64) [numUserFeatures]float32 {
 	}
 }
 
+// numItemExtras is the number of item-level reranker features beyond the
+// blend's (see itemExtras).
+const numItemExtras = 6
+
+// noCycle marks a log interval ratio that does not exist (an item bought in
+// one basket, or not bought by the customer): far below any real ratio.
+const noCycle = -20
+
+// recentBaskets is the number of the customer's latest baskets whose item
+// share is a reranker feature.
+const recentBaskets = 5
+
+// basketRec places a customer's item among their baskets: how many of
+// their baskets came after the latest one with the item, and how many of
+// their last recentBaskets baskets hold it.
+type basketRec struct{ since, inRecent int32 }
+
+// basketRecency returns the basketRec of every item of a history (oldest
+// first). Baskets are ranked by their latest line, newest first; an item's
+// consecutive lines in one basket count once, as in Summarize.
+func basketRecency(h []Event) map[int32]basketRec {
+	type acc struct {
+		basketRec
+		basket int32 // the basket last counted
+	}
+	items := make(map[int32]acc)
+	rank := make(map[int32]int32) // basket -> rank from the end
+	for k := len(h) - 1; k >= 0; k-- {
+		e := h[k]
+		o, ok := rank[e.Basket]
+		if !ok {
+			o = int32(len(rank))
+			rank[e.Basket] = o
+		}
+		a, seen := items[e.Item]
+		if !seen {
+			a.since = o
+		}
+		if o < recentBaskets && (!seen || a.basket != e.Basket) {
+			a.inRecent++
+		}
+		a.basket = e.Basket
+		items[e.Item] = a
+	}
+	out := make(map[int32]basketRec, len(items))
+	for it, a := range items {
+		out[it] = a.basketRec
+	}
+	return out
+}
+
+// itemExtras are the item-level reranker features the blend does not carry,
+// for item statistics s of the customer's own item (nil: not bought) and
+// its basket ranks br among the customer's baskets (nb in all): days since
+// the latest purchase (-1 if not bought), log((days + 1) / (cycle + 1))
+// with the customer's own cycle and with the item's typical cycle over all
+// customers (noCycle without one; signed, so the trees tell "not yet due"
+// from "overdue"), log(1 + baskets with the item), baskets since the
+// latest one with the item (-1 if not bought) and the share of the latest
+// recentBaskets baskets that hold it.
+func itemExtras(s *ItemStats, br basketRec, nb int, now int64, itemCycle float64) [numItemExtras]float32 {
+	if s == nil {
+		return [numItemExtras]float32{-1, noCycle, noCycle, 0, -1, 0}
+	}
+	age := math.Max(0, float64(now-s.Last)/86400)
+	x := [numItemExtras]float32{float32(age), noCycle, noCycle, float32(math.Log1p(float64(s.Baskets))),
+		float32(br.since), float32(br.inRecent) / float32(max(1, min(recentBaskets, nb)))}
+	if c := s.CycleDays(); c > 0 {
+		x[1] = float32(math.Log((age + 1) / (c + 1)))
+	}
+	if itemCycle > 0 {
+		x[2] = float32(math.Log((age + 1) / (itemCycle + 1)))
+	}
+	return x
+}
+
+// rerankWidth is the length of a reranker row with nc components.
+func rerankWidth(nc int) int {
+	return NumRepeatFeatures + nc + 2 + numUserFeatures + nc + numItemExtras
+}
+
 // rerankRow assembles one reranker row: the blend features (repeat part and
 // component part, without the own-item copies), the blend score, an own-item
-// flag and the customer features.
-func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32) []float64 {
+// flag, the customer features, the customer's largest raw score of each
+// component (cmax: how confident each component is for this customer,
+// which the per-customer normalisation hides) and the item extras.
+func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32, cmax []float32, ix [numItemExtras]float32) []float64 {
 	dst = dst[:0]
 	for _, v := range feats[:NumRepeatFeatures+nc] {
 		dst = append(dst, float64(v))
@@ -105,6 +188,12 @@ func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool,
 	}
 	dst = append(dst, linear, o)
 	for _, v := range uf {
+		dst = append(dst, float64(v))
+	}
+	for _, v := range cmax {
+		dst = append(dst, float64(v))
+	}
+	for _, v := range ix {
 		dst = append(dst, float64(v))
 	}
 	return dst
@@ -119,7 +208,7 @@ func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, s
 		scores := t.linearScores(&tu, w)
 		for _, ci := range TopK(scores, top) {
 			f := tu.row(int(ci), nil)
-			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat))
+			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci))))
 			// Each hit adds 1/|relevant| to recall: weigh rows alike.
 			wt = append(wt, 10/float64(tu.n))
 			if tu.relevant[tu.cands[ci]] {
@@ -136,14 +225,17 @@ func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, s
 	if err != nil {
 		return nil, err
 	}
-	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y, W: wt}, nil, gbdt.Params{
-		Objective: gbdt.Logistic, NumTrees: 300, LearningRate: 0.05, MaxDepth: 5, MinSamplesLeaf: 100,
-		EarlyStoppingRounds: 30, ValidationFraction: 0.15,
-	}, rand.New(rand.NewPCG(seed, 0x7e)))
+	m, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y, W: wt}, nil, rerankParams, rand.New(rand.NewPCG(seed, 0x7e)))
 	if err != nil {
 		return nil, err
 	}
 	return &Reranker{Trees: m, Top: top}, nil
+}
+
+// rerankParams are the reranker's boosting parameters.
+var rerankParams = gbdt.Params{
+	Objective: gbdt.Logistic, NumTrees: 300, LearningRate: 0.05, MaxDepth: 5, MinSamplesLeaf: 100,
+	EarlyStoppingRounds: 30, ValidationFraction: 0.15,
 }
 
 // linearScores scores a tuning user's candidates with weights w.
@@ -177,12 +269,12 @@ func (t *tuningTable) rerankPredictions(w []float64, r *Reranker) []rerankedUser
 		tu := &t.users[i]
 		scores := t.linearScores(tu, w)
 		top := TopK(scores, r.Top)
-		row := make([]float64, 0, NumRepeatFeatures+nc+2+numUserFeatures)
+		row := make([]float64, 0, rerankWidth(nc))
 		ru := rerankedUser{top: top, linear: make([]float64, len(top)), raw: make([]float64, len(top))}
 		var f []float32
 		for k, ci := range top {
 			f = tu.row(int(ci), f)
-			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat)
+			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)))
 			ru.linear[k], ru.raw[k] = scores[ci], r.Trees.PredictRaw(row)
 		}
 		out[i] = ru
@@ -230,44 +322,59 @@ func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []floa
 // fitReranker decides on held-out validation customers whether trees improve
 // the blend, how many of the blend's best items they re-order (top, or
 // when top is 0 the best of rerankTops) and how to combine them with it
-// (Reranker.Blend): trained on even-numbered customers, scored on
-// odd-numbered ones. If they help, it returns trees trained on all; else
-// nil. t.rerankGain is the held-out gain of the choice.
+// (Reranker.Blend). The customers are cut in two halves (even- and
+// odd-numbered); trees trained on each half are scored on the other, and
+// a choice's gain is the mean of the two (cross-fitting: every customer
+// is scored once, so the decision wavers less than on one half). If they
+// help, it returns trees trained on all; else nil. t.rerankGain is the
+// held-out gain of the choice.
 func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*Reranker, error) {
 	tops := rerankTops
 	if top > 0 {
 		tops = []int{top}
 	}
-	var a, b tuningTable
-	a, b = *t, *t
-	a.users, b.users = nil, nil
-	for i, u := range t.users {
-		if i%2 == 0 {
-			a.users = append(a.users, u)
-		} else {
-			b.users = append(b.users, u)
-		}
+	var halves [2]tuningTable
+	for h := range halves {
+		halves[h] = *t
+		halves[h].users = nil
 	}
-	base := b.objective(w)
-	t.rerankGain = math.Inf(-1)
-	bestTop, bestBlend := 0, 0.0
-	for _, tp := range tops {
-		r, err := a.trainReranker(ctx, w, tp, 1)
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			continue
-		}
-		preds := b.rerankPredictions(w, r)
-		for _, bl := range rerankBlends {
-			r.Blend = bl
-			if g := b.objectiveReranked(preds, r) - base; g > t.rerankGain {
-				t.rerankGain, bestTop, bestBlend = g, tp, bl
+	for i, u := range t.users {
+		halves[i%2].users = append(halves[i%2].users, u)
+	}
+	var base [2]float64
+	for h := range halves {
+		base[h] = halves[h].objective(w)
+	}
+	gains := make([][]float64, len(tops)) // per top, per blend: summed over halves
+	for k, tp := range tops {
+		gains[k] = make([]float64, len(rerankBlends))
+		for h := range halves {
+			train, test := &halves[h], &halves[1-h]
+			r, err := train.trainReranker(ctx, w, tp, 1)
+			if err != nil {
+				return nil, err
+			}
+			if r == nil {
+				gains[k] = nil
+				break
+			}
+			preds := test.rerankPredictions(w, r)
+			for b, bl := range rerankBlends {
+				r.Blend = bl
+				gains[k][b] += (test.objectiveReranked(preds, r) - base[1-h]) / 2
 			}
 		}
 	}
-	if t.rerankGain <= 0.002 {
+	t.rerankGain = math.Inf(-1)
+	bestTop, bestBlend := 0, 0.0
+	for k, g := range gains {
+		for b, v := range g {
+			if v > t.rerankGain {
+				t.rerankGain, bestTop, bestBlend = v, tops[k], rerankBlends[b]
+			}
+		}
+	}
+	if t.rerankGain <= rerankMinGain {
 		return nil, nil
 	}
 	r, err := t.trainReranker(ctx, w, bestTop, 2)
@@ -276,6 +383,10 @@ func (t *tuningTable) fitReranker(ctx context.Context, w []float64, top int) (*R
 	}
 	return r, err
 }
+
+// rerankMinGain is the least held-out gain of the validation objective
+// for which the reranker is kept.
+var rerankMinGain = 0.0
 
 // rerankTops are the Reranker.Top values fitReranker tries when none is
 // configured.

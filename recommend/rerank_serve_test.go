@@ -13,7 +13,8 @@ import (
 // assembled float32 rows and scored them with gbdt.Flat: one float64 row
 // and one Trees.PredictRaw per top item. The optimised path must give the
 // same scores bit for bit.
-func (h *Hybrid) rerankReference(q *Query, sm *Summary, out []float64, comps [][]float64, rv map[int32][NumRepeatFeatures]float64) {
+func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
+	sm, comps, rv := p.sm, p.comps, p.rv
 	nc := len(h.Components)
 	sel := append([]float64(nil), out...)
 	if h.Cfg.NewItems {
@@ -30,7 +31,11 @@ func (h *Hybrid) rerankReference(q *Query, sm *Summary, out []float64, comps [][
 	}
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
-	row := make([]float64, 0, len(feats)+2+numUserFeatures)
+	row := make([]float64, 0, rerankWidth(nc))
+	cmax := make([]float32, nc)
+	for c, m := range p.maxes {
+		cmax[c] = float32(m)
+	}
 	re := make([]float64, len(top))
 	lo := math.Inf(1)
 	for j, it := range top {
@@ -41,13 +46,24 @@ func (h *Hybrid) rerankReference(q *Query, sm *Summary, out []float64, comps [][
 		for c := range nc {
 			feats[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
-		row = rerankRow(row, feats, nc, out[it], own, uf)
+		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it))
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
 		lo = min(lo, re[j])
 	}
 	for j, it := range top {
 		out[it] = maxOut + 1 + (re[j] - lo)
 	}
+}
+
+// refExtras finds item it among the customer's items by a scan and returns
+// its item extras.
+func refExtras(h *Hybrid, q *Query, sm *Summary, it int32) [numItemExtras]float32 {
+	for k := range sm.Items {
+		if sm.Items[k].Item == it {
+			return itemExtras(&sm.Items[k], basketRecency(q.History)[it], sm.Baskets, q.Now, itemCycle(h.Components, it))
+		}
+	}
+	return itemExtras(nil, basketRec{}, sm.Baskets, q.Now, itemCycle(h.Components, it))
 }
 
 // rerankQueries are queries of every training customer, of some of them
@@ -78,7 +94,7 @@ func blendParts(h *Hybrid, q *Query, ni int) ([]float64, *scoreParts) {
 	noop := *h
 	noop.Rerank = &Reranker{Trees: h.Rerank.Trees, Top: 0}
 	out := make([]float64, ni)
-	p := &scoreParts{comps: make([][]float64, len(h.Components)), active: make([]bool, len(h.Components))}
+	p := &scoreParts{comps: make([][]float64, len(h.Components)), maxes: make([]float64, len(h.Components)), active: make([]bool, len(h.Components))}
 	for c := range p.comps {
 		p.comps[c] = make([]float64, ni)
 	}
@@ -106,6 +122,10 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 		out, p := blendParts(h, q, ni)
 		uf := userFeatures(p.sm, q.Now)
 		feats := make([]float32, NumRepeatFeatures+nc)
+		cmax := make([]float32, nc)
+		for c, m := range p.maxes {
+			cmax[c] = float32(m)
+		}
 		for _, it := range TopK(out, 100) {
 			v, own := p.rv[it]
 			for k := range NumRepeatFeatures {
@@ -114,7 +134,7 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 			for c := range nc {
 				feats[NumRepeatFeatures+c] = float32(p.comps[c][it])
 			}
-			r := rerankRow(nil, feats, nc, out[it], own, uf)
+			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it))
 			rows = append(rows, r)
 			z := 3*r[NumRepeatFeatures] - 2*r[NumRepeatFeatures+1]*r[len(r)-2] + r[NumRepeatFeatures+nc] + 0.5*rng.NormFloat64()
 			if own {
@@ -167,7 +187,7 @@ func TestRerankMatchesReference(t *testing.T) {
 			for _, q := range qs {
 				want, p := blendParts(&h, q, ni)
 				blend := append([]float64(nil), want...)
-				h.rerankReference(q, p.sm, want, p.comps, p.rv)
+				h.rerankReference(q, want, p)
 				got := make([]float64, ni)
 				qq := *q
 				h.Score(&qq, got)
@@ -215,7 +235,7 @@ func BenchmarkRankWithReranker(b *testing.B) {
 			i++
 			p := getParts(len(h.Components), ni)
 			noop.score(&q, out, p)
-			h.rerankReference(&q, p.sm, out, p.comps, p.rv)
+			h.rerankReference(&q, out, p)
 			partsPool.Put(p)
 		}
 	})

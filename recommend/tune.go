@@ -28,6 +28,15 @@ type tuningUser struct {
 	relevant map[int32]bool
 	n        int
 	ufeat    [numUserFeatures]float32
+	// cmax is each component's largest raw score for the customer; ix the
+	// candidates' item extras (numItemExtras per candidate, in order).
+	cmax []float32
+	ix   []float32
+}
+
+// extras returns candidate ci's item extras.
+func (tu *tuningUser) extras(ci int) [numItemExtras]float32 {
+	return [numItemExtras]float32(tu.ix[ci*numItemExtras:])
 }
 
 // newTuningTable scores the components for every held-out customer and keeps
@@ -71,9 +80,10 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 				add(st.Item)
 			}
 		}
+		cmax := make([]float32, nc)
 		for c, comp := range h.Components {
 			comp.Scorer.Score(q, s.comp[c])
-			normalizeMax(s.comp[c])
+			cmax[c] = float32(normalizeMax(s.comp[c]))
 			buf := append([]float64(nil), s.comp[c]...)
 			if h.Cfg.NewItems {
 				for _, st := range stats {
@@ -86,11 +96,18 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		}
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
 		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
-			ufeat: userFeatures(sm, q.Now)}
+			ufeat: userFeatures(sm, q.Now), cmax: cmax, ix: make([]float32, 0, len(cands)*numItemExtras)}
 		row := make([]float32, t.nFeat)
+		brec := basketRecency(q.History)
 		for ci, it := range cands {
 			clear(row)
 			k, isOwn := own[it]
+			var st *ItemStats
+			if isOwn {
+				st = &stats[k]
+			}
+			ix := itemExtras(st, brec[it], sm.Baskets, now, itemCycle(h.Components, it))
+			tu.ix = append(tu.ix, ix[:]...)
 			if isOwn {
 				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
 				for f := range v {
