@@ -192,3 +192,48 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkRecommendOnlineRetail: one top-10 request with filters and
+// explanations from the model trained on all of Online Retail (3,600-odd
+// items, its reranker included when validation accepts it), for the
+// customers in turn. The training (about a minute) is not timed.
+func BenchmarkRecommendOnlineRetail(b *testing.B) {
+	ps := PurchasesFromLines(loadOnlineRetail(b))
+	m, err := TrainModel(context.Background(), TrainInput{Purchases: ps}, DefaultModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r := m.All.Rerank; r != nil && r.Trees != nil {
+		b.Logf("reranker: %d trees over the top %d", r.Trees.NumTrees(), r.Top)
+	}
+	blendOnly := *m.All
+	blendOnly.Rerank = nil
+	for _, bc := range []struct {
+		name string
+		all  *Hybrid
+	}{{"AsTrained", m.All}, {"BlendOnly", &blendOnly}} {
+		b.Run(bc.name, func(b *testing.B) {
+			mm := m.withAll(bc.all)
+			e := NewEngine(mm)
+			ctx := context.Background()
+			req := Request{N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, MaxPrice: 10}}
+			users := m.Log.Users
+			b.ResetTimer()
+			c0 := cpuTime()
+			defer func() { reportCPU(b, c0) }()
+			for i := 0; i < b.N; i++ {
+				req.Customer = users[i%len(users)]
+				if _, err := e.Recommend(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// withAll is a copy of m serving the all-items blend h.
+func (m *Model) withAll(h *Hybrid) *Model {
+	c := *m
+	c.All = h
+	return &c
+}
