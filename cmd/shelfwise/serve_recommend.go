@@ -418,11 +418,7 @@ func (rc *recommendCap) scrubVersion(ctx context.Context, v shelfwise.ModelVersi
 	if v.DataAsOf.After(asOf) {
 		asOf = v.DataAsOf
 	}
-	known, err := rc.customers(ctx)
-	if err != nil {
-		return v, err
-	}
-	clean, n, err := m.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
+	clean, n, err := rc.retainKnown(ctx, m)
 	if err != nil {
 		return v, err
 	}
@@ -487,11 +483,7 @@ func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*rec
 	if rc.db == nil {
 		return model, nil
 	}
-	known, err := rc.customers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	clean, n, err := model.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
+	clean, n, err := rc.retainKnown(ctx, model)
 	if err != nil {
 		return nil, err
 	}
@@ -501,8 +493,9 @@ func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*rec
 	return clean, nil
 }
 
-// customers returns the customers with a purchase in the store.
-func (rc *recommendCap) customers(ctx context.Context) (map[shelfwise.CustomerKey]bool, error) {
+// retainKnown copies model without the customers who have no purchase in
+// the store, and says how many went.
+func (rc *recommendCap) retainKnown(ctx context.Context, model *recommend.Model) (*recommend.Model, int, error) {
 	known := make(map[shelfwise.CustomerKey]bool, 1024)
 	err := rc.db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
 		func(l shelfwise.OrderLine) error {
@@ -511,7 +504,10 @@ func (rc *recommendCap) customers(ctx context.Context) (map[shelfwise.CustomerKe
 			}
 			return nil
 		})
-	return known, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return model.Retain(func(c shelfwise.CustomerKey) bool { return known[c] })
 }
 
 func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList {
