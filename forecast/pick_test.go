@@ -109,9 +109,10 @@ func TestBlendConcurrency(t *testing.T) {
 	}
 }
 
-// TestPickMemo checks that with a memo a backtest's windows do not fit a
-// candidate twice at one origin, that results equal those without it, and
-// that a caller changing a returned forecast does not change the kept one.
+// TestPickMemo checks that with memoized candidates a backtest's windows
+// do not fit a candidate twice at one origin, that results equal those
+// without, and that a caller changing a returned forecast does not change
+// the kept one.
 func TestPickMemo(t *testing.T) {
 	vals := make([]float64, 60)
 	for i := range vals {
@@ -121,7 +122,7 @@ func TestPickMemo(t *testing.T) {
 	ss := []*shelfwise.Series{s}
 	var a1, a2, b1, b2 []int
 	plain := Pick{Candidates: []Forecaster{fixedLevel{12, &a1}, fixedLevel{30, &a2}}}
-	memo := Pick{Candidates: []Forecaster{fixedLevel{12, &b1}, fixedLevel{30, &b2}}, Memo: NewPickMemo()}
+	memo := Pick{Candidates: []Forecaster{NewMemo(fixedLevel{12, &b1}), NewMemo(fixedLevel{30, &b2})}}
 	for _, cut := range []int{12, 8, 4, 0} { // rolling origins, oldest first
 		x, err := plain.Forecast(context.Background(), ss, cut, 4)
 		if err != nil {

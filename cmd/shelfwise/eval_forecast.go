@@ -232,11 +232,13 @@ func forecasterFor(name string, d *dataset) (forecast.Forecaster, error) {
 			if err != nil {
 				return nil, err
 			}
-			cands := []forecast.Forecaster{forecast.Local{Method: meth}}
+			// Memoized: a backtest's windows do not refit a candidate at
+			// an origin the previous window validated at.
+			cands := []forecast.Forecaster{forecast.NewMemo(forecast.Local{Method: meth})}
 			if weeklyPanel {
-				cands = append([]forecast.Forecaster{global.Default(base)}, cands...)
+				cands = append([]forecast.Forecaster{forecast.NewMemo(global.Default(base))}, cands...)
 			}
-			return forecast.Pick{Label: "auto", Candidates: cands, Memo: forecast.NewPickMemo()}, nil
+			return forecast.Pick{Label: "auto", Candidates: cands}, nil
 		case weeklyPanel:
 			return global.Default(base), nil
 		case d.daily:

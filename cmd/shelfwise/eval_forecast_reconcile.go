@@ -73,7 +73,7 @@ func (m *Main) runEvalForecastReconcile(ctx context.Context, fl evalForecastFlag
 		return shelfwise.Errorf(shelfwise.EINVALID, "--reconcile: %v", err)
 	}
 	// Each level's base forecasts are made once and shared by the methods
-	// (memoForecaster of serve_forecast.go).
+	// (forecast.Memo).
 	forecasters := make([]forecast.Forecaster, len(levels))
 	for i, lv := range levels {
 		ld := *d
@@ -82,7 +82,7 @@ func (m *Main) runEvalForecastReconcile(ctx context.Context, fl evalForecastFlag
 		if err != nil {
 			return err
 		}
-		forecasters[i] = &memoForecaster{f: f, series: lv.Series, h: opts.Horizon, preds: map[int][]forecast.Prediction{}}
+		forecasters[i] = forecast.NewMemo(f)
 	}
 	ho := forecast.HierarchyOptions{Horizon: opts.Horizon, Windows: opts.Windows, CalibrationWindows: opts.CalibrationWindows,
 		NonNegative: opts.NonNegative, Reconcile: method}

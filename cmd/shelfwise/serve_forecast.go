@@ -372,7 +372,7 @@ func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time
 			if f, plain, err = storeForecasters("auto", d, level); err != nil {
 				return gf, nil, err
 			}
-			memo := &memoForecaster{f: plain, series: ss, h: sp.horizon, preds: map[int][]forecast.Prediction{}}
+			memo := forecast.NewMemo(plain)
 			if metrics, err = fc.evaluate(ctx, sp, memo, ss, prefix); err != nil {
 				return gf, nil, err
 			}
@@ -395,44 +395,6 @@ func (fc *forecastCap) forecastGrain(ctx context.Context, sp grainSpec, end time
 		metrics[prefix+"nonfinite_values"] = float64(bad)
 	}
 	return gf, metrics, nil
-}
-
-// memoForecaster runs f and keeps its predictions per cut for one batch of
-// series and horizon, so the backtest's windows serve again as the served
-// forecast's calibration windows instead of being fitted twice. Other
-// batches pass through. Backtest and Forecast call it from one goroutine.
-type memoForecaster struct {
-	f      forecast.Forecaster
-	series []*shelfwise.Series
-	h      int
-	preds  map[int][]forecast.Prediction
-}
-
-// Name implements forecast.Forecaster.
-func (m *memoForecaster) Name() string { return m.f.Name() }
-
-// Conformal implements forecast.ConformalChooser: f's choice, so the
-// backtest's intervals are calibrated as the served ones are.
-func (m *memoForecaster) Conformal() forecast.Conformal {
-	if cc, ok := m.f.(forecast.ConformalChooser); ok {
-		return cc.Conformal()
-	}
-	return nil
-}
-
-// Forecast implements forecast.Forecaster.
-func (m *memoForecaster) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h int) ([]forecast.Prediction, error) {
-	if h != m.h || !slices.Equal(series, m.series) {
-		return m.f.Forecast(ctx, series, cut, h)
-	}
-	if p, ok := m.preds[cut]; ok {
-		return p, nil
-	}
-	p, err := m.f.Forecast(ctx, series, cut, h)
-	if err == nil {
-		m.preds[cut] = p
-	}
-	return p, err
 }
 
 // minCalibrationErrors is the fewest past errors per forecast step the

@@ -188,7 +188,7 @@ func TestMemoForecaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	fits.Store(0)
-	memo := &memoForecaster{f: local, series: ss, h: h, preds: map[int][]forecast.Prediction{}}
+	memo := forecast.NewMemo(local)
 	if _, err := forecast.Backtest(ctx, memo, slices.Clone(ss), forecast.BacktestOptions{Horizon: h, Windows: 2, CalibrationWindows: 2, NonNegative: true}); err != nil {
 		t.Fatal(err)
 	}
