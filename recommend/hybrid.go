@@ -426,20 +426,8 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	nc := len(h.Components)
 	buf := rerankPool.Get().(*rerankBuf)
 	defer rerankPool.Put(buf)
-	sel := append(buf.sel[:0], out...)
-	buf.sel = sel
-	if h.Cfg.NewItems {
-		for it := range rv {
-			sel[it] = math.Inf(-1)
-		}
-	}
-	top := TopK(sel, h.Rerank.Top)
-	maxOut := math.Inf(-1)
-	for _, v := range out {
-		if v > maxOut && !math.IsInf(v, 1) {
-			maxOut = v
-		}
-	}
+	buf.sel = append(buf.sel[:0], out...)
+	top := h.rerankTop(buf.sel, rv)
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := basketRecency(q.History)
@@ -478,13 +466,38 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw
 	h.Rerank.predict(rows, nf, raw)
-	lo := math.Inf(1)
 	for j, it := range top {
 		raw[j] = h.Rerank.rescore(out[it], raw[j])
-		lo = min(lo, raw[j])
+	}
+	placeAbove(out, top, raw)
+}
+
+// rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
+// the blend scores it may change (own items leave a new-items ranking).
+func (h *Hybrid) rerankTop(sel []float64, own map[int32][NumRepeatFeatures]float64) []int32 {
+	if h.Cfg.NewItems {
+		for it := range own {
+			sel[it] = math.Inf(-1)
+		}
+	}
+	return TopK(sel, h.Rerank.Top)
+}
+
+// placeAbove moves the top items above every other item of out, in the
+// order of their reranked scores re.
+func placeAbove(out []float64, top []int32, re []float64) {
+	maxOut := math.Inf(-1)
+	for _, v := range out {
+		if v > maxOut && !math.IsInf(v, 1) {
+			maxOut = v
+		}
+	}
+	lo := math.Inf(1)
+	for _, v := range re {
+		lo = min(lo, v)
 	}
 	for j, it := range top {
-		out[it] = maxOut + 1 + (raw[j] - lo)
+		out[it] = maxOut + 1 + (re[j] - lo)
 	}
 }
 

@@ -16,19 +16,7 @@ import (
 func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 	sm, comps, rv := p.sm, p.comps, p.rv
 	nc := len(h.Components)
-	sel := append([]float64(nil), out...)
-	if h.Cfg.NewItems {
-		for it := range rv {
-			sel[it] = math.Inf(-1)
-		}
-	}
-	top := TopK(sel, h.Rerank.Top)
-	maxOut := math.Inf(-1)
-	for _, v := range out {
-		if v > maxOut && !math.IsInf(v, 1) {
-			maxOut = v
-		}
-	}
+	top := h.rerankTop(append([]float64(nil), out...), rv)
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
 	row := make([]float64, 0, rerankWidth(nc))
@@ -37,7 +25,6 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		cmax[c] = float32(m)
 	}
 	re := make([]float64, len(top))
-	lo := math.Inf(1)
 	for j, it := range top {
 		v, own := rv[it]
 		for k := range NumRepeatFeatures {
@@ -48,11 +35,8 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		}
 		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it))
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
-		lo = min(lo, re[j])
 	}
-	for j, it := range top {
-		out[it] = maxOut + 1 + (re[j] - lo)
-	}
+	placeAbove(out, top, re)
 }
 
 // refExtras finds item it among the customer's items by a scan and returns
