@@ -195,13 +195,3 @@ func countTable(pts []countPoint, minBin, maxBins int, levels []float64) ([]floa
 	}
 	return upper, table
 }
-
-// Conformal implements ConformalChooser: Primary's choice, if it makes one
-// (its calibration windows may come from Secondary where Primary found too
-// little history; those are forecasts of the same series and units).
-func (f Fallback) Conformal() Conformal {
-	if cc, ok := f.Primary.(ConformalChooser); ok {
-		return cc.Conformal()
-	}
-	return nil
-}

@@ -27,3 +27,8 @@ func (f Fallback) Forecast(ctx context.Context, series []*shelfwise.Series, cut,
 	}
 	return preds, err
 }
+
+// Conformal implements ConformalChooser: Primary's choice, if it makes one
+// (its calibration windows may come from Secondary where Primary found too
+// little history; those are forecasts of the same series and units).
+func (f Fallback) Conformal() Conformal { return conformalFor(f.Primary, nil) }
