@@ -35,6 +35,16 @@ type grower struct {
 	colData []uint8
 	active  []bool // features usable in this tree
 	order   []int  // category sort scratch
+	// hfeat are the features whose histograms this tree builds (the
+	// active ones and feature 0, which total reads), hoff their offsets
+	// and hseg the histogram ranges they cover, merged where adjacent:
+	// bins of other features are never written, cleared or read.
+	hfeat []int
+	hoff  []int
+	hseg  [][2]int
+	// levelWise forces level-by-level processing (tests compare it with
+	// depth first).
+	levelWise bool
 }
 
 func newGrower(p Params, b *Binned, gh []gpair) *grower {
@@ -59,6 +69,31 @@ func newGrower(p Params, b *Binned, gh []gpair) *grower {
 	return g
 }
 
+// setHistFeatures derives hfeat, hoff and hseg from active.
+func (g *grower) setHistFeatures() {
+	g.hfeat, g.hoff, g.hseg = g.hfeat[:0], g.hoff[:0], g.hseg[:0]
+	for f := 0; f < g.b.Cols; f++ {
+		if !g.active[f] && f != 0 {
+			continue
+		}
+		lo, hi := g.offsets[f], g.offsets[f]+g.b.NumBins[f]+1
+		g.hfeat = append(g.hfeat, f)
+		g.hoff = append(g.hoff, lo)
+		if n := len(g.hseg); n > 0 && g.hseg[n-1][1] == lo {
+			g.hseg[n-1][1] = hi
+		} else {
+			g.hseg = append(g.hseg, [2]int{lo, hi})
+		}
+	}
+}
+
+// clearHist zeroes the histograms of the features in use.
+func (g *grower) clearHist(h []histBin) {
+	for _, sg := range g.hseg {
+		clear(h[sg[0]:sg[1]])
+	}
+}
+
 func (g *grower) getHist() []histBin {
 	if n := len(g.free); n > 0 {
 		h := g.free[n-1]
@@ -79,7 +114,7 @@ func (g *grower) putHist(h []histBin) {
 // its own (concurrently) and the parts are added in order, so the float
 // sums, and the model, do not depend on how many workers ran.
 func (g *grower) buildHist(dst []histBin, rows []int32) {
-	clear(dst)
+	g.clearHist(dst)
 	parts := min(histParts, len(rows)/(minParallelRows/2))
 	if parts <= 1 {
 		g.accumulate(dst, rows)
@@ -102,24 +137,43 @@ func (g *grower) buildHist(dst []histBin, rows []int32) {
 	})
 	for k := 1; k < parts; k++ {
 		s := g.scratch[k]
-		for i := range dst {
-			dst[i].add(s[i])
+		for _, sg := range g.hseg {
+			d, s := dst[sg[0]:sg[1]], s[sg[0]:sg[1]]
+			for i := range d {
+				d[i].add(s[i])
+			}
+			clear(s)
 		}
-		clear(s)
 	}
 }
 
-// accumulate adds rows' gradients to h: the hot loop of training.
+// accumulate adds rows' gradients to the histograms of the features in
+// use: the hot loop of training.
 func (g *grower) accumulate(h []histBin, rows []int32) {
 	cols := g.b.Cols
 	data := g.b.Data
-	off := g.offsets[:cols]
 	gh := g.gh
+	if len(g.hfeat) == cols {
+		off := g.offsets[:cols]
+		for _, r := range rows {
+			p := gh[r]
+			row := data[int(r)*cols : int(r)*cols+cols]
+			for f, bin := range row {
+				e := &h[off[f]+int(bin)]
+				e.G += p.G
+				e.H += p.H
+				e.N++
+			}
+		}
+		return
+	}
+	feats := g.hfeat
+	off := g.hoff[:len(feats)]
 	for _, r := range rows {
 		p := gh[r]
 		row := data[int(r)*cols : int(r)*cols+cols]
-		for f, bin := range row {
-			e := &h[off[f]+int(bin)]
+		for k, f := range feats {
+			e := &h[off[k]+int(row[f])]
 			e.G += p.G
 			e.H += p.H
 			e.N++
@@ -156,8 +210,17 @@ func (g *grower) grow(rows []int32) (*tree, []leafRange) {
 	var done []leafRange
 	cands := []*leafState{root}
 	leaves := 1
+	// Level by level (a queue) unless the leaf cap cannot bind before the
+	// depth limit does: then the splits made do not depend on the order,
+	// and depth first (a stack) keeps the histograms in use few and in
+	// cache; the nodes are renumbered level by level afterwards, so the
+	// tree is the same either way.
+	depthFirst := !g.levelWise && g.p.Growth != LeafWise && g.p.MaxDepth >= 0 && g.p.MaxDepth < 31 && g.p.MaxLeaves >= 1<<g.p.MaxDepth
 	for len(cands) > 0 {
 		k := 0
+		if depthFirst {
+			k = len(cands) - 1
+		}
 		if g.p.Growth == LeafWise {
 			for i, c := range cands {
 				if c.sp.gain > cands[k].sp.gain {
@@ -179,7 +242,45 @@ func (g *grower) grow(rows []int32) (*tree, []leafRange) {
 	for _, c := range cands {
 		g.putHist(c.hist)
 	}
+	if depthFirst {
+		t.levelOrder(done)
+	}
 	return t, done
+}
+
+// levelOrder renumbers t's nodes (and categorical sets) in the order a
+// level-by-level growth creates them: a node's children are numbered
+// together, in the order their parents are reached level by level. done's
+// nodes are renumbered and put in the same order.
+func (t *tree) levelOrder(done []leafRange) {
+	n := len(t.Nodes)
+	newID := make([]int32, n)
+	order := make([]int32, 1, n) // old ids in the new order
+	for q := 0; q < len(order); q++ {
+		nd := &t.Nodes[order[q]]
+		if nd.Left >= 0 {
+			newID[nd.Left], newID[nd.Right] = int32(len(order)), int32(len(order)+1)
+			order = append(order, nd.Left, nd.Right)
+		}
+	}
+	nodes := make([]node, n)
+	var cats [][4]uint64
+	for i, old := range order {
+		nd := t.Nodes[old]
+		if nd.Left >= 0 {
+			nd.Left, nd.Right = newID[nd.Left], newID[nd.Right]
+		}
+		if nd.Cat >= 0 {
+			cats = append(cats, t.Cats[nd.Cat])
+			nd.Cat = int32(len(cats) - 1)
+		}
+		nodes[i] = nd
+	}
+	t.Nodes, t.Cats = nodes, cats
+	for i := range done {
+		done[i].node = newID[done[i].node]
+	}
+	slices.SortFunc(done, func(a, b leafRange) int { return int(a.node - b.node) })
 }
 
 // total sums feature 0's histogram: every row has some bin of every feature.
@@ -248,8 +349,11 @@ func (g *grower) apply(t *tree, l *leafState, moreLeaves bool) (*leafState, *lea
 	small.hist = g.getHist()
 	g.buildHist(small.hist, g.rows[small.lo:small.hi])
 	large.hist = l.hist
-	for i, s := range small.hist {
-		large.hist[i] = large.hist[i].sub(s)
+	for _, sg := range g.hseg {
+		lh, sh := large.hist[sg[0]:sg[1]], small.hist[sg[0]:sg[1]]
+		for i, s := range sh {
+			lh[i] = lh[i].sub(s)
+		}
 	}
 	l.hist = nil
 	for _, c := range [2]*leafState{left, right} {

@@ -193,6 +193,7 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 
 // sampleFeatures picks the features this tree may split on.
 func (g *grower) sampleFeatures(rng *rand.Rand) {
+	defer g.setHistFeatures()
 	cols := g.b.Cols
 	if g.p.ColSubsample >= 1 {
 		for j := range g.active {
