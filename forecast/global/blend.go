@@ -63,6 +63,9 @@ func Default(base Model) forecast.Blend {
 	raw := base
 	raw.Rank, raw.LevelShift = -1, -1
 	raw.OriginStride = 12
+	// The L1 and squared-error members of a phase train on the same rows:
+	// they build and bin them once.
+	raw.share = newTrainShare(2)
 	var members []forecast.Forecaster
 	var weights []float64
 	for _, phase := range []int{0, 4, 8} {

@@ -59,6 +59,9 @@ type Model struct {
 	// Seed makes training deterministic.
 	Seed    uint64
 	Workers int
+	// share, if set, is where members of a blend that train on the same
+	// rows take their binned matrix from (see Default).
+	share *trainShare
 }
 
 // Target is what the global model's trees learn.
@@ -225,6 +228,44 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 		return nil, fmt.Errorf("global: horizon %d exceeds the season %d", h, p)
 	}
 	infos := m.infos(series)
+	den := denoise(series, cut, m.rank())
+	counts := m.counts(series, cut)
+	params := m.params()
+	if counts {
+		params.Objective = gbdt.Tweedie
+	}
+	ts, err := m.binnedTrainingSet(ctx, series, den, infos, cut, h, counts, params)
+	if err != nil {
+		return nil, err
+	}
+	// Targets are shared unclipped: each member clips its own copy.
+	Y := ts.Y
+	if !counts {
+		clip := m.TargetClip
+		if clip <= 0 {
+			clip = 4
+		}
+		Y = make([]float64, len(ts.Y))
+		for r, v := range ts.Y {
+			Y[r] = math.Max(-clip, math.Min(clip, v))
+		}
+	}
+	rng := rand.New(rand.NewPCG(m.Seed, 0x5eed))
+	model, err := gbdt.TrainBinned(ctx, gbdt.BinnedDataset{B: ts.B, Y: Y, W: ts.W}, nil, params, rng)
+	if err != nil {
+		return nil, fmt.Errorf("global: train: %w", err)
+	}
+	ts, Y = nil, nil
+	return m.predict(ctx, model, series, den, infos, cut, h, counts)
+}
+
+// trainingSet builds the training rows of every series cut at cut: the
+// features of each (origin, step) pair of trainPairs, the target (the
+// scaled change from the seasonal base, not yet clipped, or the count
+// ratio) and the weight (the series level, times HolidayWeight on holiday
+// targets).
+func (m *Model) trainingSet(ctx context.Context, series []*shelfwise.Series, den [][]float64, infos []seriesInfo, cut, h int, counts bool) (*gbdt.Matrix, []float64, []float64, error) {
+	p := m.period()
 	// Count rows per series to lay the matrix out without locks.
 	offs := make([]int, len(series)+1)
 	pairs := make([][][2]int, len(series))
@@ -234,21 +275,15 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 	}
 	nRows := offs[len(series)]
 	if nRows == 0 {
-		return nil, fmt.Errorf("global: no series has the %d points of history the features need: %w", m.minHistory()+1, forecast.ErrTooShort)
+		return nil, nil, nil, fmt.Errorf("global: no series has the %d points of history the features need: %w", m.minHistory()+1, forecast.ErrTooShort)
 	}
 	X := gbdt.NewMatrix(nRows, m.numFeatures())
 	Y := make([]float64, nRows)
 	W := make([]float64, nRows)
-	clip := m.TargetClip
-	if clip <= 0 {
-		clip = 4
-	}
 	hw := m.HolidayWeight
 	if hw <= 0 {
 		hw = 1
 	}
-	den := denoise(series, cut, m.rank())
-	counts := m.counts(series, cut)
 	err := forecast.ForEach(ctx, len(series), m.Workers, func(i int) error {
 		s := series[i]
 		y := s.Values
@@ -269,7 +304,7 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 			if counts {
 				Y[r] = math.Min(y[t]/lvl, maxCountRatio)
 			} else {
-				Y[r] = math.Max(-clip, math.Min(clip, (y[t]-m.base(y, den[i], op, t, targetDate(s, t)))/lvl))
+				Y[r] = (y[t] - m.base(y, den[i], op, t, targetDate(s, t))) / lvl
 			}
 			W[r] = lvl
 			if row[fHoliday] == 1 {
@@ -280,19 +315,9 @@ func (m *Model) Forecast(ctx context.Context, series []*shelfwise.Series, cut, h
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	rng := rand.New(rand.NewPCG(m.Seed, 0x5eed))
-	params := m.params()
-	if counts {
-		params.Objective = gbdt.Tweedie
-	}
-	model, err := gbdt.Train(ctx, gbdt.Dataset{X: X, Y: Y, W: W}, nil, params, rng)
-	if err != nil {
-		return nil, fmt.Errorf("global: train: %w", err)
-	}
-	X, Y, W = nil, nil, nil
-	return m.predict(ctx, model, series, den, infos, cut, h, counts)
+	return X, Y, W, nil
 }
 
 func (m *Model) predict(ctx context.Context, model *gbdt.Model, series []*shelfwise.Series, den [][]float64, infos []seriesInfo, cut, h int, counts bool) ([]forecast.Prediction, error) {
