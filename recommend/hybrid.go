@@ -2,10 +2,13 @@ package recommend
 
 import (
 	"context"
+	"iter"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -305,20 +308,90 @@ func normalizeMax(s []float64) float64 {
 	return m
 }
 
+// addNormalized normalises s as normalizeMax does and, when w is not 0,
+// adds w times the normalised scores to out, in one pass; it returns the
+// maximum.
+func addNormalized(out, s []float64, w float64) float64 {
+	if w == 0 {
+		return normalizeMax(s)
+	}
+	m := 0.0
+	for _, v := range s {
+		if v > m {
+			m = v
+		}
+	}
+	out = out[:len(s)]
+	if m > 0 {
+		inv := 1 / m
+		for i, v := range s {
+			v *= inv
+			s[i] = v
+			out[i] += w * v
+		}
+		return m
+	}
+	for i, v := range s {
+		out[i] += w * v
+	}
+	return m
+}
+
+// fixedScorer is a Scorer whose scores do not depend on the query
+// (popularity, trending, repeatability): the hybrid normalises them once
+// per model rather than once per query.
+type fixedScorer interface {
+	Scorer
+	normalized() *fixedScores
+}
+
+// fixedScores are a fixed scorer's scores divided by their maximum (as
+// normalizeMax does) and that maximum; read-only once built.
+type fixedScores struct {
+	v   []float64
+	max float64
+}
+
+// loadFixed returns the normalised form of scores kept in p, building it
+// on first use.
+func loadFixed(p *atomic.Pointer[fixedScores], scores []float64) *fixedScores {
+	if f := p.Load(); f != nil {
+		return f
+	}
+	v := append([]float64(nil), scores...)
+	p.CompareAndSwap(nil, &fixedScores{v: v, max: normalizeMax(v)})
+	return p.Load()
+}
+
 // Score implements Scorer.
 func (h *Hybrid) Score(q *Query, out []float64) { h.score(q, out, nil) }
 
 // scoreParts keeps what the blend computed for one query, so the caller can
 // explain the scores: each component's normalised scores (a component with
 // no weight is not computed: active is false) and the maximum they were
-// divided by, the customer's summary, and the repeat part per own item.
+// divided by, the customer's summary, and the repeat part of each own item.
 type scoreParts struct {
+	// comps[c] is bufs[c] or, for a fixedScorer, its shared normalised
+	// scores (read-only).
 	comps  [][]float64
+	bufs   [][]float64
 	maxes  []float64
 	active []bool
 	sm     *Summary
+	// own[i] is 1 + the index of item i in sm.Items, 0 for an item the
+	// customer did not buy. Only the entries of ownOf's items are set
+	// (getParts and markOwn reset them), so a request costs its customer's
+	// items, not the catalogue.
+	own   []int32
+	ownOf *Summary
+	// rvs and rsum are the repeat vector and the repeat part of the blend
+	// of each sm.Items entry.
+	rvs  [][NumRepeatFeatures]float64
+	rsum []float64
+	// rv holds the repeat vectors by item as well, only in parts made
+	// elsewhere than getParts (the reference the tests compare with).
 	rv     map[int32][NumRepeatFeatures]float64
-	repeat map[int32]float64
+	pooled bool
 }
 
 // partsPool recycles component buffers between requests.
@@ -327,32 +400,73 @@ var partsPool sync.Pool
 // getParts returns parts with nc component buffers of n items.
 func getParts(nc, n int) *scoreParts {
 	p, _ := partsPool.Get().(*scoreParts)
-	if p == nil || len(p.comps) != nc || (nc > 0 && cap(p.comps[0]) < n) {
-		p = &scoreParts{comps: make([][]float64, nc), maxes: make([]float64, nc), active: make([]bool, nc)}
-		for c := range p.comps {
-			p.comps[c] = make([]float64, n)
+	if p != nil {
+		p.unmarkOwn()
+	}
+	if p == nil || len(p.bufs) != nc || (nc > 0 && cap(p.bufs[0]) < n) || cap(p.own) < n {
+		p = &scoreParts{comps: make([][]float64, nc), bufs: make([][]float64, nc), maxes: make([]float64, nc),
+			active: make([]bool, nc), own: make([]int32, n), pooled: true}
+		for c := range p.bufs {
+			p.bufs[c] = make([]float64, n)
 		}
 	}
-	for c := range p.comps {
-		p.comps[c] = p.comps[c][:n]
+	for c := range p.bufs {
+		p.bufs[c] = p.bufs[c][:n]
+		p.comps[c] = p.bufs[c]
 	}
-	p.sm, p.rv, p.repeat = nil, nil, nil
+	p.own = p.own[:n]
+	p.sm, p.rv = nil, nil
 	return p
 }
+
+// markOwn indexes the items of p.sm in p.own (n items in all).
+func (p *scoreParts) markOwn(n int) {
+	p.unmarkOwn()
+	if len(p.own) < n {
+		p.own = make([]int32, n)
+	}
+	sm := p.sm
+	for k, s := range sm.Items {
+		p.own[s.Item] = int32(k + 1)
+	}
+	p.ownOf = sm
+	p.rvs = slices.Grow(p.rvs[:0], len(sm.Items))[:len(sm.Items)]
+	p.rsum = slices.Grow(p.rsum[:0], len(sm.Items))[:len(sm.Items)]
+}
+
+// unmarkOwn resets the entries of p.own that markOwn set.
+func (p *scoreParts) unmarkOwn() {
+	if p.ownOf == nil {
+		return
+	}
+	own := p.own[:cap(p.own)]
+	for _, s := range p.ownOf.Items {
+		own[s.Item] = 0
+	}
+	p.ownOf = nil
+}
+
+// ownIndex is 1 + the index of item it among the customer's items, 0 when
+// the customer did not buy it.
+func (p *scoreParts) ownIndex(it int32) int32 { return p.own[it] }
 
 // contribution is the part of item it's blend score that component c (or,
 // for c == len(Components), the repeat features) brought.
 func (h *Hybrid) contribution(p *scoreParts, c int, it int32) float64 {
 	nc := len(h.Components)
+	k := p.ownIndex(it)
 	if c == nc {
-		return p.repeat[it]
+		if k == 0 {
+			return 0
+		}
+		return p.rsum[k-1]
 	}
 	if !p.active[c] {
 		return 0
 	}
 	v := p.comps[c]
 	x := h.W[NumRepeatFeatures+c] * v[it]
-	if _, own := p.repeat[it]; own {
+	if k > 0 {
 		x += h.W[NumRepeatFeatures+nc+c] * v[it]
 	}
 	return x
@@ -367,52 +481,87 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		p = getParts(nc, len(out))
 		defer partsPool.Put(p)
 	}
+	if p.bufs == nil { // parts made by the caller: their comps are the buffers
+		p.bufs = slices.Clone(p.comps)
+	}
 	if p.sm == nil {
 		p.sm = q.Summary()
 	}
 	q.summary = p.sm
 	sm := p.sm
+	p.markOwn(len(out))
 	for c, comp := range h.Components {
 		w, wOwn := h.W[NumRepeatFeatures+c], h.W[NumRepeatFeatures+nc+c]
-		buf := p.comps[c]
 		p.active[c] = !(w == 0 && wOwn == 0 && h.Rerank == nil)
 		if !p.active[c] {
 			continue
 		}
-		comp.Scorer.Score(q, buf)
-		p.maxes[c] = normalizeMax(buf)
-		if w != 0 {
-			for i, v := range buf {
-				out[i] += w * v
+		buf := p.bufs[c]
+		if f, ok := comp.Scorer.(fixedScorer); ok && len(f.normalized().v) == len(out) {
+			fs := f.normalized()
+			buf, p.maxes[c] = fs.v, fs.max
+			if w != 0 {
+				for i, v := range buf {
+					out[i] += w * v
+				}
 			}
+		} else {
+			comp.Scorer.Score(q, buf)
+			p.maxes[c] = addNormalized(out, buf, w)
 		}
+		p.comps[c] = buf
 		if wOwn != 0 {
 			for _, s := range sm.Items {
 				out[s.Item] += wOwn * buf[s.Item]
 			}
 		}
 	}
-	p.rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
-	p.repeat = make(map[int32]float64, len(sm.Items))
-	for _, s := range sm.Items {
-		v := Repeat(s, sm, q.Now, itemCycle(h.Components, s.Item)).Vector()
-		p.rv[s.Item] = v
+	cycles := itemCycles(h.Components)
+	for k, s := range sm.Items {
+		v := Repeat(s, sm, q.Now, cycleOf(cycles, s.Item)).Vector()
 		sum := 0.0
-		for k := range v {
-			sum += h.W[k] * v[k]
+		for f := range v {
+			sum += h.W[f] * v[f]
 		}
 		out[s.Item] += sum
-		p.repeat[s.Item] = sum
+		p.rvs[k], p.rsum[k] = v, sum
+		if !p.pooled {
+			if p.rv == nil {
+				p.rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
+			}
+			p.rv[s.Item] = v
+		}
 	}
 	if h.Rerank != nil {
 		h.rerank(q, out, p)
 	}
 }
 
+// itemCycles are the typical cycles per item of the hybrid's ItemRepeat
+// component (nil without one): itemCycle for all items at once.
+func itemCycles(comps []Component) []float64 {
+	for _, c := range comps {
+		if r, ok := c.Scorer.(*ItemRepeat); ok {
+			return r.Cycle
+		}
+	}
+	return nil
+}
+
+// cycleOf is item i's entry of cycles (see itemCycles), 0 without one.
+func cycleOf(cycles []float64, i int32) float64 {
+	if cycles == nil {
+		return 0
+	}
+	return cycles[i]
+}
+
 // rerankBuf holds one ranking's reranker buffers; rerankPool recycles them.
 type rerankBuf struct {
 	sel, raw []float64
 	rows     []float32
+	brec     []basketAcc
+	rank     map[int32]int32
 }
 
 var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
@@ -422,33 +571,41 @@ var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
 // rows of the top items are assembled once, in float32 (the trees compare
 // float32 values), and the trees score them together (Reranker.predict).
 func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
-	sm, comps, rv := p.sm, p.comps, p.rv
+	sm, comps := p.sm, p.comps
 	nc := len(h.Components)
 	buf := rerankPool.Get().(*rerankBuf)
 	defer rerankPool.Put(buf)
 	buf.sel = append(buf.sel[:0], out...)
-	top := h.rerankTop(buf.sel, rv)
+	top := h.rerankTopOf(buf.sel, func(yield func(int32) bool) {
+		for _, s := range sm.Items {
+			if !yield(s.Item) {
+				return
+			}
+		}
+	})
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
-	brec := basketRecency(q.History)
-	ownAt := make(map[int32]int, len(sm.Items))
-	for k, s := range sm.Items {
-		ownAt[s.Item] = k
-	}
+	brec := buf.basketRecency(q.History, p)
+	cycles := itemCycles(h.Components)
 	rows := slices.Grow(buf.rows[:0], len(top)*nf)[:len(top)*nf]
 	buf.rows = rows
+	var none [NumRepeatFeatures]float64
 	for j, it := range top {
 		row := rows[j*nf : (j+1)*nf]
-		v, own := rv[it]
-		for k := range NumRepeatFeatures {
-			row[k] = float32(v[k])
+		k := p.ownIndex(it)
+		v := &none
+		if k > 0 {
+			v = &p.rvs[k-1]
+		}
+		for f := range NumRepeatFeatures {
+			row[f] = float32(v[f])
 		}
 		for c := range nc {
 			row[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
 		row[NumRepeatFeatures+nc] = float32(out[it])
 		row[NumRepeatFeatures+nc+1] = 0
-		if own {
+		if k > 0 {
 			row[NumRepeatFeatures+nc+1] = 1
 		}
 		x := row[NumRepeatFeatures+nc+2:]
@@ -457,10 +614,11 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 			x[numUserFeatures+c] = float32(p.maxes[c])
 		}
 		var st *ItemStats
-		if k, ok := ownAt[it]; ok {
-			st = &sm.Items[k]
+		var br basketRec
+		if k > 0 {
+			st, br = &sm.Items[k-1], brec[k-1].basketRec
 		}
-		ix := itemExtras(st, brec[it], sm.Baskets, q.Now, itemCycle(h.Components, it))
+		ix := itemExtras(st, br, sm.Baskets, q.Now, cycleOf(cycles, it))
 		copy(x[numUserFeatures+nc:], ix[:])
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
@@ -475,6 +633,11 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 // rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
 // the blend scores it may change (own items leave a new-items ranking).
 func (h *Hybrid) rerankTop(sel []float64, own map[int32][NumRepeatFeatures]float64) []int32 {
+	return h.rerankTopOf(sel, maps.Keys(own))
+}
+
+// rerankTopOf is rerankTop with the customer's items given in turn.
+func (h *Hybrid) rerankTopOf(sel []float64, own iter.Seq[int32]) []int32 {
 	if h.Cfg.NewItems {
 		for it := range own {
 			sel[it] = math.Inf(-1)

@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"math"
+	"sync/atomic"
 )
 
 // DistinctCustomers counts, for every item, the customers who bought it.
@@ -25,12 +26,18 @@ func DistinctCustomers(lg *Log) []float64 {
 
 // Popular ranks items by a fixed score for everyone: the "most popular"
 // baseline and the trending list.
+// Scores must not change once the model scores.
 type Popular struct {
 	Scores []float64
+
+	norm atomic.Pointer[fixedScores] // Scores normalised (built on first use)
 }
 
 // Score copies the item scores.
 func (p *Popular) Score(q *Query, out []float64) { copy(out, p.Scores) }
+
+// normalized implements fixedScorer.
+func (p *Popular) normalized() *fixedScores { return loadFixed(&p.norm, p.Scores) }
 
 // NewPopular counts distinct customers per item over the whole log.
 func NewPopular(lg *Log) *Popular { return &Popular{Scores: DistinctCustomers(lg)} }

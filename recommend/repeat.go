@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"sync/atomic"
 )
 
 // ItemStats summarise a customer's purchases of one item: the raw material
@@ -238,12 +239,15 @@ func (r *RepeatModel) Score(q *Query, out []float64) {
 
 // ItemRepeat describes how items are re-bought across all customers. As a
 // Scorer it scores each item by its repeatability: the share of its buyers
-// who bought it in two or more baskets.
+// who bought it in two or more baskets. Rate and Cycle must not change
+// once the model scores.
 type ItemRepeat struct {
 	Rate []float64
 	// Cycle is the median over repeat buyers of their mean interval between
 	// baskets with the item, in days (0 when nobody re-bought it).
 	Cycle []float64
+
+	norm atomic.Pointer[fixedScores] // Rate normalised (built on first use)
 }
 
 // NewItemRepeat computes repeatability and typical cycles from a log.
@@ -274,6 +278,9 @@ func NewItemRepeat(lg *Log) *ItemRepeat {
 
 // Score implements Scorer.
 func (r *ItemRepeat) Score(_ *Query, out []float64) { copy(out, r.Rate) }
+
+// normalized implements fixedScorer.
+func (r *ItemRepeat) normalized() *fixedScores { return loadFixed(&r.norm, r.Rate) }
 
 // itemCycle is the typical cycle of item i per the hybrid's ItemRepeat
 // component, 0 without one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 
 	"github.com/shelfwise/shelfwise/ml/gbdt"
@@ -112,27 +113,12 @@ type basketRec struct{ since, inRecent int32 }
 // first). Baskets are ranked by their latest line, newest first; an item's
 // consecutive lines in one basket count once, as in Summarize.
 func basketRecency(h []Event) map[int32]basketRec {
-	type acc struct {
-		basketRec
-		basket int32 // the basket last counted
-	}
-	items := make(map[int32]acc)
+	items := make(map[int32]basketAcc)
 	rank := make(map[int32]int32) // basket -> rank from the end
 	for k := len(h) - 1; k >= 0; k-- {
 		e := h[k]
-		o, ok := rank[e.Basket]
-		if !ok {
-			o = int32(len(rank))
-			rank[e.Basket] = o
-		}
-		a, seen := items[e.Item]
-		if !seen {
-			a.since = o
-		}
-		if o < recentBaskets && (!seen || a.basket != e.Basket) {
-			a.inRecent++
-		}
-		a.basket = e.Basket
+		a := items[e.Item]
+		a.count(e.Basket, basketRank(rank, e.Basket))
 		items[e.Item] = a
 	}
 	out := make(map[int32]basketRec, len(items))
@@ -140,6 +126,62 @@ func basketRecency(h []Event) map[int32]basketRec {
 		out[it] = a.basketRec
 	}
 	return out
+}
+
+// basketAcc is an item's basketRec while a history is read from the end.
+type basketAcc struct {
+	basketRec
+	basket int32 // the basket last counted
+	seen   bool
+}
+
+// count reads one line of the item, in basket b of rank o from the end.
+func (a *basketAcc) count(b, o int32) {
+	if !a.seen {
+		a.since, a.seen = o, true
+		if o < recentBaskets {
+			a.inRecent++
+		}
+	} else if o < recentBaskets && a.basket != b {
+		a.inRecent++
+	}
+	a.basket = b
+}
+
+// basketRank is basket b's rank in rank, adding it as the next one when
+// new.
+func basketRank(rank map[int32]int32, b int32) int32 {
+	o, ok := rank[b]
+	if !ok {
+		o = int32(len(rank))
+		rank[b] = o
+	}
+	return o
+}
+
+// basketRecency is basketRecency for serving: the customer's items' records
+// by their index in p.sm.Items (see scoreParts.own), in buffers of buf, with
+// one look-up of the basket rank per run of lines of a basket.
+func (buf *rerankBuf) basketRecency(h []Event, p *scoreParts) []basketAcc {
+	n := len(p.sm.Items)
+	acc := slices.Grow(buf.brec[:0], n)[:n]
+	clear(acc)
+	buf.brec = acc
+	if buf.rank == nil {
+		buf.rank = make(map[int32]int32)
+	}
+	clear(buf.rank)
+	prev, o := int32(0), int32(-1)
+	for k := len(h) - 1; k >= 0; k-- {
+		e := h[k]
+		if o < 0 || e.Basket != prev {
+			prev, o = e.Basket, basketRank(buf.rank, e.Basket)
+		}
+		if i := p.ownIndex(e.Item); i > 0 {
+			acc[i-1].count(e.Basket, o)
+		}
+	}
+	return acc
 }
 
 // itemExtras are the item-level reranker features the blend does not carry,

@@ -14,16 +14,24 @@ func TopK(scores []float64, k int) []int32 {
 	if k <= 0 {
 		return nil
 	}
-	h := make(topHeap, 0, k)
-	for i, s := range scores {
-		if math.IsInf(s, -1) || s != s {
-			continue
-		}
-		if len(h) < k {
+	h := make(topHeap, 0, min(k, len(scores)))
+	i := 0
+	for ; i < len(scores) && len(h) < k; i++ {
+		if s := scores[i]; !math.IsInf(s, -1) && s == s {
 			h.push(int32(i), s)
-		} else if s > h[0].s {
-			h[0] = scored{int32(i), s}
-			h.down(0)
+		}
+	}
+	// The heap is full: an item enters only above the weakest, which is
+	// finite or +Inf, so the test also rejects -Inf and NaN (and a later
+	// equal score, whose higher index loses the tie).
+	if i < len(scores) {
+		weakest := h[0].s
+		for ; i < len(scores); i++ {
+			if s := scores[i]; s > weakest {
+				h[0] = scored{int32(i), s}
+				h.down(0)
+				weakest = h[0].s
+			}
 		}
 	}
 	return h.sorted()
