@@ -9,32 +9,80 @@ import (
 
 // TopK returns the indexes of the k highest finite scores, best first; ties
 // go to the lower index. Scores of -Inf (or NaN) are never returned, which is
-// how callers exclude items. It runs in O(n log k).
+// how callers exclude items. It runs in O(n + k log k) on average, however
+// the scores are ordered: candidates gather in a buffer of 2k; when it is
+// full, quickselect keeps the best k, and the weakest of those becomes the
+// bar a later score must pass (a later equal score loses the tie on its
+// higher index; -Inf and NaN never pass).
 func TopK(scores []float64, k int) []int32 {
 	if k <= 0 {
 		return nil
 	}
-	h := make(topHeap, 0, min(k, len(scores)))
-	i := 0
-	for ; i < len(scores) && len(h) < k; i++ {
-		if s := scores[i]; !math.IsInf(s, -1) && s == s {
-			h.push(int32(i), s)
+	buf := make([]scored, 0, min(2*k, len(scores)))
+	bar := math.Inf(-1)
+	for i, s := range scores {
+		if !(s > bar) {
+			continue
 		}
-	}
-	// The heap is full: an item enters only above the weakest, which is
-	// finite or +Inf, so the test also rejects -Inf and NaN (and a later
-	// equal score, whose higher index loses the tie).
-	if i < len(scores) {
-		weakest := h[0].s
-		for ; i < len(scores); i++ {
-			if s := scores[i]; s > weakest {
-				h[0] = scored{int32(i), s}
-				h.down(0)
-				weakest = h[0].s
+		if len(buf) == cap(buf) {
+			selectBest(buf, k)
+			buf = buf[:k]
+			if bar = buf[k-1].s; !(s > bar) {
+				continue
 			}
 		}
+		buf = append(buf, scored{int32(i), s})
 	}
-	return h.sorted()
+	if len(buf) > k {
+		selectBest(buf, k)
+		buf = buf[:k]
+	}
+	return topHeap(buf).sorted()
+}
+
+// selectBest reorders a so that a[:k] holds its k best entries (higher
+// score, then lower index) with the k-th best at a[k-1] (quickselect,
+// median-of-three pivots). 0 < k <= len(a).
+func selectBest(a []scored, k int) {
+	better := func(x, y scored) bool { return y.less(x) }
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		m := lo + (hi-lo)/2
+		if better(a[m], a[lo]) {
+			a[m], a[lo] = a[lo], a[m]
+		}
+		if better(a[hi], a[lo]) {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if better(a[hi], a[m]) {
+			a[hi], a[m] = a[m], a[hi]
+		}
+		p := a[m]
+		i, j := lo, hi
+		for i <= j {
+			for better(a[i], p) {
+				i++
+			}
+			for better(p, a[j]) {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		// a[lo..j] are better than or equal to p, a[i..hi] worse or
+		// equal, and anything between is p itself.
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 type scored struct {

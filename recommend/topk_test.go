@@ -1,0 +1,93 @@
+package recommend
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// topKReference is TopK by sorting every eligible score.
+func topKReference(scores []float64, k int) []int32 {
+	var idx []int32
+	for i, s := range scores {
+		if !math.IsInf(s, -1) && s == s {
+			idx = append(idx, int32(i))
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		switch {
+		case scores[a] > scores[b]:
+			return -1
+		case scores[a] < scores[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:min(k, len(idx))]
+}
+
+// TestTopKMatchesSort: TopK equals a full sort (higher score first, ties
+// to the lower index, no -Inf or NaN) on scores in random, increasing and
+// decreasing order, with many ties and excluded items, for k from 1 to
+// beyond n: the buffer is pruned many times in the increasing orders.
+func TestTopKMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	checked := 0
+	for _, n := range []int{1, 7, 100, 3000} {
+		for _, order := range []string{"random", "increasing", "decreasing"} {
+			s := make([]float64, n)
+			for i := range s {
+				switch r := rng.IntN(20); {
+				case r == 0:
+					s[i] = math.Inf(-1)
+				case r == 1:
+					s[i] = math.NaN()
+				case r == 2:
+					s[i] = math.Inf(1)
+				case r < 10:
+					s[i] = float64(rng.IntN(5)) // ties
+				default:
+					s[i] = rng.NormFloat64()
+				}
+			}
+			switch order {
+			case "increasing":
+				slices.SortFunc(s, func(a, b float64) int { return compareScores(a, b) })
+			case "decreasing":
+				slices.SortFunc(s, func(a, b float64) int { return -compareScores(a, b) })
+			}
+			for _, k := range []int{1, 2, 5, 50, 80, n - 1, n, n + 3} {
+				if k <= 0 {
+					continue
+				}
+				got, want := TopK(s, k), topKReference(s, k)
+				if !slices.Equal(got, want) {
+					t.Fatalf("n %d, %s, k %d: TopK %v, want %v", n, order, k, got[:min(10, len(got))], want[:min(10, len(want))])
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d cases", checked)
+	}
+}
+
+// compareScores orders scores with NaN first (anywhere is fine: TopK skips
+// them).
+func compareScores(a, b float64) int {
+	switch {
+	case a != a && b != b:
+		return 0
+	case a != a:
+		return -1
+	case b != b:
+		return 1
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
