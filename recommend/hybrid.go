@@ -392,6 +392,7 @@ type scoreParts struct {
 	// elsewhere than getParts (the reference the tests compare with).
 	rv     map[int32][NumRepeatFeatures]float64
 	pooled bool
+	prof   []weighted // scratch of scoreKNNPair
 }
 
 // partsPool recycles component buffers between requests.
@@ -490,9 +491,13 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 	q.summary = p.sm
 	sm := p.sm
 	p.markOwn(len(out))
+	active := func(c int) bool {
+		return !(h.W[NumRepeatFeatures+c] == 0 && h.W[NumRepeatFeatures+nc+c] == 0 && h.Rerank == nil)
+	}
+	scored := -1 // a component scored ahead, with the one before it
 	for c, comp := range h.Components {
 		w, wOwn := h.W[NumRepeatFeatures+c], h.W[NumRepeatFeatures+nc+c]
-		p.active[c] = !(w == 0 && wOwn == 0 && h.Rerank == nil)
+		p.active[c] = active(c)
 		if !p.active[c] {
 			continue
 		}
@@ -506,7 +511,14 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 				}
 			}
 		} else {
-			comp.Scorer.Score(q, buf)
+			if c != scored {
+				if a, b := knnPair(h.Components, c); b != nil && active(c+1) {
+					p.prof = scoreKNNPair(a, b, q, buf, p.bufs[c+1], p.prof)
+					scored = c + 1
+				} else {
+					comp.Scorer.Score(q, buf)
+				}
+			}
 			p.maxes[c] = addNormalized(out, buf, w)
 		}
 		p.comps[c] = buf
@@ -535,6 +547,20 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 	if h.Rerank != nil {
 		h.rerank(q, out, p)
 	}
+}
+
+// knnPair returns components c and c+1 when both are item-kNN sharing
+// their neighbour lists (b is nil otherwise).
+func knnPair(comps []Component, c int) (a, b *ItemKNN) {
+	if c+1 >= len(comps) {
+		return nil, nil
+	}
+	a, _ = comps[c].Scorer.(*ItemKNN)
+	b, _ = comps[c+1].Scorer.(*ItemKNN)
+	if a == nil || b == nil || !sharesNeighbors(a, b) {
+		return nil, nil
+	}
+	return a, b
 }
 
 // itemCycles are the typical cycles per item of the hybrid's ItemRepeat

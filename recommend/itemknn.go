@@ -122,6 +122,16 @@ func NewItemKNN(ctx context.Context, lg *Log, cfg KNNConfig) (*ItemKNN, error) {
 // items not bought join the profile at the View and Cart weights.
 func (m *ItemKNN) Score(q *Query, out []float64) {
 	clear(out)
+	for _, p := range m.profile(q, nil) {
+		m.add(p.Item, p.Sim, out)
+	}
+}
+
+// profile appends to dst the customer's items with their weights, in the
+// order Score adds their neighbours: the summary's items, then items only
+// viewed or carted, by index. Two ItemKNN with the same interaction
+// weights list the same items in the same order.
+func (m *ItemKNN) profile(q *Query, dst []weighted) []weighted {
 	var ret, bought map[int32]float64
 	var soft map[int32]float64
 	for _, s := range q.Signals {
@@ -154,7 +164,7 @@ func (m *ItemKNN) Score(q *Query, out []float64) {
 		}
 		w += soft[s.Item]
 		delete(soft, s.Item)
-		m.add(s.Item, w, out)
+		dst = append(dst, weighted{s.Item, w})
 	}
 	rest := make([]int32, 0, len(soft))
 	for it := range soft {
@@ -162,8 +172,44 @@ func (m *ItemKNN) Score(q *Query, out []float64) {
 	}
 	sort.Slice(rest, func(a, b int) bool { return rest[a] < rest[b] })
 	for _, it := range rest {
-		m.add(it, soft[it], out)
+		dst = append(dst, weighted{it, soft[it]})
 	}
+	return dst
+}
+
+// scoreKNNPair is a.Score(q, outA) and b.Score(q, outB) in one pass over
+// the neighbour lists, for two ItemKNN sharing them and their interaction
+// weights (see sharesNeighbors): each output gets the same additions in
+// the same order as from Score.
+func scoreKNNPair(a, b *ItemKNN, q *Query, outA, outB []float64, scratch []weighted) []weighted {
+	clear(outA)
+	clear(outB)
+	pa := a.profile(q, scratch[:0])
+	n := len(pa)
+	pb := b.profile(q, pa)[n:]
+	for k, p := range pa[:n] {
+		wa, wb := p.Sim, pb[k].Sim
+		switch useA, useB := !(wa <= 0), !(wb <= 0); { // as add: NaN adds
+		case useA && useB:
+			for _, nb := range a.Neighbors[p.Item] {
+				s := float64(nb.Sim)
+				outA[nb.Item] += wa * s
+				outB[nb.Item] += wb * s
+			}
+		case useA:
+			a.add(p.Item, wa, outA)
+		case useB:
+			b.add(p.Item, wb, outB)
+		}
+	}
+	return pa[:0]
+}
+
+// sharesNeighbors tells whether a and b have the same neighbour lists and
+// interaction weights (e.g. item-kNN and its recency-weighted twin), so
+// scoreKNNPair can score them together.
+func sharesNeighbors(a, b *ItemKNN) bool {
+	return a.W == b.W && len(a.Neighbors) == len(b.Neighbors) && len(a.Neighbors) > 0 && &a.Neighbors[0] == &b.Neighbors[0]
 }
 
 func (m *ItemKNN) add(it int32, w float64, out []float64) {
