@@ -47,8 +47,9 @@ type Engine struct {
 	MaxCustomers, MaxSessions int
 
 	model     atomic.Pointer[Model]
-	seq       atomic.Uint64 // orders snapshot updates (least recently updated first)
-	swapMu    sync.Mutex    // serialises Swap
+	summaries atomic.Pointer[summaryCache] // of the served model's customers
+	seq       atomic.Uint64                // orders snapshot updates (least recently updated first)
+	swapMu    sync.Mutex                   // serialises Swap
 	customers liveTable[shelfwise.CustomerKey]
 	sessions  liveTable[shelfwise.SessionID]
 }
@@ -85,6 +86,8 @@ type liveSnap struct {
 	vec    []float64
 	folded bool
 	items  []int32
+	// sm is Summarize(hist), computed with the fold-in.
+	sm *Summary
 }
 
 // liveEntry holds one key's current snapshot.
@@ -284,6 +287,7 @@ func (e *Engine) Swap(m *Model) {
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
 	e.model.Store(m)
+	e.summaries.Store(nil)
 	prune := func(old *liveSnap) *liveSnap {
 		if old == nil {
 			return nil
@@ -467,7 +471,48 @@ func (m *Model) fold(s *liveSnap) {
 	if m.als != nil && s.nlive > 0 {
 		s.vec = m.als.foldIn(s.hist, s.sigs, m.Log.End)
 	}
+	s.sm = Summarize(s.hist)
 	s.folded = true
+}
+
+// summaryCache keeps the summaries of one model's customers' training
+// histories, each built on the customer's first request without live
+// events: they change only with the model (a customer's live events make
+// a new history, summarised in its snapshot). Chunks of summaryChunk
+// customers are allocated as they are first needed, so the cache costs
+// the summaries of the customers served, about the size of their
+// histories.
+type summaryCache struct {
+	m      *Model
+	chunks []atomic.Pointer[[summaryChunk]atomic.Pointer[Summary]]
+}
+
+const summaryChunk = 1024
+
+// summary returns Summarize of trained customer u's history in m (u >= 0),
+// from the cache when m is the model it holds.
+func (e *Engine) summary(m *Model, u int) *Summary {
+	c := e.summaries.Load()
+	if c == nil || c.m != m {
+		nc := &summaryCache{m: m, chunks: make([]atomic.Pointer[[summaryChunk]atomic.Pointer[Summary]], (m.Log.NumUsers()+summaryChunk-1)/summaryChunk)}
+		if !e.summaries.CompareAndSwap(c, nc) || e.model.Load() != m {
+			// Another model meanwhile: do not cache for this one.
+			return Summarize(m.Log.Histories[u])
+		}
+		c = nc
+	}
+	ch := c.chunks[u/summaryChunk].Load()
+	if ch == nil {
+		c.chunks[u/summaryChunk].CompareAndSwap(nil, new([summaryChunk]atomic.Pointer[Summary]))
+		ch = c.chunks[u/summaryChunk].Load()
+	}
+	slot := &ch[u%summaryChunk]
+	if sm := slot.Load(); sm != nil {
+		return sm
+	}
+	sm := Summarize(m.Log.Histories[u])
+	slot.CompareAndSwap(nil, sm)
+	return slot.Load()
 }
 
 // deriveSession fills s's items (viewed, carted and bought) for m.
@@ -554,19 +599,23 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 		hist  []Event
 		sigs  []Signal
 		vec   []float64
+		sm    *Summary
 		nlive int
 		now   = m.Log.End
 	)
 	if req.Customer != "" {
 		if s := current(e.customers.get(req.Customer), m, req.Customer, false); s != nil {
-			hist, sigs, vec, nlive = s.hist, s.sigs, s.vec, s.nlive
+			hist, sigs, vec, sm, nlive = s.hist, s.sigs, s.vec, s.sm, s.nlive
 			if nlive > 0 {
 				now = max(now, s.last)
 			}
 		}
 	}
 	if nlive == 0 {
-		hist, sigs, vec = m.history(req.Customer, nil), m.Log.signals(u), nil
+		hist, sigs, vec, sm = m.history(req.Customer, nil), m.Log.signals(u), nil, nil
+		if u >= 0 {
+			sm = e.summary(m, u)
+		}
 	}
 	var sess []int32
 	if req.Session != "" {
@@ -577,6 +626,6 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 	if !req.Now.IsZero() {
 		now = req.Now.Unix()
 	}
-	q := &Query{User: u, History: hist, Signals: sigs, Changed: nlive > 0, Now: now, UserVec: vec}
+	q := &Query{User: u, History: hist, Signals: sigs, Changed: nlive > 0, Now: now, UserVec: vec, summary: sm}
 	return m.recommend(q, sess, req), nil
 }

@@ -1,0 +1,102 @@
+package recommend
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// TestSummaryCache: the engine summarises a trained customer's history once
+// per model (the same summary as Summarize, reused by the next request), a
+// live purchase makes the customer's next requests use the new history (the
+// item bought leaves a new-items list at once, exactly as for an engine
+// that never cached), and a swapped-in model gets summaries of its own.
+func TestSummaryCache(t *testing.T) {
+	m, _ := testModel(t)
+	ctx := context.Background()
+	e := NewEngine(m)
+	for u := 0; u < 20; u++ {
+		c := m.Log.Users[u]
+		if _, err := e.Recommend(ctx, Request{Customer: c}); err != nil {
+			t.Fatal(err)
+		}
+		sm := e.summary(m, u)
+		if sm != e.summary(m, u) {
+			t.Fatalf("customer %d summarised twice", u)
+		}
+		if !reflect.DeepEqual(sm, Summarize(m.Log.Histories[u])) {
+			t.Fatalf("customer %d: cached summary differs from Summarize", u)
+		}
+	}
+	u := 3
+	c := m.Log.Users[u]
+	req := Request{Customer: c, N: 10, Filter: Filter{NewOnly: true}}
+	before, _ := e.Recommend(ctx, req)
+	if len(before) == 0 {
+		t.Fatal("no recommendations")
+	}
+	bought := before[0].SKU
+	ev := shelfwise.Event{Time: time.Unix(m.Log.End, 0).Add(time.Hour), Customer: c, Type: shelfwise.EventPurchase, SKU: bought, Quantity: 1}
+	if err := e.Observe(ev); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.Recommend(ctx, req)
+	fresh := NewEngine(m)
+	if err := fresh.Observe(ev); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fresh.Recommend(ctx, req)
+	if !reflect.DeepEqual(after, want) {
+		t.Fatalf("after a live purchase: %+v, an engine without cache: %+v", after, want)
+	}
+	if slices.ContainsFunc(after, func(r shelfwise.Recommendation) bool { return r.SKU == bought }) {
+		t.Fatalf("%s bought live is still recommended as new: %+v", bought, after)
+	}
+	// A retrain: the old model's summaries are not served for the new one.
+	m2 := *m
+	e.Swap(&m2)
+	if s2 := e.summary(&m2, 0); s2 == e.summary(m, 0) && s2 != nil {
+		t.Fatal("the swapped-in model reuses the old model's summary")
+	}
+}
+
+// TestSummaryCacheConcurrent: requests of the same customers in parallel,
+// while their live events arrive and models are swapped, all get the
+// recommendations of one history (run with -race).
+func TestSummaryCacheConcurrent(t *testing.T) {
+	m, _ := testModel(t)
+	ctx := context.Background()
+	e := NewEngine(m)
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 60 {
+				u := (w + k) % 10
+				if _, err := e.Recommend(ctx, Request{Customer: m.Log.Users[u], N: 5}); err != nil {
+					t.Error(err)
+					return
+				}
+				if w == 0 && k%10 == 0 {
+					e.Observe(shelfwise.Event{Time: now, Customer: m.Log.Users[u], Type: shelfwise.EventCart, SKU: sku(k)})
+				}
+				if w == 1 && k == 30 {
+					e.Swap(m)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for u := 0; u < 10; u++ {
+		if sm := e.summary(m, u); !reflect.DeepEqual(sm, Summarize(m.Log.Histories[u])) {
+			t.Fatalf("customer %d: cached summary differs from Summarize", u)
+		}
+	}
+}
