@@ -216,7 +216,7 @@ func (m *Model) UnmarshalBinary(data []byte) error {
 // index out of range.
 func (m *Model) validate() error {
 	switch m.Objective {
-	case Logistic, SquaredError, Tweedie, Quantile:
+	case Logistic, SquaredError, Tweedie, Quantile, LambdaRank:
 	default:
 		return fmt.Errorf("unknown objective %q", m.Objective)
 	}

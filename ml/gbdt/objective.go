@@ -36,8 +36,12 @@ func gradients(p *Params, y, w, f []float64, gh []gpair, lo, hi int) {
 
 // loss is the objective's mean loss at raw predictions f: the early
 // stopping criterion (log loss, mean squared error, Tweedie negative
-// log-likelihood up to a constant, pinball loss).
-func loss(p *Params, y, w, f []float64) float64 {
+// log-likelihood up to a constant, pinball loss; for LambdaRank, over the
+// queries groups, 1 - NDCG@RankAt).
+func loss(p *Params, y, w, f []float64, groups [][2]int) float64 {
+	if p.Objective == LambdaRank {
+		return 1 - meanNDCG(y, w, f, groups, p.RankAt)
+	}
 	rho := p.TweedieVariancePower
 	var s, sw float64
 	for i := range y {
@@ -87,6 +91,8 @@ func baseScore(p *Params, y, w []float64) float64 {
 		return math.Log(mean / (1 - mean))
 	case Tweedie:
 		return math.Log(math.Max(mean, 1e-9))
+	case LambdaRank:
+		return 0 // scores only compare within a query
 	case Quantile:
 		// Copies: the selection reorders both, and w are the rows' weights.
 		return weightedQuantile(append([]float64(nil), y...), append([]float64(nil), w...), p.Alpha)

@@ -19,6 +19,13 @@ const (
 	Tweedie Objective = "tweedie"
 	// Quantile is the pinball loss at level Params.Alpha.
 	Quantile Objective = "quantile"
+	// LambdaRank ranks the rows of each query (Dataset.Query): the
+	// pairwise logistic loss of every pair of a query's rows with different
+	// targets (graded relevance y >= 0, higher is better), each pair
+	// weighted by how much swapping the two would change the query's
+	// NDCG@Params.RankAt at the current ranking. Predictions are scores
+	// comparable within a query only.
+	LambdaRank Objective = "lambdarank"
 )
 
 // Growth is the order in which a tree's leaves are split.
@@ -73,6 +80,8 @@ type Params struct {
 	TweedieVariancePower float64
 	// Alpha is the quantile level for Quantile, default 0.5.
 	Alpha float64
+	// RankAt is the NDCG truncation of LambdaRank, default 10.
+	RankAt int
 	// EarlyStoppingRounds stops after this many rounds without
 	// improvement on the validation set (0 = never).
 	EarlyStoppingRounds int
@@ -90,7 +99,7 @@ func (p Params) withDefaults() (Params, error) {
 		p.Objective = Logistic
 	}
 	switch p.Objective {
-	case Logistic, SquaredError, Tweedie, Quantile:
+	case Logistic, SquaredError, Tweedie, Quantile, LambdaRank:
 	default:
 		return p, fmt.Errorf("gbdt: unknown objective %q", p.Objective)
 	}
@@ -134,6 +143,7 @@ func (p Params) withDefaults() (Params, error) {
 	def(&p.MaxCatOneHot, 4)
 	deff(&p.TweedieVariancePower, 1.5)
 	deff(&p.Alpha, 0.5)
+	def(&p.RankAt, 10)
 	switch {
 	case p.NumTrees < 0:
 		return p, fmt.Errorf("gbdt: NumTrees %d < 0", p.NumTrees)
@@ -149,6 +159,8 @@ func (p Params) withDefaults() (Params, error) {
 		return p, fmt.Errorf("gbdt: ColSubsample %v not in (0, 1]", p.ColSubsample)
 	case !(p.TweedieVariancePower > 1 && p.TweedieVariancePower < 2):
 		return p, fmt.Errorf("gbdt: TweedieVariancePower %v not in (1, 2)", p.TweedieVariancePower)
+	case p.RankAt < 1:
+		return p, fmt.Errorf("gbdt: RankAt %d < 1", p.RankAt)
 	case !(p.Alpha > 0 && p.Alpha < 1):
 		return p, fmt.Errorf("gbdt: Alpha %v not in (0, 1)", p.Alpha)
 	case p.Lambda < 0 || math.IsNaN(p.Lambda):

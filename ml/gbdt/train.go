@@ -8,18 +8,22 @@ import (
 )
 
 // Dataset is a feature matrix with its targets and optional row weights
-// (nil W means unit weights).
+// (nil W means unit weights). Query, needed by LambdaRank only, is each
+// row's query: the rows of a query are consecutive.
 type Dataset struct {
-	X *Matrix
-	Y []float64
-	W []float64
+	X     *Matrix
+	Y     []float64
+	W     []float64
+	Query []int32
 }
 
-// BinnedDataset is a binned feature matrix with targets and weights.
+// BinnedDataset is a binned feature matrix with targets, weights and
+// queries (as in Dataset).
 type BinnedDataset struct {
-	B *Binned
-	Y []float64
-	W []float64
+	B     *Binned
+	Y     []float64
+	W     []float64
+	Query []int32
 }
 
 // Train bins train.X and fits a boosted ensemble. valid, if not nil, is
@@ -43,9 +47,9 @@ func Train(ctx context.Context, train Dataset, valid *Dataset, p Params, rng *ra
 		if err != nil {
 			return nil, err
 		}
-		vb = &BinnedDataset{B: vbin, Y: valid.Y, W: valid.W}
+		vb = &BinnedDataset{B: vbin, Y: valid.Y, W: valid.W, Query: valid.Query}
 	}
-	return TrainBinned(ctx, BinnedDataset{B: b, Y: train.Y, W: train.W}, vb, p, rng)
+	return TrainBinned(ctx, BinnedDataset{B: b, Y: train.Y, W: train.W, Query: train.Query}, vb, p, rng)
 }
 
 // check validates targets and weights against the objective.
@@ -59,6 +63,21 @@ func (d *BinnedDataset) check(p *Params, name string) error {
 	if d.W != nil && len(d.W) != d.B.Rows {
 		return fmt.Errorf("gbdt: %s: %d weights for %d rows", name, len(d.W), d.B.Rows)
 	}
+	if p.Objective == LambdaRank {
+		if len(d.Query) != d.B.Rows {
+			return fmt.Errorf("gbdt: %s: %d query ids for %d rows (LambdaRank needs one per row)", name, len(d.Query), d.B.Rows)
+		}
+		seen := map[int32]bool{}
+		for i, q := range d.Query {
+			if i > 0 && q == d.Query[i-1] {
+				continue
+			}
+			if seen[q] {
+				return fmt.Errorf("gbdt: %s: the rows of query %d are not consecutive (row %d)", name, q, i)
+			}
+			seen[q] = true
+		}
+	}
 	for i, v := range d.Y {
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
@@ -67,6 +86,8 @@ func (d *BinnedDataset) check(p *Params, name string) error {
 			return fmt.Errorf("gbdt: %s: logistic target of row %d is %v, want 0 or 1", name, i, v)
 		case p.Objective == Tweedie && v < 0:
 			return fmt.Errorf("gbdt: %s: Tweedie target of row %d is negative (%v)", name, i, v)
+		case p.Objective == LambdaRank && v < 0:
+			return fmt.Errorf("gbdt: %s: LambdaRank relevance of row %d is negative (%v)", name, i, v)
 		}
 		if d.W != nil && !(d.W[i] >= 0) {
 			return fmt.Errorf("gbdt: %s: weight of row %d is %v", name, i, d.W[i])
@@ -97,6 +118,13 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 		}
 	}
 	b := train.B
+	var groups, vgroups [][2]int // LambdaRank's queries: row ranges
+	if p.Objective == LambdaRank {
+		groups = queryRanges(train.Query)
+		if valid != nil {
+			vgroups = queryRanges(valid.Query)
+		}
+	}
 	m := &Model{
 		Objective: p.Objective, NumFeatures: b.Cols, Params: p,
 		BaseScore: baseScore(&p, train.Y, train.W),
@@ -130,9 +158,15 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		parallelChunks(n, p.Workers, 8192, func(_, lo, hi int) {
-			gradients(&p, train.Y, train.W, pred, gh, lo, hi)
-		})
+		if groups != nil {
+			parallelChunks(len(groups), p.Workers, 256, func(_, lo, hi int) {
+				lambdaGradients(&p, train.Y, train.W, pred, gh, groups[lo:hi])
+			})
+		} else {
+			parallelChunks(n, p.Workers, 8192, func(_, lo, hi int) {
+				gradients(&p, train.Y, train.W, pred, gh, lo, hi)
+			})
+		}
 		rows := rowBuf[:n]
 		copy(rows, allRows)
 		sampled := p.RowSubsample < 1
@@ -175,7 +209,7 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 			continue
 		}
 		addTreeBinned(t, valid.B, vpred, p.Workers)
-		if l := loss(&p, valid.Y, valid.W, vpred); l < bestLoss-1e-12 {
+		if l := loss(&p, valid.Y, valid.W, vpred, vgroups); l < bestLoss-1e-12 {
 			bestLoss, bestIter = l, it
 		} else if p.EarlyStoppingRounds > 0 && it-bestIter >= p.EarlyStoppingRounds {
 			break
@@ -237,14 +271,27 @@ func renewQuantileLeaves(t *tree, leaves []leafRange, rows []int32, y, w, pred [
 	}
 }
 
-// holdOut moves a random fraction of the rows to a validation set.
+// holdOut moves a random fraction of the rows (of the queries, when the
+// rows have queries) to a validation set.
 func holdOut(d BinnedDataset, frac float64, rng *rand.Rand) (BinnedDataset, *BinnedDataset) {
 	var tr, va []int
-	for i := 0; i < d.B.Rows; i++ {
-		if rng.Float64() < frac {
-			va = append(va, i)
-		} else {
-			tr = append(tr, i)
+	if d.Query != nil {
+		for _, g := range queryRanges(d.Query) {
+			dst := &tr
+			if rng.Float64() < frac {
+				dst = &va
+			}
+			for i := g[0]; i < g[1]; i++ {
+				*dst = append(*dst, i)
+			}
+		}
+	} else {
+		for i := 0; i < d.B.Rows; i++ {
+			if rng.Float64() < frac {
+				va = append(va, i)
+			} else {
+				tr = append(tr, i)
+			}
 		}
 	}
 	sel := func(idx []int) BinnedDataset {
@@ -252,10 +299,16 @@ func holdOut(d BinnedDataset, frac float64, rng *rand.Rand) (BinnedDataset, *Bin
 		if d.W != nil {
 			out.W = make([]float64, len(idx))
 		}
+		if d.Query != nil {
+			out.Query = make([]int32, len(idx))
+		}
 		for k, i := range idx {
 			out.Y[k] = d.Y[i]
 			if d.W != nil {
 				out.W[k] = d.W[i]
+			}
+			if d.Query != nil {
+				out.Query[k] = d.Query[i]
 			}
 		}
 		return out
