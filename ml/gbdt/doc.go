@@ -41,6 +41,11 @@
 //     (default 1.5); Predict returns the mean exp(raw).
 //   - Quantile: pinball loss at Params.Alpha (default 0.5); leaf values are
 //     re-fitted to the alpha-quantile of the residuals in each leaf.
+//   - LambdaRank: ranks the rows of each query (Dataset.Query, a query's
+//     rows consecutive; y >= 0 graded relevance): pairwise logistic loss
+//     weighted by each swap's change of NDCG@Params.RankAt (default 10), a
+//     query weighing its first row's weight; early stopping on 1 - NDCG.
+//     PredictRaw is a score comparable within a query.
 //
 // # Algorithm
 //
