@@ -157,3 +157,30 @@ func TestLambdaRankBadQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestInitScores gives each row an offset the features cannot see: with
+// the offsets as initial scores the trees fit only the rest (a step in x0),
+// and their predictions leave the offsets out.
+func TestInitScores(t *testing.T) {
+	X, y := stepData(2000, rng(24))
+	r := rng(25)
+	init := make([]float64, len(y))
+	yo := make([]float64, len(y))
+	for i := range y {
+		init[i] = 10 * r.NormFloat64()
+		yo[i] = y[i] + init[i]
+	}
+	p := Params{Objective: SquaredError, NumTrees: 20, LearningRate: 0.5, MaxDepth: 1}
+	m, err := Train(context.Background(), Dataset{X: X, Y: yo, Init: init}, nil, p, rng(26))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ x, want float64 }{{0.2, -1}, {0.8, 3}} {
+		if got := m.Predict([]float64{c.x, 0.5}); math.Abs(got-c.want) > 0.05 {
+			t.Errorf("Predict(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
+	if _, err := Train(context.Background(), Dataset{X: X, Y: yo, Init: init[:5]}, nil, p, rng(26)); err == nil || !strings.Contains(err.Error(), "5 initial scores") {
+		t.Fatalf("err = %v, want a length error", err)
+	}
+}

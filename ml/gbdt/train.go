@@ -9,21 +9,26 @@ import (
 
 // Dataset is a feature matrix with its targets and optional row weights
 // (nil W means unit weights). Query, needed by LambdaRank only, is each
-// row's query: the rows of a query are consecutive.
+// row's query: the rows of a query are consecutive. Init, when set, is
+// each row's initial raw score (a base margin, e.g. another model's
+// prediction): the trees learn what to add to it, and the model's
+// predictions leave it out (the caller adds it back).
 type Dataset struct {
 	X     *Matrix
 	Y     []float64
 	W     []float64
 	Query []int32
+	Init  []float64
 }
 
-// BinnedDataset is a binned feature matrix with targets, weights and
-// queries (as in Dataset).
+// BinnedDataset is a binned feature matrix with targets, weights, queries
+// and initial scores (as in Dataset).
 type BinnedDataset struct {
 	B     *Binned
 	Y     []float64
 	W     []float64
 	Query []int32
+	Init  []float64
 }
 
 // Train bins train.X and fits a boosted ensemble. valid, if not nil, is
@@ -47,9 +52,9 @@ func Train(ctx context.Context, train Dataset, valid *Dataset, p Params, rng *ra
 		if err != nil {
 			return nil, err
 		}
-		vb = &BinnedDataset{B: vbin, Y: valid.Y, W: valid.W, Query: valid.Query}
+		vb = &BinnedDataset{B: vbin, Y: valid.Y, W: valid.W, Query: valid.Query, Init: valid.Init}
 	}
-	return TrainBinned(ctx, BinnedDataset{B: b, Y: train.Y, W: train.W, Query: train.Query}, vb, p, rng)
+	return TrainBinned(ctx, BinnedDataset{B: b, Y: train.Y, W: train.W, Query: train.Query, Init: train.Init}, vb, p, rng)
 }
 
 // check validates targets and weights against the objective.
@@ -62,6 +67,9 @@ func (d *BinnedDataset) check(p *Params, name string) error {
 	}
 	if d.W != nil && len(d.W) != d.B.Rows {
 		return fmt.Errorf("gbdt: %s: %d weights for %d rows", name, len(d.W), d.B.Rows)
+	}
+	if d.Init != nil && len(d.Init) != d.B.Rows {
+		return fmt.Errorf("gbdt: %s: %d initial scores for %d rows", name, len(d.Init), d.B.Rows)
 	}
 	if p.Objective == LambdaRank {
 		if len(d.Query) != d.B.Rows {
@@ -131,16 +139,10 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 		CatValues: b.CatValues, IsCat: b.IsCat,
 	}
 	n := b.Rows
-	pred := make([]float64, n)
-	for i := range pred {
-		pred[i] = m.BaseScore
-	}
+	pred := initialScores(m.BaseScore, train.Init, n)
 	var vpred []float64
 	if valid != nil {
-		vpred = make([]float64, valid.B.Rows)
-		for i := range vpred {
-			vpred[i] = m.BaseScore
-		}
+		vpred = initialScores(m.BaseScore, valid.Init, valid.B.Rows)
 	}
 	gh := make([]gpair, n)
 	g := newGrower(p, b, gh)
@@ -225,6 +227,19 @@ func TrainBinned(ctx context.Context, train BinnedDataset, valid *BinnedDataset,
 	return m, nil
 }
 
+// initialScores are n rows' raw scores before any tree: base plus each
+// row's initial score, if any.
+func initialScores(base float64, init []float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = base
+		if init != nil {
+			out[i] += init[i]
+		}
+	}
+	return out
+}
+
 // sampleFeatures picks the features this tree may split on.
 func (g *grower) sampleFeatures(rng *rand.Rand) {
 	defer g.setHistFeatures()
@@ -302,6 +317,9 @@ func holdOut(d BinnedDataset, frac float64, rng *rand.Rand) (BinnedDataset, *Bin
 		if d.Query != nil {
 			out.Query = make([]int32, len(idx))
 		}
+		if d.Init != nil {
+			out.Init = make([]float64, len(idx))
+		}
 		for k, i := range idx {
 			out.Y[k] = d.Y[i]
 			if d.W != nil {
@@ -309,6 +327,9 @@ func holdOut(d BinnedDataset, frac float64, rng *rand.Rand) (BinnedDataset, *Bin
 			}
 			if d.Query != nil {
 				out.Query[k] = d.Query[i]
+			}
+			if d.Init != nil {
+				out.Init[k] = d.Init[i]
 			}
 		}
 		return out
