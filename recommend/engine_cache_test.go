@@ -63,6 +63,13 @@ func TestSummaryCache(t *testing.T) {
 	if s2 := e.summary(&m2, 0); s2 == e.summary(m, 0) && s2 != nil {
 		t.Fatal("the swapped-in model reuses the old model's summary")
 	}
+	// Replace (an erasure's copy) drops the cached summaries at once.
+	e.summary(&m2, 0)
+	m3 := m2
+	e.Replace(&m3)
+	if e.summaries.Load() != nil {
+		t.Fatal("Replace kept the old model's cached summaries")
+	}
 }
 
 // TestSummaryCacheConcurrent: requests of the same customers in parallel,

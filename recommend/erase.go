@@ -74,9 +74,11 @@ func (m *Model) Retain(keep func(shelfwise.CustomerKey) bool) (*Model, int, erro
 // for a model learned from the same data, such as the copy Retain returns
 // after an erasure (Swap instead drops the live events the new model has
 // learned). Customers' and sessions' derived state is recomputed for m on
-// their next request.
+// their next request; the old model's cached summaries (an erased
+// customer's among them) are dropped at once.
 func (e *Engine) Replace(m *Model) {
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
 	e.model.Store(m)
+	e.summaries.Store(nil)
 }
