@@ -2,8 +2,6 @@ package recommend
 
 import (
 	"context"
-	"iter"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -388,11 +386,7 @@ type scoreParts struct {
 	// of each sm.Items entry.
 	rvs  [][NumRepeatFeatures]float64
 	rsum []float64
-	// rv holds the repeat vectors by item as well, only in parts made
-	// elsewhere than getParts (the reference the tests compare with).
-	rv     map[int32][NumRepeatFeatures]float64
-	pooled bool
-	prof   []weighted // scratch of scoreKNNPair
+	prof []weighted // scratch of scoreKNNPair
 }
 
 // partsPool recycles component buffers between requests.
@@ -406,7 +400,7 @@ func getParts(nc, n int) *scoreParts {
 	}
 	if p == nil || len(p.bufs) != nc || (nc > 0 && cap(p.bufs[0]) < n) || cap(p.own) < n {
 		p = &scoreParts{comps: make([][]float64, nc), bufs: make([][]float64, nc), maxes: make([]float64, nc),
-			active: make([]bool, nc), own: make([]int32, n), pooled: true}
+			active: make([]bool, nc), own: make([]int32, n)}
 		for c := range p.bufs {
 			p.bufs[c] = make([]float64, n)
 		}
@@ -416,7 +410,7 @@ func getParts(nc, n int) *scoreParts {
 		p.comps[c] = p.bufs[c]
 	}
 	p.own = p.own[:n]
-	p.sm, p.rv = nil, nil
+	p.sm = nil
 	return p
 }
 
@@ -482,9 +476,6 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		p = getParts(nc, len(out))
 		defer partsPool.Put(p)
 	}
-	if p.bufs == nil { // parts made by the caller: their comps are the buffers
-		p.bufs = slices.Clone(p.comps)
-	}
 	if p.sm == nil {
 		p.sm = q.Summary()
 	}
@@ -537,12 +528,6 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		}
 		out[s.Item] += sum
 		p.rvs[k], p.rsum[k] = v, sum
-		if !p.pooled {
-			if p.rv == nil {
-				p.rv = make(map[int32][NumRepeatFeatures]float64, len(sm.Items))
-			}
-			p.rv[s.Item] = v
-		}
 	}
 	if h.Rerank != nil {
 		h.rerank(q, out, p)
@@ -602,13 +587,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	buf := rerankPool.Get().(*rerankBuf)
 	defer rerankPool.Put(buf)
 	buf.sel = append(buf.sel[:0], out...)
-	top := h.rerankTopOf(buf.sel, func(yield func(int32) bool) {
-		for _, s := range sm.Items {
-			if !yield(s.Item) {
-				return
-			}
-		}
-	})
+	top := h.rerankTop(buf.sel, sm.Items)
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := buf.basketRecency(q.History, p)
@@ -657,16 +636,12 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 }
 
 // rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
-// the blend scores it may change (own items leave a new-items ranking).
-func (h *Hybrid) rerankTop(sel []float64, own map[int32][NumRepeatFeatures]float64) []int32 {
-	return h.rerankTopOf(sel, maps.Keys(own))
-}
-
-// rerankTopOf is rerankTop with the customer's items given in turn.
-func (h *Hybrid) rerankTopOf(sel []float64, own iter.Seq[int32]) []int32 {
+// the blend scores it may change (the customer's items, own, leave a
+// new-items ranking).
+func (h *Hybrid) rerankTop(sel []float64, own []ItemStats) []int32 {
 	if h.Cfg.NewItems {
-		for it := range own {
-			sel[it] = math.Inf(-1)
+		for _, s := range own {
+			sel[s.Item] = math.Inf(-1)
 		}
 	}
 	return TopK(sel, h.Rerank.Top)

@@ -285,10 +285,5 @@ func (r *ItemRepeat) normalized() *fixedScores { return loadFixed(&r.norm, r.Rat
 // itemCycle is the typical cycle of item i per the hybrid's ItemRepeat
 // component, 0 without one.
 func itemCycle(comps []Component, i int32) float64 {
-	for _, c := range comps {
-		if r, ok := c.Scorer.(*ItemRepeat); ok {
-			return r.Cycle[i]
-		}
-	}
-	return 0
+	return cycleOf(itemCycles(comps), i)
 }

@@ -14,9 +14,9 @@ import (
 // and one Trees.PredictRaw per top item. The optimised path must give the
 // same scores bit for bit.
 func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
-	sm, comps, rv := p.sm, p.comps, p.rv
+	sm, comps, rv := p.sm, p.comps, repeatByItem(p)
 	nc := len(h.Components)
-	top := h.rerankTop(append([]float64(nil), out...), rv)
+	top := h.rerankTop(append([]float64(nil), out...), sm.Items)
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
 	row := make([]float64, 0, rerankWidth(nc))
@@ -37,6 +37,15 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
 	}
 	placeAbove(out, top, re)
+}
+
+// repeatByItem maps each of the customer's items to its repeat vector in p.
+func repeatByItem(p *scoreParts) map[int32][NumRepeatFeatures]float64 {
+	rv := make(map[int32][NumRepeatFeatures]float64, len(p.sm.Items))
+	for k, s := range p.sm.Items {
+		rv[s.Item] = p.rvs[k]
+	}
+	return rv
 }
 
 // refExtras finds item it among the customer's items by a scan and returns
@@ -78,10 +87,7 @@ func blendParts(h *Hybrid, q *Query, ni int) ([]float64, *scoreParts) {
 	noop := *h
 	noop.Rerank = &Reranker{Trees: h.Rerank.Trees, Top: 0}
 	out := make([]float64, ni)
-	p := &scoreParts{comps: make([][]float64, len(h.Components)), maxes: make([]float64, len(h.Components)), active: make([]bool, len(h.Components))}
-	for c := range p.comps {
-		p.comps[c] = make([]float64, ni)
-	}
+	p := getParts(len(h.Components), ni)
 	qq := *q
 	noop.score(&qq, out, p)
 	return out, p
@@ -110,8 +116,9 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 		for c, m := range p.maxes {
 			cmax[c] = float32(m)
 		}
+		rv := repeatByItem(p)
 		for _, it := range TopK(out, 100) {
-			v, own := p.rv[it]
+			v, own := rv[it]
 			for k := range NumRepeatFeatures {
 				feats[k] = float32(v[k])
 			}
