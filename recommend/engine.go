@@ -86,7 +86,8 @@ type liveSnap struct {
 	vec    []float64
 	folded bool
 	items  []int32
-	// sm is Summarize(hist), computed with the fold-in.
+	// sm is Summarize(hist), computed with the fold-in when there are
+	// live events (without, Recommend reads the engine's summary cache).
 	sm *Summary
 }
 
@@ -468,10 +469,12 @@ func (m *Model) deriveCustomer(c shelfwise.CustomerKey, s *liveSnap, fold bool) 
 // fold computes s's ALS vector (when the model has ALS and s has live
 // events it knows).
 func (m *Model) fold(s *liveSnap) {
-	if m.als != nil && s.nlive > 0 {
-		s.vec = m.als.foldIn(s.hist, s.sigs, m.Log.End)
+	if s.nlive > 0 {
+		if m.als != nil {
+			s.vec = m.als.foldIn(s.hist, s.sigs, m.Log.End)
+		}
+		s.sm = Summarize(s.hist)
 	}
-	s.sm = Summarize(s.hist)
 	s.folded = true
 }
 
