@@ -57,7 +57,7 @@ func (d *Daily) Quantiles(ctx context.Context, series []*shelfwise.Series, cut, 
 	if d.Params.NumTrees == 0 {
 		p.NumTrees = DailyQuantileTrees
 	}
-	b, err := gbdt.Bin(ctx, X, p.MaxBins, p.Categorical, p.Workers)
+	b, err := gbdt.BinWith(ctx, X, p)
 	if err != nil {
 		return nil, err
 	}

@@ -75,11 +75,7 @@ func (m *Model) binnedTrainingSet(ctx context.Context, series []*shelfwise.Serie
 		if err != nil {
 			return nil, err
 		}
-		bins := params.MaxBins
-		if bins == 0 {
-			bins = 255
-		}
-		B, err := gbdt.Bin(ctx, X, bins, params.Categorical, params.Workers)
+		B, err := gbdt.BinWith(ctx, X, params)
 		if err != nil {
 			return nil, err
 		}

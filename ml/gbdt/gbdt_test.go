@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -377,5 +378,33 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("err=%v, want %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestBinWith: BinWith applies Train's binning defaults (255 bins when
+// MaxBins is 0) and takes MaxBins and Categorical from the parameters.
+func TestBinWith(t *testing.T) {
+	X, _ := stepData(500, rng(3))
+	ctx := context.Background()
+	got, err := BinWith(ctx, X, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Bin(ctx, X, 255, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("BinWith with default parameters differs from Bin with 255 bins")
+	}
+	got, err = BinWith(ctx, X, Params{MaxBins: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ = Bin(ctx, X, 8, nil, 0); !reflect.DeepEqual(got, want) {
+		t.Fatal("BinWith ignores MaxBins")
+	}
+	if _, err := BinWith(ctx, X, Params{MaxBins: 300}); err == nil {
+		t.Fatal("MaxBins 300 accepted")
 	}
 }

@@ -31,6 +31,17 @@ type BinnedDataset struct {
 	Init  []float64
 }
 
+// BinWith bins X as Train does with parameters p: p's MaxBins (default
+// 255), Categorical and Workers. Bin once and call TrainBinned to train
+// several models on the same rows.
+func BinWith(ctx context.Context, X *Matrix, p Params) (*Binned, error) {
+	pp, err := p.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return Bin(ctx, X, pp.MaxBins, pp.Categorical, pp.Workers)
+}
+
 // Train bins train.X and fits a boosted ensemble. valid, if not nil, is
 // used for early stopping (Params.EarlyStoppingRounds). rng drives row and
 // column subsampling and the automatic validation split.
