@@ -128,21 +128,29 @@ func largeModel(n, f int) *Model {
 			a.V[i*f+k] = centers[c*f+k] + 0.3*rng.NormFloat64()
 		}
 	}
-	// One customer with 40 purchases.
-	lg.Users = []shelfwise.CustomerKey{"c0"}
-	lg.userIndex["c0"] = 0
-	var h []Event
-	for k := 0; k < 40; k++ {
-		h = append(h, Event{Item: int32(rng.IntN(n)), Basket: int32(k / 4), Time: int64(1_700_000_000 + k*86400*3), Qty: 1})
-	}
-	lg.Histories = [][]Event{h}
-	lg.End = h[len(h)-1].Time
-	a.U = a.FoldIn(h, lg.End)
+	// benchCustomers customers with 40 purchases each (random items: the
+	// requests in turn touch different parts of the catalogue, as a
+	// stream of real requests would).
+	a.U = make([]float64, 0, benchCustomers*f)
 	knn := &ItemKNN{Cfg: DefaultKNN, Neighbors: make([][]Neighbor, n)}
-	for _, e := range h {
-		for k := 0; k < 100; k++ {
-			knn.Neighbors[e.Item] = append(knn.Neighbors[e.Item], Neighbor{Item: int32(rng.IntN(n)), Sim: rng.Float32()})
+	for c := 0; c < benchCustomers; c++ {
+		key := shelfwise.CustomerKey(fmt.Sprintf("c%d", c))
+		lg.Users = append(lg.Users, key)
+		lg.userIndex[key] = int32(c)
+		var h []Event
+		for k := 0; k < 40; k++ {
+			h = append(h, Event{Item: int32(rng.IntN(n)), Basket: int32(k / 4), Time: int64(1_700_000_000 + k*86400*3), Qty: 1})
 		}
+		lg.Histories = append(lg.Histories, h)
+		lg.End = max(lg.End, h[len(h)-1].Time)
+		for _, e := range h {
+			for k := 0; k < 100; k++ {
+				knn.Neighbors[e.Item] = append(knn.Neighbors[e.Item], Neighbor{Item: int32(rng.IntN(n)), Sim: rng.Float32()})
+			}
+		}
+	}
+	for _, h := range lg.Histories {
+		a.U = append(a.U, a.FoldIn(h, lg.End)...)
 	}
 	trend := &Popular{Scores: make([]float64, n)}
 	for i := range trend.Scores {
@@ -160,17 +168,22 @@ func largeModel(n, f int) *Model {
 	return m
 }
 
+// benchCustomers is the number of customers of largeModel.
+const benchCustomers = 64
+
 // BenchmarkRecommend1M: a top-10 request with filters and explanations on
-// a catalogue of one million items, candidates from the embedding index.
+// a catalogue of one million items, candidates from the embedding index,
+// for benchCustomers customers in turn.
 func BenchmarkRecommend1M(b *testing.B) {
 	m := largeModel(1_000_000, 32)
 	e := NewEngine(m)
 	ctx := context.Background()
-	req := Request{Customer: "c0", N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, NewOnly: true}}
+	req := Request{N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, NewOnly: true}}
 	b.ResetTimer()
 	c0 := cpuTime()
 	defer func() { reportCPU(b, c0) }()
 	for i := 0; i < b.N; i++ {
+		req.Customer = shelfwise.CustomerKey(fmt.Sprintf("c%d", i%benchCustomers))
 		if _, err := e.Recommend(ctx, req); err != nil {
 			b.Fatal(err)
 		}

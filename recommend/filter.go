@@ -105,18 +105,22 @@ func setOf(ss []string) map[string]bool {
 // allows applies the item-level rules (not the list-level ones).
 func (c *compiled) allows(i int32) bool {
 	m := c.m
-	p := &m.products[i]
-	if p.NonProduct || c.exclude[i] {
+	if m.nonProduct[i] || (len(c.exclude) > 0 && c.exclude[i]) {
 		return false
 	}
-	if c.cats != nil && !c.cats[p.Department] && !c.cats[p.Category] && !c.cats[p.Subcategory] {
-		return false
+	if c.cats != nil || c.excats != nil {
+		p := &m.products[i]
+		if c.cats != nil && !c.cats[p.Department] && !c.cats[p.Category] && !c.cats[p.Subcategory] {
+			return false
+		}
+		if c.excats != nil && (c.excats[p.Department] || c.excats[p.Category] || c.excats[p.Subcategory]) {
+			return false
+		}
 	}
-	if c.excats != nil && (c.excats[p.Department] || c.excats[p.Category] || c.excats[p.Subcategory]) {
-		return false
-	}
-	if pr := m.price[i]; pr > 0 && ((c.lo > 0 && pr < c.lo) || (c.hi > 0 && pr > c.hi)) {
-		return false
+	if c.lo > 0 || c.hi > 0 {
+		if pr := m.price[i]; pr > 0 && ((c.lo > 0 && pr < c.lo) || (c.hi > 0 && pr > c.hi)) {
+			return false
+		}
 	}
 	if c.f.InStock != nil && !c.f.InStock(m.Log.Items[i]) {
 		return false

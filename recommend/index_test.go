@@ -1,8 +1,13 @@
 package recommend
 
 import (
+	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/shelfwise/shelfwise"
 )
 
 // TestIndexRecall compares the index with an exact scan on clustered
@@ -49,5 +54,85 @@ func TestIndexRecall(t *testing.T) {
 	}
 	if r := float64(found) / float64(total); r < 0.9 {
 		t.Fatalf("index recall@10 = %v, want >= 0.9", r)
+	}
+}
+
+// TestIndexScore: Score gives each item's inner product with the query in
+// float32 precision, whatever the item's place in the index.
+func TestIndexScore(t *testing.T) {
+	const n, f = 3000, 8
+	rng := rand.New(rand.NewPCG(4, 4))
+	V := make([]float64, n*f)
+	for i := range V {
+		V[i] = rng.NormFloat64()
+	}
+	x := NewIndex(V, f, 1)
+	q := make([]float64, f)
+	for i := range q {
+		q[i] = rng.NormFloat64()
+	}
+	items := []int32{0, 17, 2999, 1500, 17}
+	out := make([]float64, len(items))
+	x.Score(q, items, out)
+	for k, it := range items {
+		want := dot(q, V[int(it)*f:int(it+1)*f])
+		if math.Abs(out[k]-want) > 1e-4*(1+math.Abs(want)) {
+			t.Fatalf("item %d: score %v, want %v", it, out[k], want)
+		}
+	}
+}
+
+// TestIndexPathAgreesWithDense serves the test model through the embedding
+// index (the large-catalogue path) and through the full scan: the lists
+// must mostly agree and stay in the customer's taste group, with the
+// filters applied.
+func TestIndexPathAgreesWithDense(t *testing.T) {
+	m, prefs := testModel(t)
+	cp := *m
+	cp.index = NewIndex(m.als.V, m.als.Factors(), 1)
+	dense, indexed := NewEngine(m), NewEngine(&cp)
+	ctx := context.Background()
+	same, inGroup, total := 0, 0, 0
+	for u := 0; u < 30; u++ {
+		req := Request{Customer: cust(u), N: 10, Filter: Filter{MaxPrice: 4.5}}
+		a, err := dense.Recommend(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := indexed.Recommend(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[shelfwise.SKU]bool{}
+		for _, r := range a {
+			want[r.SKU] = true
+		}
+		for _, r := range b {
+			if r.Reason == "" {
+				t.Fatalf("customer %d: %s without a reason", u, r.SKU)
+			}
+			var i int
+			fmt.Sscanf(string(r.SKU), "P%d", &i)
+			if 1+r.SKU[4]%5 == 5 { // the test model's price rule
+				t.Fatalf("customer %d: %s priced 5 passed MaxPrice 4.5", u, r.SKU)
+			}
+			if want[r.SKU] {
+				same++
+			}
+			if prefs[u][i] {
+				inGroup++
+			}
+		}
+		total += len(b)
+	}
+	if total != 300 {
+		t.Fatalf("%d recommendations for 30 customers, want 300", total)
+	}
+	t.Logf("shared with the full scan %d/%d, in the taste group %d/%d", same, total, inGroup, total)
+	if r := float64(same) / float64(total); r < 0.6 {
+		t.Errorf("index path shares %.2f of the full scan's items, want >= 0.6", r)
+	}
+	if r := float64(inGroup) / float64(total); r < 0.8 {
+		t.Errorf("index path: %.2f of items in the taste group, want >= 0.8", r)
 	}
 }

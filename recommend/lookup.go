@@ -13,10 +13,10 @@ import (
 // items, the session and the trending list; only they are scored.
 func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, n, slots int) ranked {
 	nc := len(h.Components)
-	set := map[int32]bool{}
+	set := make(map[int32]struct{}, 2048)
 	add := func(it int32) {
-		if c.allows(it) {
-			set[it] = true
+		if _, ok := set[it]; !ok && c.allows(it) {
+			set[it] = struct{}{}
 		}
 	}
 	recent := ownItems(tail(q.History, 30))
@@ -36,9 +36,11 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 			add(nb.Item)
 		}
 	}
+	var u []float64 // the customer's ALS factors
 	if m.als != nil {
-		for _, it := range m.index.Search(m.als.UserVector(q), 200, c.allows) {
-			set[it] = true
+		u = m.als.UserVector(q)
+		for _, it := range m.index.Search(u, 200, c.allows) {
+			set[it] = struct{}{}
 		}
 	}
 	for _, it := range m.trendTop(100) {
@@ -52,9 +54,14 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		cands = append(cands, it)
 	}
 	slices.Sort(cands)
+	pos := make(map[int32]int32, len(cands))
+	for k, it := range cands {
+		pos[it] = int32(k)
+	}
+	flat := make([]float64, len(cands)*slots)
 	contrib := make([][]float64, len(cands))
 	for k := range contrib {
-		contrib[k] = make([]float64, slots)
+		contrib[k] = flat[k*slots : (k+1)*slots : (k+1)*slots]
 	}
 	col := make([]float64, len(cands))
 	sm := q.Summary()
@@ -67,7 +74,11 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		if w == 0 && wOwn == 0 {
 			continue
 		}
-		scoreSubset(comp.Scorer, q, cands, col)
+		if a, ok := comp.Scorer.(*ALS); ok && a == m.als {
+			m.index.Score(u, cands, col) // the index's float32 copy
+		} else {
+			scoreSubset(comp.Scorer, q, cands, pos, col)
+		}
 		normalizeMax(col)
 		for k, v := range col {
 			contrib[k][ci] = w * v
@@ -79,10 +90,6 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 				}
 			}
 		}
-	}
-	pos := make(map[int32]int, len(cands))
-	for k, it := range cands {
-		pos[it] = k
 	}
 	for _, s := range sm.Items {
 		if k, ok := pos[s.Item]; ok {
@@ -128,9 +135,10 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 	return r
 }
 
-// scoreSubset scores only the given items with a component, without a pass
-// over the catalogue for the component types the hybrid uses.
-func scoreSubset(sc Scorer, q *Query, items []int32, out []float64) {
+// scoreSubset scores only the given items (pos: item -> its index in
+// items) with a component, without a pass over the catalogue for the
+// component types the hybrid uses.
+func scoreSubset(sc Scorer, q *Query, items []int32, pos map[int32]int32, out []float64) {
 	clear(out)
 	switch s := sc.(type) {
 	case *ALS:
@@ -143,24 +151,20 @@ func scoreSubset(sc Scorer, q *Query, items []int32, out []float64) {
 			out[k] = s.Scores[it]
 		}
 	case *ItemKNN:
-		acc := map[int32]float64{}
 		for _, w := range historyWeights(tail(q.History, 500), q.Now, s.Cfg.HalfLifeDays) {
 			for _, nb := range s.Neighbors[w.Item] {
-				acc[nb.Item] += w.Sim * float64(nb.Sim)
+				if k, ok := pos[nb.Item]; ok {
+					out[k] += w.Sim * float64(nb.Sim)
+				}
 			}
-		}
-		for k, it := range items {
-			out[k] = acc[it]
 		}
 	case *LastBasket:
-		acc := map[int32]float64{}
 		for _, a := range lastBasketItems(q.History) {
 			for _, nb := range s.KNN.Neighbors[a] {
-				acc[nb.Item] += float64(nb.Sim)
+				if k, ok := pos[nb.Item]; ok {
+					out[k] += float64(nb.Sim)
+				}
 			}
-		}
-		for k, it := range items {
-			out[k] = acc[it]
 		}
 	}
 }
@@ -220,7 +224,7 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 	delete(score, it)
 	items := make([]int32, 0, len(score))
 	for j := range score {
-		if !m.products[j].NonProduct && m.family[j] != m.family[it] {
+		if !m.nonProduct[j] && m.family[j] != m.family[it] {
 			items = append(items, j)
 		}
 	}
@@ -250,7 +254,7 @@ func (e *Engine) BoughtTogether(sku shelfwise.SKU, n int) ([]shelfwise.Recommend
 		if len(out) >= n {
 			break
 		}
-		if m.products[r.Item].NonProduct {
+		if m.nonProduct[r.Item] {
 			continue
 		}
 		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[r.Item], Score: r.Confidence,
@@ -290,7 +294,7 @@ func (e *Engine) Trending(category string, n int) []shelfwise.Recommendation {
 		if len(out) >= n {
 			break
 		}
-		if m.products[it].NonProduct {
+		if m.nonProduct[it] {
 			continue
 		}
 		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[it], Score: m.Trending.Scores[it], Reason: m.trendReason(it), Source: "trending"})

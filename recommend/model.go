@@ -65,6 +65,7 @@ type Model struct {
 
 	products   []shelfwise.Product // aligned with Log.Items
 	known      []bool              // item is in the catalogue
+	nonProduct []bool              // products[i].NonProduct, compact for filters
 	category   []string
 	family     []string // variant family, for deduplication
 	price      []float64
@@ -119,7 +120,6 @@ func TrainModel(ctx context.Context, in TrainInput, cfg ModelConfig) (*Model, er
 		return nil, err
 	}
 	m.Trending = NewTrending(lg, cfg.TrendHalfLifeDays, 0)
-	m.trendCache = TopK(m.Trending.Scores, 500)
 	m.setCatalogue(in)
 	m.coldStart()
 	if lg.NumItems() > m.indexAbove && m.als != nil {
@@ -134,8 +134,6 @@ func (m *Model) setCatalogue(in TrainInput) {
 	n := m.Log.NumItems()
 	m.products = make([]shelfwise.Product, n)
 	m.known = make([]bool, n)
-	m.category = make([]string, n)
-	m.family = make([]string, n)
 	m.price = make([]float64, n)
 	for _, p := range in.Products {
 		if i := m.Log.Item(p.SKU); i >= 0 {
@@ -144,12 +142,9 @@ func (m *Model) setCatalogue(in TrainInput) {
 		}
 	}
 	for i, s := range m.Log.Items {
-		p := m.products[i]
 		if !m.known[i] {
 			m.products[i] = shelfwise.Product{SKU: s}
 		}
-		m.category[i] = firstNonEmpty(p.Subcategory, p.Category, p.Department)
-		m.family[i] = firstNonEmpty(p.Attributes["family"], VariantFamily(s))
 		m.price[i] = in.Prices[s]
 	}
 	var latest = make([]time.Time, n)
@@ -159,14 +154,7 @@ func (m *Model) setCatalogue(in TrainInput) {
 			m.price[i] = p.Price
 		}
 	}
-	m.catTop = map[string][]int32{}
-	order := TopK(m.Trending.Scores, n)
-	for _, it := range order {
-		c := m.category[it]
-		if c != "" && len(m.catTop[c]) < 200 {
-			m.catTop[c] = append(m.catTop[c], it)
-		}
-	}
+	m.restoreCatalogue()
 }
 
 // coldStart places catalogue items without purchases: their ALS vector is

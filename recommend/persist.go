@@ -158,14 +158,17 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	return m, nil
 }
 
-// restoreCatalogue derives what setCatalogue derives from the products:
-// categories, variant families, per-category trending lists and the
-// trending cache.
+// restoreCatalogue derives what the products determine (setCatalogue after
+// aligning them, Load after reading them): categories, variant families,
+// the non-product flags, per-category trending lists and the trending
+// cache.
 func (m *Model) restoreCatalogue() {
 	n := m.Log.NumItems()
 	m.category = make([]string, n)
 	m.family = make([]string, n)
+	m.nonProduct = make([]bool, n)
 	for i, p := range m.products {
+		m.nonProduct[i] = p.NonProduct
 		m.category[i] = firstNonEmpty(p.Subcategory, p.Category, p.Department)
 		m.family[i] = firstNonEmpty(p.Attributes["family"], VariantFamily(m.Log.Items[i]))
 	}
