@@ -518,6 +518,37 @@ func (e *Engine) summary(m *Model, u int) *Summary {
 	return slot.Load()
 }
 
+// Warm summarises every trained customer of the served model ahead of
+// their first request, which otherwise pays for it (on a 4,000-item
+// catalogue, about a third of the request). It uses every core and returns
+// when all are done, when ctx ends (its error) or when another model is
+// swapped in (nil: the new model needs its own Warm). Servers run it in
+// the background after NewEngine, Swap and Replace; requests meanwhile are
+// served as usual.
+func (e *Engine) Warm(ctx context.Context) error {
+	m := e.model.Load()
+	n := m.Log.NumUsers()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(64) - 64) // 64 customers at a time
+				if start >= n || ctx.Err() != nil || e.model.Load() != m {
+					return
+				}
+				for u := start; u < min(start+64, n); u++ {
+					e.summary(m, u)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
 // deriveSession fills s's items (viewed, carted and bought) for m.
 func (m *Model) deriveSession(s *liveSnap) {
 	s.model = m

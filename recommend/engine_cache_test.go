@@ -107,3 +107,50 @@ func TestSummaryCacheConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// cachedSummary is the engine's cached summary of customer u of m, nil if
+// none (without computing one).
+func cachedSummary(e *Engine, m *Model, u int) *Summary {
+	c := e.summaries.Load()
+	if c == nil || c.m != m {
+		return nil
+	}
+	ch := c.chunks[u/summaryChunk].Load()
+	if ch == nil {
+		return nil
+	}
+	return ch[u%summaryChunk].Load()
+}
+
+// TestWarm: Warm leaves every trained customer summarised (as Summarize
+// would), the first requests then reuse those summaries, and a cancelled
+// Warm reports its context's error without summarising anyone.
+func TestWarm(t *testing.T) {
+	m, _ := testModel(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e := NewEngine(m)
+	if err := e.Warm(ctx); err != context.Canceled {
+		t.Fatalf("cancelled Warm: %v, want context.Canceled", err)
+	}
+	for u := range m.Log.Users {
+		if cachedSummary(e, m, u) != nil {
+			t.Fatalf("cancelled Warm summarised customer %d", u)
+		}
+	}
+	if err := e.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for u := range m.Log.Users {
+		sm := cachedSummary(e, m, u)
+		if sm == nil {
+			t.Fatalf("customer %d not summarised by Warm", u)
+		}
+		if !reflect.DeepEqual(sm, Summarize(m.Log.Histories[u])) {
+			t.Fatalf("customer %d: warmed summary differs from Summarize", u)
+		}
+		if e.summary(m, u) != sm {
+			t.Fatalf("customer %d summarised again after Warm", u)
+		}
+	}
+}

@@ -52,29 +52,32 @@ type Summary struct {
 // Summarize builds the Summary of a history.
 func Summarize(h []Event) *Summary {
 	sm := &Summary{}
-	pos := make(map[int32]int, len(h))
-	lastBasket := make(map[int32]int32, len(h))
-	seenBasket := make(map[int32]bool)
+	pos := make(map[int32]int, len(h)) // item -> its place in sm.Items
+	// Per item (by place): the basket of its latest line and of its first.
+	lastBasket := make([]int32, 0, len(h))
+	firstBasket := make([]int32, 0, len(h))
+	basketLast := make(map[int32]int64) // basket -> time of its latest line
 	var end int64
 	if len(h) > 0 {
 		end = h[len(h)-1].Time
 	}
-	firstBasket := int32(-3)
-	itemFirstBasket := make(map[int32]int32, len(h))
+	first := int32(-3)
 	repeats, later := 0, 0
 	for k, e := range h {
-		if !seenBasket[e.Basket] {
-			seenBasket[e.Basket] = true
+		if t, ok := basketLast[e.Basket]; !ok {
+			basketLast[e.Basket] = e.Time
 			sm.Baskets++
+		} else if e.Time > t {
+			basketLast[e.Basket] = e.Time
 		}
 		if k == 0 {
-			firstBasket = e.Basket
+			first = e.Basket
 			sm.First = e.Time
 		}
 		p, ok := pos[e.Item]
-		if e.Basket != firstBasket {
+		if e.Basket != first {
 			later++
-			if ok && itemFirstBasket[e.Item] != e.Basket {
+			if ok && firstBasket[p] != e.Basket {
 				repeats++
 			}
 		}
@@ -82,8 +85,8 @@ func Summarize(h []Event) *Summary {
 			p = len(sm.Items)
 			pos[e.Item] = p
 			sm.Items = append(sm.Items, ItemStats{Item: e.Item, First: e.Time})
-			lastBasket[e.Item] = -2
-			itemFirstBasket[e.Item] = e.Basket
+			lastBasket = append(lastBasket, -2)
+			firstBasket = append(firstBasket, e.Basket)
 		}
 		s := &sm.Items[p]
 		s.Lines++
@@ -92,8 +95,8 @@ func Summarize(h []Event) *Summary {
 		}
 		s.Qty += float64(e.Qty)
 		s.Last = e.Time
-		if lastBasket[e.Item] != e.Basket {
-			lastBasket[e.Item] = e.Basket
+		if lastBasket[p] != e.Basket {
+			lastBasket[p] = e.Basket
 			s.Baskets++
 		}
 		sm.MaxLines = max(sm.MaxLines, s.Lines)
@@ -102,13 +105,11 @@ func Summarize(h []Event) *Summary {
 		sm.RepeatRate = float64(repeats) / float64(later)
 	}
 	sm.Last = end
-	recent := map[int32]bool{}
-	for _, e := range h {
-		if end-e.Time <= RecentDays*86400 {
-			recent[e.Basket] = true
+	for _, t := range basketLast {
+		if end-t <= RecentDays*86400 {
+			sm.RecentBaskets++
 		}
 	}
-	sm.RecentBaskets = len(recent)
 	return sm
 }
 

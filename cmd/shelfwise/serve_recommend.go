@@ -221,11 +221,16 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 			}
 			model = clean
 		}
-		if e := rc.eng.Load(); e != nil {
+		e := rc.eng.Load()
+		if e != nil {
 			e.Swap(model)
 		} else {
-			rc.eng.Store(recommend.NewEngine(model))
+			e = recommend.NewEngine(model)
+			rc.eng.Store(e)
 		}
+		// Summarise the customers ahead of their first requests; a later
+		// swap ends this.
+		go e.Warm(context.Background())
 		rc.version.Store(int64(v.Version))
 		// After the swap: a list computed on the old model can only land in
 		// the old cache, which is dropped here.
@@ -297,6 +302,7 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 			rc.logger().Error("erasing a customer from the recommendation model", "err", err)
 		case n > 0:
 			e.Replace(clean)
+			go e.Warm(context.Background())
 			// The old cache only takes lists of the old model (which
 			// held the customer): start one for the new.
 			rc.cache.Store(newRecCache(clean))
