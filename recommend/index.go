@@ -3,6 +3,10 @@ package recommend
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Index finds items with the largest inner product with a query vector
@@ -189,11 +193,17 @@ func (x *Index) Search(q []float64, k int, accept func(int32) bool) []int32 {
 		}
 	}
 	h := make(topHeap, 0, k)
+	var ys []float32
 	for _, li := range TopK(ls, x.ProbeLeaves) {
 		l := leaves[li]
-		for r := x.leafStart[l]; r < x.leafStart[l+1]; r++ {
+		lo, hi := int(x.leafStart[l]), int(x.leafStart[l+1])
+		// The leaf's scores in one matrix-vector product (vectorised).
+		ys = slices.Grow(ys[:0], hi-lo)[:hi-lo]
+		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: f, Stride: f, Data: x.vecs[lo*f : hi*f]},
+			blas32.Vector{N: f, Inc: 1, Data: q32}, 0, blas32.Vector{N: hi - lo, Inc: 1, Data: ys})
+		for r := lo; r < hi; r++ {
 			id := x.ids[r]
-			s := float64(dot(q32, x.vecs[int(r)*f:int(r+1)*f]))
+			s := float64(ys[r-lo])
 			if len(h) == k && s <= h[0].s {
 				continue // cannot enter: skip the (costlier) filter
 			}

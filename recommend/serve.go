@@ -220,11 +220,17 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 	}
 	// No rule or neighbour links them: the closest item in latent space.
 	iv := m.als.ItemVector(int(it))
+	ni := dot(iv, iv)
 	for _, a := range items {
 		if a == it {
 			continue
 		}
-		if v := cosine(m.als.ItemVector(int(a)), iv); v > bv {
+		av := m.als.ItemVector(int(a))
+		v := 0.0 // cosine(av, iv), with iv's norm taken once
+		if d := math.Sqrt(dot(av, av) * ni); d != 0 {
+			v = dot(av, iv) / d
+		}
+		if v > bv {
 			best, bv = a, v
 		}
 	}
