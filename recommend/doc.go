@@ -11,6 +11,7 @@
 //	xs := append(recommend.ReturnsFromLines(lines), recommend.InteractionsFromEvents(events)...)
 //	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}, recommend.DefaultModel)
 //	eng := recommend.NewEngine(m)
+//	go eng.Warm(ctx) // summarise every customer ahead of their first request
 //
 //	recs, err := eng.Recommend(ctx, recommend.Request{
 //		Customer: key,            // pseudonymised CustomerKey, and/or
@@ -29,7 +30,7 @@
 //	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift
 //	eng.Trending(category, n)    // time-decayed distinct buyers, per category
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
-//	eng.Swap(newModel)           // atomic; running requests finish on the old model
+//	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again)
 //
 // A trained Model is saved and loaded without retraining:
 //
@@ -88,7 +89,11 @@
 //     cycle, and the item's share of the customer's last five baskets. Two
 //     blends are learned: all items, and new items only (Filter.NewOnly).
 //   - Index: a two-level inverted file over item vectors so catalogues of
-//     millions of items are served from candidates, not a full scan.
+//     millions of items are served from candidates, not a full scan (the
+//     model builds it above ModelConfig.IndexAbove items, 50,000 by
+//     default): the best leaves' items, the customer's own items, the
+//     neighbours of their recent items, the session and the trending list
+//     are the candidates, and only they are scored.
 //
 // # Evaluation
 //
