@@ -160,6 +160,32 @@ type tuned struct {
 // the windows' customers are pooled. A nil w means there was too little
 // history.
 func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]tuned, error) {
+	tables, err := tuningTables(ctx, lg, cfg, modes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tuned, len(modes))
+	for k, tb := range tables {
+		if tb == nil || len(tb.users) == 0 {
+			continue
+		}
+		w, s := tb.tune(modes[k])
+		out[k] = tuned{w: w, score: s}
+		if !cfg.NoRerank {
+			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
+			if err != nil {
+				return nil, err
+			}
+			out[k].rerank, out[k].gain = r, tb.rerankGain
+		}
+	}
+	return out, nil
+}
+
+// tuningTables builds the tuning table of each setting in modes on the
+// ValidationWindows validation periods (see tuneBlends); a nil table means
+// there was too little history.
+func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]*tuningTable, error) {
 	ps := lg.Purchases()
 	tables := make([]*tuningTable, len(modes))
 	for win := 0; win < cfg.ValidationWindows; win++ {
@@ -189,24 +215,10 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 			} else {
 				tables[k].users = append(tables[k].users, tb.users...)
 			}
+			tables[k].windowEnds = append(tables[k].windowEnds, len(tables[k].users))
 		}
 	}
-	out := make([]tuned, len(modes))
-	for k, tb := range tables {
-		if tb == nil || len(tb.users) == 0 {
-			continue
-		}
-		w, s := tb.tune(modes[k])
-		out[k] = tuned{w: w, score: s}
-		if !cfg.NoRerank {
-			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
-			if err != nil {
-				return nil, err
-			}
-			out[k].rerank, out[k].gain = r, tb.rerankGain
-		}
-	}
-	return out, nil
+	return tables, nil
 }
 
 func (c HybridConfig) withDefaults() HybridConfig {

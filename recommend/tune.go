@@ -20,6 +20,9 @@ type tuningTable struct {
 	// rerankGain is the reranker's objective gain on held-out validation
 	// customers (set by fitReranker).
 	rerankGain float64
+	// windowEnds[i] is the end of validation window i's customers in users
+	// (the latest window first).
+	windowEnds []int
 }
 
 type tuningUser struct {
