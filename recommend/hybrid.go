@@ -130,6 +130,9 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
 		}
 		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
+		if h.Rerank != nil {
+			h.Rerank.Facts = itemFacts(lg)
+		}
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
@@ -637,6 +640,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		}
 		ix := itemExtras(st, br, sm.Baskets, q.Now, cycleOf(cycles, it))
 		copy(x[numUserFeatures+nc:], ix[:])
+		copy(x[numUserFeatures+nc+numItemExtras:], factsOf(h.Rerank.Facts, it))
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw

@@ -24,6 +24,10 @@ type Reranker struct {
 	// trees' log-odds (chosen on held-out validation customers); 0 orders
 	// them by the trees alone.
 	Blend float64
+	// Facts are the item facts of the log the model serves (itemFacts of
+	// the training log, numItemFacts per item), the last part of each
+	// row; nil (a model saved before them) fills that part with noFacts.
+	Facts []float32
 
 	// flat is Trees laid out for serving (built on first use).
 	flat atomic.Pointer[gbdt.Flat]
@@ -211,15 +215,16 @@ func itemExtras(s *ItemStats, br basketRec, nb int, now int64, itemCycle float64
 
 // rerankWidth is the length of a reranker row with nc components.
 func rerankWidth(nc int) int {
-	return NumRepeatFeatures + nc + 2 + numUserFeatures + nc + numItemExtras
+	return NumRepeatFeatures + nc + 2 + numUserFeatures + nc + numItemExtras + numItemFacts
 }
 
 // rerankRow assembles one reranker row: the blend features (repeat part and
 // component part, without the own-item copies), the blend score, an own-item
 // flag, the customer features, the customer's largest raw score of each
 // component (cmax: how confident each component is for this customer,
-// which the per-customer normalisation hides) and the item extras.
-func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32, cmax []float32, ix [numItemExtras]float32) []float64 {
+// which the per-customer normalisation hides), the item extras and the
+// item's facts across all customers (fx, numItemFacts values).
+func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32, cmax []float32, ix [numItemExtras]float32, fx []float32) []float64 {
 	dst = dst[:0]
 	for _, v := range feats[:NumRepeatFeatures+nc] {
 		dst = append(dst, float64(v))
@@ -238,12 +243,21 @@ func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool,
 	for _, v := range ix {
 		dst = append(dst, float64(v))
 	}
+	for _, v := range fx[:numItemFacts] {
+		dst = append(dst, float64(v))
+	}
 	return dst
 }
 
 // trainReranker fits the reranker on the validation table with weights w.
 func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, seed uint64) (*Reranker, error) {
 	rows, y, wt, _ := t.rerankData(w, top)
+	return trainRerankRows(ctx, rows, y, wt, top, seed)
+}
+
+// trainRerankRows fits a reranker of the blend's best top items on rows
+// (rerankData's) with labels y and weights wt: nil without rows.
+func trainRerankRows(ctx context.Context, rows [][]float64, y, wt []float64, top int, seed uint64) (*Reranker, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -269,7 +283,7 @@ func (t *tuningTable) rerankData(w []float64, top int) (rows [][]float64, y, wt 
 		for _, ci := range TopK(scores, top) {
 			query = append(query, int32(u))
 			f := tu.row(int(ci), nil)
-			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci))))
+			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci))))
 			// Each hit adds 1/|relevant| to recall: weigh rows alike.
 			wt = append(wt, 10/float64(tu.n))
 			if tu.relevant[tu.cands[ci]] {
@@ -330,7 +344,7 @@ func (t *tuningTable) rerankPredictions(w []float64, r *Reranker) []rerankedUser
 		var f []float32
 		for k, ci := range top {
 			f = tu.row(int(ci), f)
-			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)))
+			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci)))
 			ru.linear[k], ru.raw[k] = scores[ci], r.Trees.PredictRaw(row)
 		}
 		out[i] = ru
