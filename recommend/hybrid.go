@@ -130,6 +130,9 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
 		}
 		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
+		if h.Rerank != nil {
+			h.Rerank.Facts = itemFacts(lg)
+		}
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
@@ -160,6 +163,32 @@ type tuned struct {
 // the windows' customers are pooled. A nil w means there was too little
 // history.
 func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]tuned, error) {
+	tables, err := tuningTables(ctx, lg, cfg, modes)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tuned, len(modes))
+	for k, tb := range tables {
+		if tb == nil || len(tb.users) == 0 {
+			continue
+		}
+		w, s := tb.tune(modes[k])
+		out[k] = tuned{w: w, score: s}
+		if !cfg.NoRerank {
+			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
+			if err != nil {
+				return nil, err
+			}
+			out[k].rerank, out[k].gain = r, tb.rerankGain
+		}
+	}
+	return out, nil
+}
+
+// tuningTables builds the tuning table of each setting in modes on the
+// ValidationWindows validation periods (see tuneBlends); a nil table means
+// there was too little history.
+func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]*tuningTable, error) {
 	ps := lg.Purchases()
 	tables := make([]*tuningTable, len(modes))
 	for win := 0; win < cfg.ValidationWindows; win++ {
@@ -189,24 +218,10 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 			} else {
 				tables[k].users = append(tables[k].users, tb.users...)
 			}
+			tables[k].windowEnds = append(tables[k].windowEnds, len(tables[k].users))
 		}
 	}
-	out := make([]tuned, len(modes))
-	for k, tb := range tables {
-		if tb == nil || len(tb.users) == 0 {
-			continue
-		}
-		w, s := tb.tune(modes[k])
-		out[k] = tuned{w: w, score: s}
-		if !cfg.NoRerank {
-			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
-			if err != nil {
-				return nil, err
-			}
-			out[k].rerank, out[k].gain = r, tb.rerankGain
-		}
-	}
-	return out, nil
+	return tables, nil
 }
 
 func (c HybridConfig) withDefaults() HybridConfig {
@@ -625,6 +640,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		}
 		ix := itemExtras(st, br, sm.Baskets, q.Now, cycleOf(cycles, it))
 		copy(x[numUserFeatures+nc:], ix[:])
+		copy(x[numUserFeatures+nc+numItemExtras:], factsOf(h.Rerank.Facts, it))
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw

@@ -17,8 +17,8 @@ import (
 const ModelKind = "recommend"
 
 // modelFormat is the payload version MarshalBinary writes; UnmarshalModel
-// reads it and every earlier one (2 added Reranker.Blend).
-const modelFormat = 2
+// reads it and every earlier one (2 added Reranker.Blend, 3 Reranker.Facts).
+const modelFormat = 3
 
 // component type tags in a saved model.
 const (
@@ -496,6 +496,7 @@ func encodeHybrid(e *modelio.Encoder, h *Hybrid) error {
 		e.Int(h.Rerank.Top)
 		e.F64(h.Rerank.Blend)
 		e.Bytes(b)
+		e.F32s(h.Rerank.Facts)
 	}
 	return nil
 }
@@ -527,6 +528,9 @@ func decodeHybrid(d *modelio.Decoder, comps []Component, version uint16) (*Hybri
 			return nil, fmt.Errorf("reranker: %w", err)
 		}
 		h.Rerank = &Reranker{Trees: t, Top: top, Blend: blend}
+		if version >= 3 {
+			h.Rerank.Facts = d.F32s()
+		}
 	}
 	return h, d.Err()
 }

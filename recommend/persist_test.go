@@ -41,7 +41,7 @@ func withReranker(t *testing.T, m *Model) *Model {
 	}
 	c := *m
 	all := *m.All
-	all.Rerank = &Reranker{Trees: tr, Top: 30, Blend: 0.1}
+	all.Rerank = &Reranker{Trees: tr, Top: 30, Blend: 0.1, Facts: itemFacts(m.Log)}
 	c.All = &all
 	c.Data = "purchases=123 until=2026-01-02"
 	return &c
@@ -65,6 +65,9 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.All.W, m.All.W) || !reflect.DeepEqual(got.New.W, m.New.W) || got.All.Rerank == nil {
 		t.Fatal("blend weights or reranker differ")
+	}
+	if len(m.All.Rerank.Facts) == 0 || !reflect.DeepEqual(got.All.Rerank.Facts, m.All.Rerank.Facts) {
+		t.Fatalf("reranker item facts: %d saved, %d loaded", len(m.All.Rerank.Facts), len(got.All.Rerank.Facts))
 	}
 	if got.catTop == nil || !reflect.DeepEqual(got.catTop, m.catTop) || !reflect.DeepEqual(got.trendCache, m.trendCache) {
 		t.Fatal("derived catalogue lists differ")

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 )
@@ -87,7 +88,11 @@ func TestOnlineRetailHybrid(t *testing.T) {
 			if hy.Cfg.NewItems != tc.newItems {
 				t.Fatalf("blend tuned for new items = %v", hy.Cfg.NewItems)
 			}
-			t.Logf("train=%.1fs validation=%.4f rerank=%v (held-out gain %.4f) weights=%v", trainSeconds, hy.ValidationScore, hy.Rerank != nil, hy.RerankGain, hy.Weights())
+			rr := "none"
+			if hy.Rerank != nil {
+				rr = fmt.Sprintf("%d trees over the top %d, blend %g", hy.Rerank.Trees.NumTrees(), hy.Rerank.Top, hy.Rerank.Blend)
+			}
+			t.Logf("train=%.1fs validation=%.4f rerank=%s (held-out gain %.4f) weights=%v", trainSeconds, hy.ValidationScore, rr, hy.RerankGain, hy.Weights())
 			t.Logf("%v", res.Metrics)
 			if res.Recall < tc.recall || res.NDCG < tc.ndcg {
 				t.Fatalf("recall=%.4f ndcg=%.4f below %.2f / %.2f", res.Recall, res.NDCG, tc.recall, tc.ndcg)

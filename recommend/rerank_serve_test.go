@@ -33,7 +33,7 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		for c := range nc {
 			feats[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
-		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it))
+		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it), factsOf(h.Rerank.Facts, it))
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
 	}
 	placeAbove(out, top, re)
@@ -125,7 +125,7 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 			for c := range nc {
 				feats[NumRepeatFeatures+c] = float32(p.comps[c][it])
 			}
-			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it))
+			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it), factsOf(h.Rerank.Facts, it))
 			rows = append(rows, r)
 			z := 3*r[NumRepeatFeatures] - 2*r[NumRepeatFeatures+1]*r[len(r)-2] + r[NumRepeatFeatures+nc] + 0.5*rng.NormFloat64()
 			if own {
@@ -161,7 +161,8 @@ func TestRerankMatchesReference(t *testing.T) {
 	ni := m.Log.NumItems()
 	qs := rerankQueries(m)
 	base := *m.All
-	base.Rerank = &Reranker{Top: 100}
+	facts := itemFacts(m.Log)
+	base.Rerank = &Reranker{Top: 100, Facts: facts}
 	tr := realisticTrees(t, &base, qs, ni)
 	if len(tr.Trees) < 50 {
 		t.Fatalf("test trees: only %d", len(tr.Trees))
@@ -173,7 +174,7 @@ func TestRerankMatchesReference(t *testing.T) {
 			Blend float64
 		}{{25, 0}, {50, 0.1}, {100, 1}} {
 			h := *hb
-			h.Rerank = &Reranker{Trees: tr, Top: rr.Top, Blend: rr.Blend}
+			h.Rerank = &Reranker{Trees: tr, Top: rr.Top, Blend: rr.Blend, Facts: facts}
 			moved := 0
 			for _, q := range qs {
 				want, p := blendParts(&h, q, ni)

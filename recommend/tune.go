@@ -20,6 +20,9 @@ type tuningTable struct {
 	// rerankGain is the reranker's objective gain on held-out validation
 	// customers (set by fitReranker).
 	rerankGain float64
+	// windowEnds[i] is the end of validation window i's customers in users
+	// (the latest window first).
+	windowEnds []int
 }
 
 type tuningUser struct {
@@ -32,11 +35,19 @@ type tuningUser struct {
 	// candidates' item extras (numItemExtras per candidate, in order).
 	cmax []float32
 	ix   []float32
+	// fx are the candidates' item facts (numItemFacts per candidate, in
+	// order) in the log the table's components were fitted on.
+	fx []float32
 }
 
 // extras returns candidate ci's item extras.
 func (tu *tuningUser) extras(ci int) [numItemExtras]float32 {
 	return [numItemExtras]float32(tu.ix[ci*numItemExtras:])
+}
+
+// facts returns candidate ci's item facts.
+func (tu *tuningUser) facts(ci int) []float32 {
+	return tu.fx[ci*numItemFacts : (ci+1)*numItemFacts]
 }
 
 // newTuningTable scores the components for every held-out customer and keeps
@@ -47,6 +58,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 	t := &tuningTable{nFeat: NumRepeatFeatures + 2*nc, k: h.Cfg.K, users: make([]tuningUser, len(sets)), recallWeight: h.Cfg.RecallWeight}
 	type scratch struct{ comp [][]float64 }
 	sc := make([]*scratch, workers())
+	facts := itemFacts(lg)
 	parallelFor(len(sets), func(w, i int) {
 		if ctx.Err() != nil {
 			return
@@ -96,7 +108,8 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		}
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
 		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
-			ufeat: userFeatures(sm, q.Now), cmax: cmax, ix: make([]float32, 0, len(cands)*numItemExtras)}
+			ufeat: userFeatures(sm, q.Now), cmax: cmax, ix: make([]float32, 0, len(cands)*numItemExtras),
+			fx: make([]float32, 0, len(cands)*numItemFacts)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
 		for ci, it := range cands {
@@ -108,6 +121,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			}
 			ix := itemExtras(st, brec[it], sm.Baskets, now, itemCycle(h.Components, it))
 			tu.ix = append(tu.ix, ix[:]...)
+			tu.fx = append(tu.fx, factsOf(facts, it)...)
 			if isOwn {
 				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
 				for f := range v {
