@@ -62,6 +62,9 @@ func benchModel4k(b *testing.B) *Model {
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
+	if r := benchModel.All.Rerank; r != nil && r.Trees != nil {
+		b.Logf("reranker: %d trees over the top %d", r.Trees.NumTrees(), r.Top)
+	}
 	return benchModel
 }
 

@@ -195,7 +195,7 @@ func countPending(picked map[int32]bool, out []int32) int {
 func (c *compiled) filteredTop(scores []float64, want int) []int32 {
 	probe := 2*want + len(c.exclude)
 	if probe < len(scores) {
-		var kept []int32
+		kept := make([]int32, 0, probe)
 		for _, it := range TopK(scores, probe) {
 			if c.allows(it) {
 				kept = append(kept, it)

@@ -3,6 +3,7 @@ package recommend
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/shelfwise/shelfwise"
@@ -49,7 +50,17 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 }
 
 func ownItems(h []Event) []int32 {
-	items, _ := UserItems(h)
+	if len(h) > 64 {
+		items, _ := UserItems(h)
+		return items
+	}
+	// A short tail: a scan is cheaper than UserItems' map (same order).
+	items := make([]int32, 0, len(h))
+	for _, e := range h {
+		if !slices.Contains(items, e.Item) {
+			items = append(items, e.Item)
+		}
+	}
 	return items
 }
 
@@ -91,9 +102,10 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		itemsByScore(top, func(i int32) float64 { return out[i] })
 	}
 	r := ranked{items: top, score: make(map[int32]float64, len(top)), contrib: make(map[int32][]float64, len(top))}
-	for _, it := range top {
+	flat := make([]float64, len(top)*slots) // one allocation for all the contributions
+	for k, it := range top {
 		r.score[it] = out[it]
-		v := make([]float64, slots)
+		v := flat[k*slots : (k+1)*slots : (k+1)*slots]
 		for s := 0; s <= nc; s++ {
 			v[s] = h.contribution(p, s, it)
 		}
