@@ -154,3 +154,41 @@ func TestWarm(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmConcurrent: Warm runs beside requests and a swap (run with
+// -race); it returns nil when the model is swapped out under it, and the
+// swapped-in model's customers still get their own summaries.
+func TestWarmConcurrent(t *testing.T) {
+	m, _ := testModel(t)
+	cp := *m // another model value: the engine tells them apart
+	e := NewEngine(m)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- e.Warm(ctx) }()
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for u := w; u < len(m.Log.Users); u += 2 {
+				if _, err := e.Recommend(ctx, Request{Customer: m.Log.Users[u], N: 5}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	e.Swap(&cp)
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatalf("Warm: %v", err)
+	}
+	if err := e.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for u := range cp.Log.Users {
+		if sm := cachedSummary(e, &cp, u); sm == nil || !reflect.DeepEqual(sm, Summarize(cp.Log.Histories[u])) {
+			t.Fatalf("customer %d: no correct summary for the swapped-in model", u)
+		}
+	}
+}
