@@ -277,17 +277,11 @@ func (a *ALS) Score(q *Query, out []float64) {
 	f := a.f
 	v := a.v32.Load()
 	if v == nil {
-		w := make([]float32, len(a.V))
-		for i, x := range a.V {
-			w[i] = float32(x)
-		}
+		w := toFloat32(a.V)
 		a.v32.Store(&w)
 		v = &w
 	}
-	u32 := make([]float32, f)
-	for k, x := range u {
-		u32[k] = float32(x)
-	}
+	u32 := toFloat32(u)
 	n := len(out)
 	yp, _ := f32Pool.Get().(*[]float32)
 	if yp == nil || cap(*yp) < n {
@@ -296,7 +290,7 @@ func (a *ALS) Score(q *Query, out []float64) {
 	}
 	y := (*yp)[:n]
 	defer f32Pool.Put(yp)
-	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: n, Cols: f, Stride: f, Data: (*v)[:n*f]}, blas32.Vector{N: f, Inc: 1, Data: u32}, 0, blas32.Vector{N: n, Inc: 1, Data: y})
+	matVec32((*v)[:n*f], u32, y)
 	for i, x := range y {
 		out[i] = float64(x)
 	}
@@ -319,10 +313,29 @@ func (a *ALS) ItemVector(i int) []float64 { return a.V[i*a.f : (i+1)*a.f] }
 func (a *ALS) Factors() int { return a.f }
 
 // cosine is the cosine similarity of two vectors (0 if either is zero).
-func cosine(a, b []float64) float64 {
-	d := math.Sqrt(dot(a, a) * dot(b, b))
+func cosine(a, b []float64) float64 { return cosineNorm(a, b, dot(b, b)) }
+
+// cosineNorm is cosine(a, b) given bb = dot(b, b), for many a against one b.
+func cosineNorm(a, b []float64, bb float64) float64 {
+	d := math.Sqrt(dot(a, a) * bb)
 	if d == 0 {
 		return 0
 	}
 	return dot(a, b) / d
+}
+
+// toFloat32 returns a float32 copy of v.
+func toFloat32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// matVec32 sets y = A x for the len(y) x len(x) row-major matrix A
+// (vectorised).
+func matVec32(A, x, y []float32) {
+	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: len(y), Cols: len(x), Stride: len(x), Data: A[:len(y)*len(x)]},
+		blas32.Vector{N: len(x), Inc: 1, Data: x}, 0, blas32.Vector{N: len(y), Inc: 1, Data: y})
 }

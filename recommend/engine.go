@@ -519,8 +519,7 @@ func (e *Engine) summary(m *Model, u int) *Summary {
 }
 
 // Warm summarises every trained customer of the served model ahead of
-// their first request, which otherwise pays for it (on a 4,000-item
-// catalogue, about a third of the request). It uses every core and returns
+// their first request, which otherwise pays for it. It uses every core and returns
 // when all are done, when ctx ends (its error) or when another model is
 // swapped in (nil: the new model needs its own Warm). Servers run it in
 // the background after NewEngine, Swap and Replace; requests meanwhile are

@@ -156,8 +156,8 @@ func TestWarm(t *testing.T) {
 }
 
 // TestWarmConcurrent: Warm runs beside requests and a swap (run with
-// -race); it returns nil when the model is swapped out under it, and the
-// swapped-in model's customers still get their own summaries.
+// -race) and returns nil whether it finished first or was swapped out;
+// the swapped-in model's customers then get their own summaries.
 func TestWarmConcurrent(t *testing.T) {
 	m, _ := testModel(t)
 	cp := *m // another model value: the engine tells them apart

@@ -130,9 +130,6 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 			return nil, shelfwise.Errorf(shelfwise.EINVALID, "too little history to carve a %d-day validation period", cfg.ValidationDays)
 		}
 		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
-		if h.Rerank != nil {
-			h.Rerank.Facts = itemFacts(lg)
-		}
 	}
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
@@ -168,6 +165,7 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 		return nil, err
 	}
 	out := make([]tuned, len(modes))
+	var facts []float32 // of the whole log, for the rerankers it serves
 	for k, tb := range tables {
 		if tb == nil || len(tb.users) == 0 {
 			continue
@@ -178,6 +176,12 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
 			if err != nil {
 				return nil, err
+			}
+			if r != nil {
+				if facts == nil {
+					facts = itemFacts(lg)
+				}
+				r.Facts = facts
 			}
 			out[k].rerank, out[k].gain = r, tb.rerankGain
 		}
@@ -206,10 +210,11 @@ func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) 
 		if err != nil {
 			return nil, err
 		}
+		facts := itemFacts(sub) // as the items were at the cut
 		for k, newItems := range modes {
 			c := cfg
 			c.NewItems = newItems
-			tb := newTuningTable(ctx, sub, &Hybrid{Cfg: c, Components: comps}, heldOutSets(sub, val, newItems), cut.Unix())
+			tb := newTuningTable(ctx, sub, &Hybrid{Cfg: c, Components: comps}, heldOutSets(sub, val, newItems), cut.Unix(), facts)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}

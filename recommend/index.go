@@ -4,9 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Index finds items with the largest inner product with a query vector
@@ -30,11 +27,7 @@ type Index struct {
 
 // NewIndex builds the index over n = len(V)/f item vectors (row-major).
 func NewIndex(V []float64, f int, seed uint64) *Index {
-	v32 := make([]float32, len(V))
-	for i, x := range V {
-		v32[i] = float32(x)
-	}
-	return NewIndex32(v32, f, seed)
+	return NewIndex32(toFloat32(V), f, seed)
 }
 
 // NewIndex32 is NewIndex on float32 vectors (taken over, not copied).
@@ -92,10 +85,7 @@ func NewIndex32(V []float32, f int, seed uint64) *Index {
 // float64 factors for items scattered over a large catalogue.
 func (x *Index) Score(q []float64, items []int32, out []float64) {
 	f := x.f
-	q32 := make([]float32, f)
-	for i, v := range q {
-		q32[i] = float32(v)
-	}
+	q32 := toFloat32(q)
 	for k, it := range items {
 		r := int(x.rowOf[it])
 		out[k] = float64(dot(q32, x.vecs[r*f:(r+1)*f]))
@@ -171,10 +161,7 @@ func assign(V []float32, f int, rows []int32, cent []float32) []int32 {
 // accepts all).
 func (x *Index) Search(q []float64, k int, accept func(int32) bool) []int32 {
 	f := x.f
-	q32 := make([]float32, f)
-	for i, v := range q {
-		q32[i] = float32(v)
-	}
+	q32 := toFloat32(q)
 	cs := make([]float64, x.c1)
 	for c := range cs {
 		cs[c] = float64(dot(q32, x.coarse[c*f:(c+1)*f]))
@@ -199,8 +186,7 @@ func (x *Index) Search(q []float64, k int, accept func(int32) bool) []int32 {
 		lo, hi := int(x.leafStart[l]), int(x.leafStart[l+1])
 		// The leaf's scores in one matrix-vector product (vectorised).
 		ys = slices.Grow(ys[:0], hi-lo)[:hi-lo]
-		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: hi - lo, Cols: f, Stride: f, Data: x.vecs[lo*f : hi*f]},
-			blas32.Vector{N: f, Inc: 1, Data: q32}, 0, blas32.Vector{N: hi - lo, Inc: 1, Data: ys})
+		matVec32(x.vecs[lo*f:hi*f], q32, ys)
 		for r := lo; r < hi; r++ {
 			id := x.ids[r]
 			s := float64(ys[r-lo])

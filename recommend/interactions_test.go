@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/shelfwise/shelfwise"
@@ -144,3 +145,25 @@ func TestColdCustomerWithEvents(t *testing.T) {
 }
 
 func fmtSscan(s string, i *int) (int, error) { return fmt.Sscanf(s, "P%04d", i) }
+
+// TestUserItems: distinct items in order of first purchase with their line
+// counts, for a short history (scanned) and a long one (mapped).
+func TestUserItems(t *testing.T) {
+	pattern := []int32{3, 1, 3, 2, 1, 3}
+	for _, reps := range []int{1, 20} {
+		var h []Event
+		for r := 0; r < reps; r++ {
+			for _, it := range pattern {
+				h = append(h, Event{Item: it})
+			}
+		}
+		items, lines := UserItems(h)
+		r := int32(reps)
+		if !slices.Equal(items, []int32{3, 1, 2}) || !slices.Equal(lines, []int32{3 * r, 2 * r, r}) {
+			t.Fatalf("%d events: items %v lines %v, want [3 1 2] [%d %d %d]", len(h), items, lines, 3*r, 2*r, r)
+		}
+	}
+	if items, lines := UserItems(nil); items != nil || lines != nil {
+		t.Fatalf("empty history: %v %v", items, lines)
+	}
+}

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -206,6 +207,23 @@ func (lg *Log) Pairs() int {
 // UserItems returns the distinct items of a history with their number of
 // lines, in order of first purchase.
 func UserItems(h []Event) (items []int32, lines []int32) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	if len(h) <= 64 {
+		// A short history (a request's recent tail): a scan is cheaper
+		// than building a map.
+		items, lines = make([]int32, 0, len(h)), make([]int32, 0, len(h))
+		for _, e := range h {
+			if p := slices.Index(items, e.Item); p >= 0 {
+				lines[p]++
+				continue
+			}
+			items = append(items, e.Item)
+			lines = append(lines, 1)
+		}
+		return items, lines
+	}
 	pos := make(map[int32]int, len(h))
 	for _, e := range h {
 		if p, ok := pos[e.Item]; ok {

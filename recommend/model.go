@@ -250,14 +250,6 @@ func TrainHybridPair(ctx context.Context, lg *Log, cfg HybridConfig) (all, nw *H
 	cNew.NewItems = true
 	all = &Hybrid{Cfg: cAll, Components: comps, W: tn[0].w, ValidationScore: tn[0].score, Rerank: tn[0].rerank, RerankGain: tn[0].gain}
 	nw = &Hybrid{Cfg: cNew, Components: comps, W: tn[1].w, ValidationScore: tn[1].score, Rerank: tn[1].rerank, RerankGain: tn[1].gain}
-	if all.Rerank != nil || nw.Rerank != nil {
-		facts := itemFacts(lg)
-		for _, h := range []*Hybrid{all, nw} {
-			if h.Rerank != nil {
-				h.Rerank.Facts = facts
-			}
-		}
-	}
 	return all, nw, nil
 }
 

@@ -3,7 +3,6 @@ package recommend
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/shelfwise/shelfwise"
@@ -50,17 +49,7 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 }
 
 func ownItems(h []Event) []int32 {
-	if len(h) > 64 {
-		items, _ := UserItems(h)
-		return items
-	}
-	// A short tail: a scan is cheaper than UserItems' map (same order).
-	items := make([]int32, 0, len(h))
-	for _, e := range h {
-		if !slices.Contains(items, e.Item) {
-			items = append(items, e.Item)
-		}
-	}
+	items, _ := UserItems(h)
 	return items
 }
 
@@ -237,12 +226,7 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 		if a == it {
 			continue
 		}
-		av := m.als.ItemVector(int(a))
-		v := 0.0 // cosine(av, iv), with iv's norm taken once
-		if d := math.Sqrt(dot(av, av) * ni); d != 0 {
-			v = dot(av, iv) / d
-		}
-		if v > bv {
+		if v := cosineNorm(m.als.ItemVector(int(a)), iv, ni); v > bv {
 			best, bv = a, v
 		}
 	}

@@ -52,13 +52,12 @@ func (tu *tuningUser) facts(ci int) []float32 {
 
 // newTuningTable scores the components for every held-out customer and keeps
 // the union of each component's top candidates (plus the customer's own
-// items unless the blend is tuned for new items).
-func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now int64) *tuningTable {
+// items unless the blend is tuned for new items). facts are itemFacts(lg).
+func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now int64, facts []float32) *tuningTable {
 	nc := len(h.Components)
 	t := &tuningTable{nFeat: NumRepeatFeatures + 2*nc, k: h.Cfg.K, users: make([]tuningUser, len(sets)), recallWeight: h.Cfg.RecallWeight}
 	type scratch struct{ comp [][]float64 }
 	sc := make([]*scratch, workers())
-	facts := itemFacts(lg)
 	parallelFor(len(sets), func(w, i int) {
 		if ctx.Err() != nil {
 			return
