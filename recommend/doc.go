@@ -86,8 +86,12 @@
 //     add to the blend's features the customer's raw component maxima and
 //     item extras: days and baskets since the item was last bought, the
 //     signed log ratio of that time to the customer's and the item's typical
-//     cycle, and the item's share of the customer's last five baskets. Two
-//     blends are learned: all items, and new items only (Filter.NewOnly).
+//     cycle, and the item's share of the customer's last five baskets; the
+//     item's facts across all customers (recent buyers, days since its
+//     first and latest sale); and quantity extras: the units of the latest
+//     basket with the item against the customer's mean, and whether they
+//     should be used up at the customer's earlier pace. Two blends are
+//     learned: all items, and new items only (Filter.NewOnly).
 //   - Index: a two-level inverted file over item vectors so catalogues of
 //     millions of items are served from candidates, not a full scan (the
 //     model builds it above ModelConfig.IndexAbove items, 50,000 by

@@ -646,6 +646,8 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		ix := itemExtras(st, br, sm.Baskets, q.Now, cycleOf(cycles, it))
 		copy(x[numUserFeatures+nc:], ix[:])
 		copy(x[numUserFeatures+nc+numItemExtras:], factsOf(h.Rerank.Facts, it))
+		qx := qtyExtras(st, br, q.Now)
+		copy(x[numUserFeatures+nc+numItemExtras+numItemFacts:], qx[:])
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw

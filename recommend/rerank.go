@@ -109,9 +109,13 @@ const noCycle = -20
 const recentBaskets = 5
 
 // basketRec places a customer's item among their baskets: how many of
-// their baskets came after the latest one with the item, and how many of
-// their last recentBaskets baskets hold it.
-type basketRec struct{ since, inRecent int32 }
+// their baskets came after the latest one with the item, how many of
+// their last recentBaskets baskets hold it, and the units of the item in
+// the latest one.
+type basketRec struct {
+	since, inRecent int32
+	lastQty         float32
+}
 
 // basketRecency returns the basketRec of every item of a history (oldest
 // first). Baskets are ranked by their latest line, newest first; an item's
@@ -122,7 +126,7 @@ func basketRecency(h []Event) map[int32]basketRec {
 	for k := len(h) - 1; k >= 0; k-- {
 		e := h[k]
 		a := items[e.Item]
-		a.count(e.Basket, basketRank(rank, e.Basket))
+		a.count(e.Basket, basketRank(rank, e.Basket), e.Qty)
 		items[e.Item] = a
 	}
 	out := make(map[int32]basketRec, len(items))
@@ -139,15 +143,21 @@ type basketAcc struct {
 	seen   bool
 }
 
-// count reads one line of the item, in basket b of rank o from the end.
-func (a *basketAcc) count(b, o int32) {
+// count reads one line of the item (qty units), in basket b of rank o from
+// the end.
+func (a *basketAcc) count(b, o int32, qty float32) {
 	if !a.seen {
-		a.since, a.seen = o, true
+		a.since, a.seen, a.lastQty = o, true, qty
 		if o < recentBaskets {
 			a.inRecent++
 		}
-	} else if o < recentBaskets && a.basket != b {
-		a.inRecent++
+	} else {
+		if o < recentBaskets && a.basket != b {
+			a.inRecent++
+		}
+		if o == a.since {
+			a.lastQty += qty
+		}
 	}
 	a.basket = b
 }
@@ -182,7 +192,7 @@ func (buf *rerankBuf) basketRecency(h []Event, p *scoreParts) []basketAcc {
 			prev, o = e.Basket, basketRank(buf.rank, e.Basket)
 		}
 		if i := p.ownIndex(e.Item); i > 0 {
-			acc[i-1].count(e.Basket, o)
+			acc[i-1].count(e.Basket, o, e.Qty)
 		}
 	}
 	return acc
@@ -213,18 +223,47 @@ func itemExtras(s *ItemStats, br basketRec, nb int, now int64, itemCycle float64
 	return x
 }
 
+// numQtyExtras is the number of quantity features of a reranker row (see
+// qtyExtras).
+const numQtyExtras = 4
+
+// qtyExtras are the reranker's quantity features of the customer's own item
+// s (nil: not bought) with basket record br at time now: log(1 + units in
+// the latest basket with it), log(1 + mean units per basket with it),
+// their difference, and log((days since the latest basket + 1) / (days the
+// latest units last at the customer's earlier pace + 1)), noCycle without
+// an earlier pace (signed like the cycle ratios: above 0, the latest
+// units should be used up). Wholesale customers restock when they run
+// out, which the number of baskets alone does not tell.
+func qtyExtras(s *ItemStats, br basketRec, now int64) [numQtyExtras]float32 {
+	if s == nil {
+		return [numQtyExtras]float32{-1, -1, 0, noCycle}
+	}
+	last := math.Max(0, float64(br.lastQty))
+	mean := math.Max(0, s.Qty) / float64(max(1, s.Baskets))
+	x := [numQtyExtras]float32{float32(math.Log1p(last)), float32(math.Log1p(mean)), float32(math.Log1p(last) - math.Log1p(mean)), noCycle}
+	rest := s.Qty - last
+	if span := float64(s.Last-s.First) / 86400; rest > 0 && span > 0 {
+		age := math.Max(0, float64(now-s.Last)/86400)
+		x[3] = float32(math.Log((age + 1) / (last/(rest/span) + 1)))
+	}
+	return x
+}
+
 // rerankWidth is the length of a reranker row with nc components.
 func rerankWidth(nc int) int {
-	return NumRepeatFeatures + nc + 2 + numUserFeatures + nc + numItemExtras + numItemFacts
+	return NumRepeatFeatures + nc + 2 + numUserFeatures + nc + numItemExtras + numItemFacts + numQtyExtras
 }
 
 // rerankRow assembles one reranker row: the blend features (repeat part and
 // component part, without the own-item copies), the blend score, an own-item
 // flag, the customer features, the customer's largest raw score of each
 // component (cmax: how confident each component is for this customer,
-// which the per-customer normalisation hides), the item extras and the
-// item's facts across all customers (fx, numItemFacts values).
-func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32, cmax []float32, ix [numItemExtras]float32, fx []float32) []float64 {
+// which the per-customer normalisation hides), the item extras, the
+// item's facts across all customers (fx, numItemFacts values) and the
+// quantity extras (last, so trees trained before them read their columns
+// where they were).
+func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool, uf [numUserFeatures]float32, cmax []float32, ix [numItemExtras]float32, fx []float32, qx [numQtyExtras]float32) []float64 {
 	dst = dst[:0]
 	for _, v := range feats[:NumRepeatFeatures+nc] {
 		dst = append(dst, float64(v))
@@ -244,6 +283,9 @@ func rerankRow(dst []float64, feats []float32, nc int, linear float64, own bool,
 		dst = append(dst, float64(v))
 	}
 	for _, v := range fx[:numItemFacts] {
+		dst = append(dst, float64(v))
+	}
+	for _, v := range qx {
 		dst = append(dst, float64(v))
 	}
 	return dst
@@ -283,7 +325,7 @@ func (t *tuningTable) rerankData(w []float64, top int) (rows [][]float64, y, wt 
 		for _, ci := range TopK(scores, top) {
 			query = append(query, int32(u))
 			f := tu.row(int(ci), nil)
-			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci))))
+			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci)), tu.qtyExtras(int(ci))))
 			// Each hit adds 1/|relevant| to recall: weigh rows alike.
 			wt = append(wt, 10/float64(tu.n))
 			if tu.relevant[tu.cands[ci]] {
@@ -344,7 +386,7 @@ func (t *tuningTable) rerankPredictions(w []float64, r *Reranker) []rerankedUser
 		var f []float32
 		for k, ci := range top {
 			f = tu.row(int(ci), f)
-			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci)))
+			row = rerankRow(row, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.extras(int(ci)), tu.facts(int(ci)), tu.qtyExtras(int(ci)))
 			ru.linear[k], ru.raw[k] = scores[ci], r.Trees.PredictRaw(row)
 		}
 		out[i] = ru

@@ -32,15 +32,7 @@ func TestBasketRecencyAndItemExtras(t *testing.T) {
 	}
 
 	sm := Summarize(h)
-	var a, b *ItemStats
-	for k := range sm.Items {
-		switch sm.Items[k].Item {
-		case A:
-			a = &sm.Items[k]
-		case B:
-			b = &sm.Items[k]
-		}
-	}
+	a, b := statsOf(sm, A), statsOf(sm, B)
 	now := int64(40 * day)
 	// A: three baskets over days 0-15 (cycle 7.5 days), last bought 25 days ago.
 	x := itemExtras(a, got[A], sm.Baskets, now, 10)
@@ -63,4 +55,50 @@ func TestBasketRecencyAndItemExtras(t *testing.T) {
 	if x := itemExtras(a, two[A], 2, now, 0); x[5] != 1 || x[4] != 0 {
 		t.Errorf("two baskets: share %v since %v, want 1 and 0", x[5], x[4])
 	}
+}
+
+// TestQtyExtras checks the reranker's quantity features on a hand-computed
+// history: 10 units on day 0, 4 + 6 on day 10, 12 + 8 on day 20 (two
+// lines in each of the last two baskets).
+func TestQtyExtras(t *testing.T) {
+	const day = 86400
+	const X, Y = 0, 1
+	h := []Event{
+		{Item: X, Basket: 1, Time: 0, Qty: 10},
+		{Item: X, Basket: 2, Time: 10 * day, Qty: 4}, {Item: Y, Basket: 2, Time: 10 * day, Qty: 3}, {Item: X, Basket: 2, Time: 10 * day, Qty: 6},
+		{Item: X, Basket: 3, Time: 20 * day, Qty: 12}, {Item: X, Basket: 3, Time: 20 * day, Qty: 8},
+	}
+	br := basketRecency(h)
+	if br[X].lastQty != 20 || br[Y].lastQty != 3 {
+		t.Fatalf("latest basket units: X %v (want 20), Y %v (want 3)", br[X].lastQty, br[Y].lastQty)
+	}
+	sm := Summarize(h)
+	x, y := statsOf(sm, X), statsOf(sm, Y)
+	now := int64(30 * day)
+	// X: 20 units earlier over 20 days (1 a day), so the latest 20 last 20
+	// days; 10 have passed.
+	got := qtyExtras(x, br[X], now)
+	want := [numQtyExtras]float64{math.Log(21), math.Log1p(40.0 / 3), math.Log(21) - math.Log1p(40.0/3), math.Log(11.0 / 21)}
+	for k, v := range want {
+		if math.Abs(float64(got[k])-v) > 1e-6 {
+			t.Errorf("X feature %d = %v, want %v", k, got[k], v)
+		}
+	}
+	// Y: one basket, no earlier pace.
+	if got := qtyExtras(y, br[Y], now); got != [numQtyExtras]float32{float32(math.Log(4)), float32(math.Log(4)), 0, noCycle} {
+		t.Errorf("Y: %v", got)
+	}
+	if got := qtyExtras(nil, basketRec{}, now); got != [numQtyExtras]float32{-1, -1, 0, noCycle} {
+		t.Errorf("not bought: %v", got)
+	}
+}
+
+// statsOf returns the statistics of item it in sm, nil if absent.
+func statsOf(sm *Summary, it int32) *ItemStats {
+	for k := range sm.Items {
+		if sm.Items[k].Item == it {
+			return &sm.Items[k]
+		}
+	}
+	return nil
 }

@@ -33,7 +33,7 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		for c := range nc {
 			feats[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
-		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it), factsOf(h.Rerank.Facts, it))
+		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it), factsOf(h.Rerank.Facts, it), refQtyExtras(q, sm, it))
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
 	}
 	placeAbove(out, top, re)
@@ -57,6 +57,17 @@ func refExtras(h *Hybrid, q *Query, sm *Summary, it int32) [numItemExtras]float3
 		}
 	}
 	return itemExtras(nil, basketRec{}, sm.Baskets, q.Now, itemCycle(h.Components, it))
+}
+
+// refQtyExtras finds item it among the customer's items by a scan and
+// returns its quantity extras.
+func refQtyExtras(q *Query, sm *Summary, it int32) [numQtyExtras]float32 {
+	for k := range sm.Items {
+		if sm.Items[k].Item == it {
+			return qtyExtras(&sm.Items[k], basketRecency(q.History)[it], q.Now)
+		}
+	}
+	return qtyExtras(nil, basketRec{}, q.Now)
 }
 
 // rerankQueries are queries of every training customer, of some of them
@@ -125,9 +136,13 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 			for c := range nc {
 				feats[NumRepeatFeatures+c] = float32(p.comps[c][it])
 			}
-			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it), factsOf(h.Rerank.Facts, it))
+			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it), factsOf(h.Rerank.Facts, it), refQtyExtras(q, p.sm, it))
 			rows = append(rows, r)
-			z := 3*r[NumRepeatFeatures] - 2*r[NumRepeatFeatures+1]*r[len(r)-2] + r[NumRepeatFeatures+nc] + 0.5*rng.NormFloat64()
+			// A fact (days since the item's latest sale) and a quantity
+			// extra (units of the latest basket) steer the label, so the
+			// trees split on both.
+			fact, lastQty := r[len(r)-numQtyExtras-2], r[len(r)-numQtyExtras]
+			z := 3*r[NumRepeatFeatures] - 2*r[NumRepeatFeatures+1]*fact + 0.3*lastQty + r[NumRepeatFeatures+nc] + 0.5*rng.NormFloat64()
 			if own {
 				z += 1
 			}

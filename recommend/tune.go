@@ -36,8 +36,15 @@ type tuningUser struct {
 	cmax []float32
 	ix   []float32
 	// fx are the candidates' item facts (numItemFacts per candidate, in
-	// order) in the log the table's components were fitted on.
+	// order) in the log the table's components were fitted on; qx their
+	// quantity extras (numQtyExtras per candidate, in order).
 	fx []float32
+	qx []float32
+}
+
+// qtyExtras returns candidate ci's quantity extras.
+func (tu *tuningUser) qtyExtras(ci int) [numQtyExtras]float32 {
+	return [numQtyExtras]float32(tu.qx[ci*numQtyExtras:])
 }
 
 // extras returns candidate ci's item extras.
@@ -108,7 +115,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
 		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
 			ufeat: userFeatures(sm, q.Now), cmax: cmax, ix: make([]float32, 0, len(cands)*numItemExtras),
-			fx: make([]float32, 0, len(cands)*numItemFacts)}
+			fx: make([]float32, 0, len(cands)*numItemFacts), qx: make([]float32, 0, len(cands)*numQtyExtras)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
 		for ci, it := range cands {
@@ -121,6 +128,8 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			ix := itemExtras(st, brec[it], sm.Baskets, now, itemCycle(h.Components, it))
 			tu.ix = append(tu.ix, ix[:]...)
 			tu.fx = append(tu.fx, factsOf(facts, it)...)
+			qx := qtyExtras(st, brec[it], now)
+			tu.qx = append(tu.qx, qx[:]...)
 			if isOwn {
 				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
 				for f := range v {
