@@ -40,8 +40,8 @@ type HybridConfig struct {
 	// NDCG + RecallWeight x Recall (default 1).
 	RecallWeight float64
 	// NoRerank skips the gradient-boosted reranker; RerankTop is how many
-	// of the blend's best items it re-orders (0: the best of 25, 50 and
-	// 100 on held-out validation customers).
+	// of the blend's best items it re-orders (0: the better of 25 and 50
+	// on held-out validation customers).
 	NoRerank  bool
 	RerankTop int
 	// Weights, when non-nil, skips tuning and uses these weights (by

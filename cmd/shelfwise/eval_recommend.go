@@ -147,6 +147,10 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		out["reranker_validation_gain"] = h.RerankGain
 		if h.Rerank != nil {
 			out["reranker_blend"] = h.Rerank.Blend
+			out["reranker_top"] = h.Rerank.Top
+			if h.Rerank.Trees != nil {
+				out["reranker_trees"] = h.Rerank.Trees.NumTrees()
+			}
 		}
 		out["weights"] = h.Weights()
 	}
