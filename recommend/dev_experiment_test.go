@@ -2,14 +2,10 @@ package recommend
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"math"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/shelfwise/shelfwise"
 )
 
 // TestDevExperiment scores hybrid variants on the DEVELOPMENT period of
@@ -64,24 +60,7 @@ func TestDevExperiment(t *testing.T) {
 	ctx := context.Background()
 	newItems := os.Getenv("DEVX_NEW") != ""
 	for _, seed := range envList("RERANKX_SEEDS", []uint64{1}) {
-		var sb [8]byte
-		binary.LittleEndian.PutUint64(sb[:], seed)
-		sum := sha256.Sum256(append([]byte("dev experiment pseudonyms "), sb[:]...))
-		pz := shelfwise.NewPseudonymizer(sum[:])
-		re := make([]shelfwise.OrderLine, len(lines))
-		for i, l := range lines {
-			l.Customer = pz.Key(string(l.Customer))
-			re[i] = l
-		}
-		ps := PurchasesFromLines(re)
-		cut := CutTime(ps, 30)
-		dev, _ := SplitAt(ps, cut)
-		var xs []Interaction
-		for _, x := range ReturnsFromLines(re) {
-			if !x.Time.After(cut) {
-				xs = append(xs, x)
-			}
-		}
+		dev, xs := experimentData(lines, "dev experiment pseudonyms ", seed)
 		for _, name := range strings.Split(sel, ",") {
 			v, ok := variants[name]
 			if !ok {
@@ -103,6 +82,7 @@ func TestDevExperiment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkEval(t, res)
 			t.Logf("RESULT seed=%d new=%v %-10s Recall@10 %.4f NDCG@10 %.4f users %d train %.0fs", seed, newItems, name, res.Recall, res.NDCG, res.Users, res.TrainSeconds)
 		}
 	}
@@ -225,4 +205,13 @@ func TestDevDiagnose(t *testing.T) {
 	}
 	t.Logf("users %d: Recall@10 %.4f (own %.4f, new %.4f), own items in the top 10 %.2f; relevant share own %.3f; oracle own-only Recall@10 %.4f; Recall@25 %.4f @50 %.4f @100 %.4f; the best 10 of the top 25 %.4f; rerank %v",
 		len(sets), rec10/u, recOwn/u, recNew/u, ownIn10/u, relOwnShare/u, oracleOwn/u, rec25/u, rec50/u, rec100/u, pool25/u, h.Rerank != nil)
+}
+
+// checkEval fails t when an experiment's evaluation scored nobody or gave
+// metrics outside (0, 1].
+func checkEval(t *testing.T, res EvalResult) {
+	t.Helper()
+	if res.Users == 0 || !(res.Recall > 0 && res.Recall <= 1) || !(res.NDCG > 0 && res.NDCG <= 1) {
+		t.Errorf("evaluation out of range: %d users, Recall %v, NDCG %v", res.Users, res.Recall, res.NDCG)
+	}
 }

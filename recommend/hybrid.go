@@ -643,11 +643,9 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		if k > 0 {
 			st, br = &sm.Items[k-1], brec[k-1].basketRec
 		}
-		ix := itemExtras(st, br, sm.Baskets, q.Now, cycleOf(cycles, it))
-		copy(x[numUserFeatures+nc:], ix[:])
-		copy(x[numUserFeatures+nc+numItemExtras:], factsOf(h.Rerank.Facts, it))
-		qx := qtyExtras(st, br, q.Now)
-		copy(x[numUserFeatures+nc+numItemExtras+numItemFacts:], qx[:])
+		// Written in place: the tail's slots hold exactly numItemTail.
+		o := numUserFeatures + nc
+		appendItemTail(x[o:o:o+numItemTail], st, br, sm.Baskets, q.Now, cycleOf(cycles, it), h.Rerank.Facts, it)
 	}
 	raw := slices.Grow(buf.raw[:0], len(top))[:len(top)]
 	buf.raw = raw

@@ -83,7 +83,7 @@ func TestTuningFactsBeforeCut(t *testing.T) {
 		full := itemFacts(lg)
 		for _, tu := range tb.users[start:end] {
 			for ci, it := range tu.cands {
-				got := tu.facts(ci)
+				got := tu.tail(ci)[numItemExtras : numItemExtras+numItemFacts]
 				w := factsOf(want, it)
 				if [numItemFacts]float32(got) != [numItemFacts]float32(w) {
 					t.Fatalf("window %d item %d: facts %v, want %v (log before the cut)", win, it, got, w)

@@ -199,9 +199,19 @@ func envList[T any](name string, def []T) []T {
 // Online Retail: customers re-keyed with that seed, purchases and returns
 // up to the 30-day test cut.
 func experimentLog(lines []shelfwise.OrderLine, seed uint64) *Log {
+	ps, xs := experimentData(lines, "rerank experiment pseudonyms ", seed)
+	lg := NewLog(ps)
+	lg.AddInteractions(xs)
+	return lg
+}
+
+// experimentData re-keys the customers of lines with a key made of prefix
+// and seed and returns the purchases and returns up to the 30-day test cut
+// of Online Retail.
+func experimentData(lines []shelfwise.OrderLine, prefix string, seed uint64) ([]Purchase, []Interaction) {
 	var sb [8]byte
 	binary.LittleEndian.PutUint64(sb[:], seed)
-	sum := sha256.Sum256(append([]byte("rerank experiment pseudonyms "), sb[:]...))
+	sum := sha256.Sum256(append([]byte(prefix), sb[:]...))
 	pz := shelfwise.NewPseudonymizer(sum[:])
 	re := make([]shelfwise.OrderLine, len(lines))
 	for i, l := range lines {
@@ -211,15 +221,13 @@ func experimentLog(lines []shelfwise.OrderLine, seed uint64) *Log {
 	ps := PurchasesFromLines(re)
 	cut := CutTime(ps, 30)
 	train, _ := SplitAt(ps, cut)
-	lg := NewLog(train)
 	var xs []Interaction
 	for _, x := range ReturnsFromLines(re) {
 		if !x.Time.After(cut) {
 			xs = append(xs, x)
 		}
 	}
-	lg.AddInteractions(xs)
-	return lg
+	return train, xs
 }
 
 // withDepth trains like trainReranker from the blend's best depth x top

@@ -33,7 +33,7 @@ func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 		for c := range nc {
 			feats[NumRepeatFeatures+c] = float32(comps[c][it])
 		}
-		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refExtras(h, q, sm, it), factsOf(h.Rerank.Facts, it), refQtyExtras(q, sm, it))
+		row = rerankRow(row, feats, nc, out[it], own, uf, cmax, refTail(h, q, sm, it))
 		re[j] = h.Rerank.rescore(out[it], h.Rerank.Trees.PredictRaw(row))
 	}
 	placeAbove(out, top, re)
@@ -48,26 +48,15 @@ func repeatByItem(p *scoreParts) map[int32][NumRepeatFeatures]float64 {
 	return rv
 }
 
-// refExtras finds item it among the customer's items by a scan and returns
-// its item extras.
-func refExtras(h *Hybrid, q *Query, sm *Summary, it int32) [numItemExtras]float32 {
-	for k := range sm.Items {
-		if sm.Items[k].Item == it {
-			return itemExtras(&sm.Items[k], basketRecency(q.History)[it], sm.Baskets, q.Now, itemCycle(h.Components, it))
-		}
+// refTail finds item it among the customer's items by a scan (statsOf)
+// and returns its row tail, with its basket record from basketRecency.
+func refTail(h *Hybrid, q *Query, sm *Summary, it int32) []float32 {
+	var br basketRec
+	st := statsOf(sm, it)
+	if st != nil {
+		br = basketRecency(q.History)[it]
 	}
-	return itemExtras(nil, basketRec{}, sm.Baskets, q.Now, itemCycle(h.Components, it))
-}
-
-// refQtyExtras finds item it among the customer's items by a scan and
-// returns its quantity extras.
-func refQtyExtras(q *Query, sm *Summary, it int32) [numQtyExtras]float32 {
-	for k := range sm.Items {
-		if sm.Items[k].Item == it {
-			return qtyExtras(&sm.Items[k], basketRecency(q.History)[it], q.Now)
-		}
-	}
-	return qtyExtras(nil, basketRec{}, q.Now)
+	return appendItemTail(nil, st, br, sm.Baskets, q.Now, itemCycle(h.Components, it), h.Rerank.Facts, it)
 }
 
 // rerankQueries are queries of every training customer, of some of them
@@ -136,7 +125,7 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 			for c := range nc {
 				feats[NumRepeatFeatures+c] = float32(p.comps[c][it])
 			}
-			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refExtras(h, q, p.sm, it), factsOf(h.Rerank.Facts, it), refQtyExtras(q, p.sm, it))
+			r := rerankRow(nil, feats, nc, out[it], own, uf, cmax, refTail(h, q, p.sm, it))
 			rows = append(rows, r)
 			// A fact (days since the item's latest sale) and a quantity
 			// extra (units of the latest basket) steer the label, so the

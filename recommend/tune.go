@@ -31,30 +31,17 @@ type tuningUser struct {
 	relevant map[int32]bool
 	n        int
 	ufeat    [numUserFeatures]float32
-	// cmax is each component's largest raw score for the customer; ix the
-	// candidates' item extras (numItemExtras per candidate, in order).
-	cmax []float32
-	ix   []float32
-	// fx are the candidates' item facts (numItemFacts per candidate, in
-	// order) in the log the table's components were fitted on; qx their
-	// quantity extras (numQtyExtras per candidate, in order).
-	fx []float32
-	qx []float32
+	// cmax is each component's largest raw score for the customer; tails
+	// the candidates' row tails (appendItemTail, numItemTail per
+	// candidate, in order; their facts from the log the table's components
+	// were fitted on).
+	cmax  []float32
+	tails []float32
 }
 
-// qtyExtras returns candidate ci's quantity extras.
-func (tu *tuningUser) qtyExtras(ci int) [numQtyExtras]float32 {
-	return [numQtyExtras]float32(tu.qx[ci*numQtyExtras:])
-}
-
-// extras returns candidate ci's item extras.
-func (tu *tuningUser) extras(ci int) [numItemExtras]float32 {
-	return [numItemExtras]float32(tu.ix[ci*numItemExtras:])
-}
-
-// facts returns candidate ci's item facts.
-func (tu *tuningUser) facts(ci int) []float32 {
-	return tu.fx[ci*numItemFacts : (ci+1)*numItemFacts]
+// tail returns candidate ci's row tail.
+func (tu *tuningUser) tail(ci int) []float32 {
+	return tu.tails[ci*numItemTail : (ci+1)*numItemTail]
 }
 
 // newTuningTable scores the components for every held-out customer and keeps
@@ -114,8 +101,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		}
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
 		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
-			ufeat: userFeatures(sm, q.Now), cmax: cmax, ix: make([]float32, 0, len(cands)*numItemExtras),
-			fx: make([]float32, 0, len(cands)*numItemFacts), qx: make([]float32, 0, len(cands)*numQtyExtras)}
+			ufeat: userFeatures(sm, q.Now), cmax: cmax, tails: make([]float32, 0, len(cands)*numItemTail)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
 		for ci, it := range cands {
@@ -125,11 +111,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			if isOwn {
 				st = &stats[k]
 			}
-			ix := itemExtras(st, brec[it], sm.Baskets, now, itemCycle(h.Components, it))
-			tu.ix = append(tu.ix, ix[:]...)
-			tu.fx = append(tu.fx, factsOf(facts, it)...)
-			qx := qtyExtras(st, brec[it], now)
-			tu.qx = append(tu.qx, qx[:]...)
+			tu.tails = appendItemTail(tu.tails, st, brec[it], sm.Baskets, now, itemCycle(h.Components, it), facts, it)
 			if isOwn {
 				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
 				for f := range v {
