@@ -43,7 +43,9 @@ import (
 // .3933 / .3945 / .3922 (was .3907 / .3897 / .3902); new items unchanged
 // (.0885 / .1483). After them, weighing the reranker's rows of the latest
 // validation window 2 or 4 times the older window's (key 1): .1650 /
-// .3357 and .1649 / .3363 against .1644 / .3382, not kept.
+// .3357 and .1649 / .3363 against .1644 / .3382, not kept. After the
+// reranker learned from 2 x Top rows (rerankDepth) and chose Top from 25
+// and 50: base .1643 / .3379 (key 1).
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
