@@ -606,8 +606,12 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	nc := len(h.Components)
 	buf := rerankPool.Get().(*rerankBuf)
 	defer rerankPool.Put(buf)
-	buf.sel = append(buf.sel[:0], out...)
-	top := h.rerankTop(buf.sel, sm.Items)
+	sel := out // rerankTop changes its scores only for new items
+	if h.Cfg.NewItems {
+		buf.sel = append(buf.sel[:0], out...)
+		sel = buf.sel
+	}
+	top := h.rerankTop(sel, sm.Items)
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := buf.basketRecency(q.History, p)

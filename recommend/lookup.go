@@ -125,12 +125,11 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		}
 	}
 	want := n*4 + len(c.promoted)
-	r := ranked{score: make(map[int32]float64, want), contrib: make(map[int32][]float64, want)}
+	var r ranked
 	for _, k := range TopK(total, want) {
-		it := cands[k]
-		r.items = append(r.items, it)
-		r.score[it] = total[k]
-		r.contrib[it] = contrib[k]
+		r.items = append(r.items, cands[k])
+		r.score = append(r.score, total[k])
+		r.contrib = append(r.contrib, contrib[k])
 	}
 	return r
 }

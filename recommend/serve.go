@@ -11,9 +11,20 @@ import (
 // scored candidates with the part of the score each source contributed:
 // the hybrid's components (by index), then repeat, session and trending.
 type ranked struct {
-	items   []int32
-	score   map[int32]float64
-	contrib map[int32][]float64
+	items []int32
+	// score[k] and contrib[k] belong to items[k].
+	score   []float64
+	contrib [][]float64
+}
+
+// at returns the position of item it in r.items (-1 if absent).
+func (r *ranked) at(it int32) int {
+	for k, x := range r.items {
+		if x == it {
+			return k
+		}
+	}
+	return -1
 }
 
 // recommend scores, filters and explains for one query.
@@ -42,8 +53,9 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	out := make([]shelfwise.Recommendation, len(picked))
 	recent := ownItems(tail(q.History, 60))
 	for k, it := range picked {
-		reason, source := m.explain(h, q, sm, recent, sess, it, r.contrib[it])
-		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[it], Score: r.score[it], Reason: reason, Source: source}
+		j := r.at(it)
+		reason, source := m.explain(h, q, sm, recent, sess, it, r.contrib[j])
+		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[it], Score: r.score[j], Reason: reason, Source: source}
 	}
 	return out
 }
@@ -90,10 +102,10 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		}
 		itemsByScore(top, func(i int32) float64 { return out[i] })
 	}
-	r := ranked{items: top, score: make(map[int32]float64, len(top)), contrib: make(map[int32][]float64, len(top))}
+	r := ranked{items: top, score: make([]float64, len(top)), contrib: make([][]float64, len(top))}
 	flat := make([]float64, len(top)*slots) // one allocation for all the contributions
 	for k, it := range top {
-		r.score[it] = out[it]
+		r.score[k] = out[it]
 		v := flat[k*slots : (k+1)*slots : (k+1)*slots]
 		for s := 0; s <= nc; s++ {
 			v[s] = h.contribution(p, s, it)
@@ -101,7 +113,7 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		if sessBuf != nil {
 			v[nc+1] = sessBuf[it]
 		}
-		r.contrib[it] = v
+		r.contrib[k] = v
 	}
 	return r
 }
@@ -121,16 +133,18 @@ func (m *Model) coldCandidates(c *compiled, n, slots int) ranked {
 	if len(src) < n {
 		src = append(src, TopK(m.Trending.Scores, n*8+len(c.exclude))...)
 	}
-	r := ranked{score: map[int32]float64{}, contrib: map[int32][]float64{}}
+	var r ranked
+	seen := make(map[int32]bool, len(src))
 	for _, it := range src {
-		if _, dup := r.score[it]; dup || !c.allows(it) {
+		if seen[it] || !c.allows(it) {
 			continue
 		}
+		seen[it] = true
 		r.items = append(r.items, it)
-		r.score[it] = m.Trending.Scores[it]
+		r.score = append(r.score, m.Trending.Scores[it])
 		v := make([]float64, slots)
 		v[slots-1] = 1
-		r.contrib[it] = v
+		r.contrib = append(r.contrib, v)
 	}
 	return r
 }
