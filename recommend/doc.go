@@ -81,8 +81,10 @@
 //     component scores, weights learned by coordinate ascent (started from a
 //     pairwise logistic fit) on NDCG@k + Recall@k of a validation period
 //     carved from the end of the training data; an optional gradient-boosted
-//     Reranker re-orders the top of the blend and is kept only if it helps on
-//     held-out validation customers (cross-fitted on two halves). Its rows
+//     Reranker re-orders the blend's best Top items (25 or 50, chosen with
+//     the blend of the two on validation; the trees learn from the best
+//     2 x Top) and is kept only if it helps on held-out validation
+//     customers (cross-fitted on two halves). Its rows
 //     add to the blend's features the customer's raw component maxima and
 //     item extras: days and baskets since the item was last bought, the
 //     signed log ratio of that time to the customer's and the item's typical
