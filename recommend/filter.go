@@ -189,28 +189,8 @@ func countPending(picked map[int32]bool, out []int32) int {
 }
 
 // filteredTop returns the best `want` items of scores that the filter
-// allows, best first. The best items usually pass, so it first checks only
-// the top of the list and masks the whole catalogue only when too few of
-// those pass; excluded items get -Inf in scores.
+// allows, best first. The filter is asked only about items good enough to
+// enter the list so far (topKWhere), never the whole catalogue.
 func (c *compiled) filteredTop(scores []float64, want int) []int32 {
-	probe := 2*want + len(c.exclude)
-	if probe < len(scores) {
-		kept := make([]int32, 0, probe)
-		for _, it := range TopK(scores, probe) {
-			if c.allows(it) {
-				kept = append(kept, it)
-			} else {
-				scores[it] = math.Inf(-1)
-			}
-		}
-		if len(kept) >= want {
-			return kept[:want]
-		}
-	}
-	for i := range scores {
-		if !math.IsInf(scores[i], -1) && !c.allows(int32(i)) {
-			scores[i] = math.Inf(-1)
-		}
-	}
-	return TopK(scores, want)
+	return topKWhere(scores, want, c.allows)
 }

@@ -15,13 +15,20 @@ import (
 // bar a later score must pass (a later equal score loses the tie on its
 // higher index; -Inf and NaN never pass).
 func TopK(scores []float64, k int) []int32 {
+	return topKWhere(scores, k, nil)
+}
+
+// topKWhere is TopK over the items that ok allows (nil: all), as if the
+// others scored -Inf; ok is asked only about scores that pass the bar, so
+// a costly filter runs on a few items, not the catalogue.
+func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 	if k <= 0 {
 		return nil
 	}
 	buf := make([]scored, 0, min(2*k, len(scores)))
 	bar := math.Inf(-1)
 	for i, s := range scores {
-		if !(s > bar) {
+		if !(s > bar) || (ok != nil && !ok(int32(i))) {
 			continue
 		}
 		if len(buf) == cap(buf) {

@@ -30,7 +30,8 @@ func topKReference(scores []float64, k int) []int32 {
 // TestTopKMatchesSort: TopK equals a full sort (higher score first, ties
 // to the lower index, no -Inf or NaN) on scores in random, increasing and
 // decreasing order, with many ties and excluded items, for k from 1 to
-// beyond n: the buffer is pruned many times in the increasing orders.
+// beyond n: the buffer is pruned many times in the increasing orders. The
+// same for topKWhere with a predicate that refuses a third of the items.
 func TestTopKMatchesSort(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	checked := 0
@@ -64,6 +65,18 @@ func TestTopKMatchesSort(t *testing.T) {
 				got, want := TopK(s, k), topKReference(s, k)
 				if !slices.Equal(got, want) {
 					t.Fatalf("n %d, %s, k %d: TopK %v, want %v", n, order, k, got[:min(10, len(got))], want[:min(10, len(want))])
+				}
+				// topKWhere equals TopK of the scores with the items the
+				// predicate refuses set to -Inf (here every third item).
+				masked := slices.Clone(s)
+				for i := range masked {
+					if i%3 == 1 {
+						masked[i] = math.Inf(-1)
+					}
+				}
+				got, want = topKWhere(s, k, func(i int32) bool { return i%3 != 1 }), topKReference(masked, k)
+				if !slices.Equal(got, want) {
+					t.Fatalf("n %d, %s, k %d: topKWhere %v, want %v", n, order, k, got[:min(10, len(got))], want[:min(10, len(want))])
 				}
 				checked++
 			}
