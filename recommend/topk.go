@@ -25,6 +25,9 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 	if k <= 0 {
 		return nil
 	}
+	if k <= smallK {
+		return topKSmall(scores, k, ok)
+	}
 	buf := make([]scored, 0, min(2*k, len(scores)))
 	bar := math.Inf(-1)
 	for i, s := range scores {
@@ -45,6 +48,53 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 		buf = buf[:k]
 	}
 	return topHeap(buf).sorted()
+}
+
+// smallK is the largest k topKWhere keeps in a sorted array (topKSmall)
+// rather than its buffer of 2k: for a list this short, sliding a new entry
+// into place costs less than the buffer's selections (the tuning asks for
+// the top 10 of a few hundred candidates very many times).
+const smallK = 16
+
+// topKSmall is topKWhere for k <= smallK: the best k so far are kept in
+// an array sorted weakest first, and the weakest's score is the bar.
+func topKSmall(scores []float64, k int, ok func(int32) bool) []int32 {
+	var arr [smallK]scored
+	top := arr[:0]
+	bar := math.Inf(-1)
+	for i, s := range scores {
+		if !(s > bar) || (ok != nil && !ok(int32(i))) {
+			continue
+		}
+		e := scored{int32(i), s}
+		if len(top) < k {
+			// Insert: entries weaker than e stay below it.
+			j := len(top)
+			top = append(top, e)
+			for ; j > 0 && e.less(top[j-1]); j-- {
+				top[j] = top[j-1]
+			}
+			top[j] = e
+			if len(top) == k {
+				bar = top[0].s
+			}
+			continue
+		}
+		// Replace the weakest: e beats it (a higher score, as an equal
+		// one comes later and loses the tie), and moves up past every
+		// entry it beats.
+		j := 0
+		for ; j+1 < k && top[j+1].less(e); j++ {
+			top[j] = top[j+1]
+		}
+		top[j] = e
+		bar = top[0].s
+	}
+	out := make([]int32, len(top))
+	for r := range top {
+		out[r] = top[len(top)-1-r].i
+	}
+	return out
 }
 
 // selectBest reorders a so that a[:k] holds its k best entries (higher

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -58,7 +59,7 @@ func TestTopKMatchesSort(t *testing.T) {
 			case "decreasing":
 				slices.SortFunc(s, func(a, b float64) int { return -compareScores(a, b) })
 			}
-			for _, k := range []int{1, 2, 5, 50, 80, n - 1, n, n + 3} {
+			for _, k := range []int{1, 2, 5, 10, smallK, smallK + 1, 50, 80, n - 1, n, n + 3} {
 				if k <= 0 {
 					continue
 				}
@@ -103,4 +104,25 @@ func compareScores(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkTopK: the sizes the tuning (a customer's few hundred
+// candidates, k = 10) and serving (the catalogue, k = 50) ask for, on
+// scores in random order and with an upward trend along the index (as
+// blend scores have: newer items, with higher indexes, trend more).
+func BenchmarkTopK(b *testing.B) {
+	for _, c := range []struct{ n, k int }{{400, 10}, {3620, 50}} {
+		for _, trend := range []float64{0, 3} {
+			rng := rand.New(rand.NewPCG(7, 8))
+			s := make([]float64, c.n)
+			for i := range s {
+				s[i] = rng.NormFloat64() + trend*float64(i)/float64(c.n)
+			}
+			b.Run(fmt.Sprintf("n%d/k%d/trend%g", c.n, c.k, trend), func(b *testing.B) {
+				for b.Loop() {
+					TopK(s, c.k)
+				}
+			})
+		}
+	}
 }
