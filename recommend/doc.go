@@ -9,6 +9,8 @@
 //
 //	ps := recommend.PurchasesFromLines(lines)      // or PurchasesFromBaskets(baskets)
 //	xs := append(recommend.ReturnsFromLines(lines), recommend.InteractionsFromEvents(events)...)
+//	// optional: training reports each stage (validation windows, tuning, reranker, final fit)
+//	ctx = recommend.WithProgress(ctx, func(done float64, stage string) { ... })
 //	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}, recommend.DefaultModel)
 //	eng := recommend.NewEngine(m)
 //	go eng.Warm(ctx) // summarise every customer ahead of their first request

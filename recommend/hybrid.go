@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -121,8 +122,9 @@ func HybridTrainer(cfg HybridConfig) Trainer {
 func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error) {
 	cfg = cfg.withDefaults()
 	h := &Hybrid{Cfg: cfg}
+	st := hybridStages(ctx, cfg, 1, cfg.Weights == nil)
 	if cfg.Weights == nil {
-		tuned, err := tuneBlends(ctx, lg, cfg, []bool{cfg.NewItems})
+		tuned, err := tuneBlends(ctx, lg, cfg, []bool{cfg.NewItems}, st)
 		if err != nil {
 			return nil, err
 		}
@@ -131,10 +133,12 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 		}
 		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
 	}
+	st.start("fitting the components on all purchases")
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
 		return nil, err
 	}
+	st.finish("hybrid trained")
 	h.Components = comps
 	if cfg.Weights != nil {
 		h.W = make([]float64, NumRepeatFeatures+2*len(comps))
@@ -143,6 +147,28 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 		}
 	}
 	return h, nil
+}
+
+// hybridStages returns the stage counter of a hybrid training with
+// nModes blends, tuned or not (fixed weights: only the final components).
+func hybridStages(ctx context.Context, cfg HybridConfig, nModes int, tuned bool) *stages {
+	n := 1 // the components on the whole log
+	if tuned {
+		per := 2 // weights and reranker
+		if cfg.NoRerank {
+			per = 1
+		}
+		n += 2*cfg.ValidationWindows + nModes*per
+	}
+	return newStages(ctx, n)
+}
+
+// modeName names a blend for progress reports.
+func modeName(newItems bool) string {
+	if newItems {
+		return "new-items"
+	}
+	return "all-items"
 }
 
 // tuned is the outcome of tuning one blend.
@@ -159,8 +185,8 @@ type tuned struct {
 // are fitted on the purchases before it and scored on its customers, and
 // the windows' customers are pooled. A nil w means there was too little
 // history.
-func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]tuned, error) {
-	tables, err := tuningTables(ctx, lg, cfg, modes)
+func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, st *stages) ([]tuned, error) {
+	tables, err := tuningTables(ctx, lg, cfg, modes, st)
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +196,11 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 		if tb == nil || len(tb.users) == 0 {
 			continue
 		}
+		st.start(fmt.Sprintf("tuning the %s blend on %d validation customers", modeName(modes[k]), len(tb.users)))
 		w, s := tb.tune(modes[k])
 		out[k] = tuned{w: w, score: s}
 		if !cfg.NoRerank {
+			st.start(fmt.Sprintf("fitting the %s reranker", modeName(modes[k])))
 			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
 			if err != nil {
 				return nil, err
@@ -192,7 +220,7 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([
 // tuningTables builds the tuning table of each setting in modes on the
 // ValidationWindows validation periods (see tuneBlends); a nil table means
 // there was too little history.
-func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) ([]*tuningTable, error) {
+func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, st *stages) ([]*tuningTable, error) {
 	ps := lg.Purchases()
 	tables := make([]*tuningTable, len(modes))
 	for win := 0; win < cfg.ValidationWindows; win++ {
@@ -203,6 +231,7 @@ func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) 
 		if len(fit) == 0 || len(val) == 0 {
 			break
 		}
+		st.start(fmt.Sprintf("validation window %d of %d: fitting the components on the purchases before %s", win+1, cfg.ValidationWindows, cut.Format(time.DateOnly)))
 		sub := NewLog(fit)
 		sub.Weights = lg.Weights
 		sub.AddInteractions(lg.interactionsUpTo(cut))
@@ -210,6 +239,7 @@ func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool) 
 		if err != nil {
 			return nil, err
 		}
+		st.start(fmt.Sprintf("validation window %d of %d: scoring the customers who bought in it", win+1, cfg.ValidationWindows))
 		facts := itemFacts(sub) // as the items were at the cut
 		for k, newItems := range modes {
 			c := cfg

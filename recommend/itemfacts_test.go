@@ -65,7 +65,7 @@ func TestTuningFactsBeforeCut(t *testing.T) {
 	cfg.ValidationDays, cfg.ValidationWindows = 14, 2
 	cfg.ALS.Iterations, cfg.ALS.Factors = 2, 4
 	cfg = cfg.withDefaults()
-	tables, err := tuningTables(context.Background(), lg, cfg, []bool{false})
+	tables, err := tuningTables(context.Background(), lg, cfg, []bool{false}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

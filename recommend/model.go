@@ -233,14 +233,17 @@ func (m *Model) name(i int32) string {
 // validation period and refits the shared components once on the whole log.
 func TrainHybridPair(ctx context.Context, lg *Log, cfg HybridConfig) (all, nw *Hybrid, err error) {
 	cfg = cfg.withDefaults()
-	tn, err := tuneBlends(ctx, lg, cfg, []bool{false, true})
+	st := hybridStages(ctx, cfg, 2, true)
+	tn, err := tuneBlends(ctx, lg, cfg, []bool{false, true}, st)
 	if err != nil {
 		return nil, nil, err
 	}
+	st.start("fitting the components on all purchases")
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
+	st.finish("hybrid trained")
 	nf := NumRepeatFeatures + 2*len(comps)
 	if tn[0].w == nil { // too little history to validate: fixed sensible weights
 		tn[0].w, tn[1].w = make([]float64, nf), make([]float64, nf)

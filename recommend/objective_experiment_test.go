@@ -28,7 +28,7 @@ func TestObjectiveExperiment(t *testing.T) {
 	cfg := DefaultHybrid.withDefaults()
 	for _, seed := range seeds {
 		lg := experimentLog(lines, seed)
-		tables, err := tuningTables(ctx, lg, cfg, []bool{false})
+		tables, err := tuningTables(ctx, lg, cfg, []bool{false}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

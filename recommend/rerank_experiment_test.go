@@ -112,7 +112,7 @@ func TestRerankExperiment(t *testing.T) {
 	for _, seed := range seeds {
 		lg := experimentLog(lines, seed)
 		start := time.Now()
-		tables, err := tuningTables(ctx, lg, cfg, modes)
+		tables, err := tuningTables(ctx, lg, cfg, modes, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -121,7 +121,13 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	w.Return, w.Quantity = fl.returnWeight, fl.quantityWeight
 	xs := append(recommend.ReturnsFromLines(mem.OrderLines), recommend.InteractionsFromEvents(mem.Events)...)
 	proto := recommend.Protocol{TestDays: fl.testDays, K: fl.k, NewItems: fl.newItems, Interactions: xs, Weights: &w}
-	res, err := recommend.Evaluate(ctx, ps, proto,
+	tctx := ctx
+	if fl.model == "hybrid" {
+		var done func()
+		tctx, done = m.recommendProgress(ctx, "training the hybrid")
+		defer done()
+	}
+	res, err := recommend.Evaluate(tctx, ps, proto,
 		func(ctx context.Context, lg *recommend.Log) (recommend.Scorer, error) {
 			s, err := train(ctx, lg)
 			trained = s

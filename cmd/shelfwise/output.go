@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/shelfwise/shelfwise/recommend"
 	"golang.org/x/term"
 )
 
@@ -70,4 +72,17 @@ func (m *Main) progress(max int64, desc string) *progressbar.ProgressBar {
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 	)
+}
+
+// recommendProgress returns ctx with a reporter of the recommendation
+// training's stages (recommend.WithProgress) that draws them as a bar on
+// stderr, silent when stderr is not a terminal, and the function that
+// clears the bar.
+func (m *Main) recommendProgress(ctx context.Context, desc string) (context.Context, func()) {
+	bar := m.progress(100, desc)
+	ctx = recommend.WithProgress(ctx, func(f float64, msg string) {
+		bar.Describe(desc + ": " + msg)
+		_ = bar.Set(int(math.Round(100 * f)))
+	})
+	return ctx, func() { _ = bar.Finish() }
 }

@@ -240,7 +240,9 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 			return recommend.NewEngine(model), info, nil
 		}
 	}
-	model, err := trainRecommendModel(ctx, in)
+	tctx, done := m.recommendProgress(ctx, "training recommendations")
+	model, err := trainRecommendModel(tctx, in)
+	done()
 	if err != nil {
 		return nil, info, err
 	}

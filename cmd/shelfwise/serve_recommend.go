@@ -127,13 +127,18 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 	if err != nil {
 		return registry.Candidate{}, err
 	}
-	progress(0.1, fmt.Sprintf("evaluating on the last 28 days of %d purchases", len(ps)))
-	ev, err := recommend.Evaluate(ctx, ps, recommend.Protocol{TestDays: 28, K: 10}, recommend.HybridTrainer(recommend.DefaultModel.Hybrid))
+	evalMsg := fmt.Sprintf("evaluating on the last 28 days of %d purchases", len(ps))
+	progress(0.1, evalMsg)
+	// Each part reports its training stages within its share of the job.
+	stagesIn := func(lo, hi float64, what string) context.Context {
+		return recommend.WithProgress(ctx, func(f float64, msg string) { progress(lo+(hi-lo)*f, what+": "+msg) })
+	}
+	ev, err := recommend.Evaluate(stagesIn(0.1, 0.5, evalMsg), ps, recommend.Protocol{TestDays: 28, K: 10}, recommend.HybridTrainer(recommend.DefaultModel.Hybrid))
 	if err != nil {
 		return registry.Candidate{}, err
 	}
 	progress(0.5, "training on all purchases")
-	model, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
+	model, err := recommend.TrainModel(stagesIn(0.5, 0.98, "training on all purchases"), recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
 	if err != nil {
 		return registry.Candidate{}, err
 	}
