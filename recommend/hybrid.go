@@ -184,7 +184,7 @@ type tuned struct {
 // validation periods at the end of the log: for each window the components
 // are fitted on the purchases before it and scored on its customers, and
 // the windows' customers are pooled. A nil w means there was too little
-// history.
+// history. Each stage starts on st (nil: not reported).
 func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, st *stages) ([]tuned, error) {
 	tables, err := tuningTables(ctx, lg, cfg, modes, st)
 	if err != nil {
