@@ -133,12 +133,10 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 		}
 		h.W, h.ValidationScore, h.Rerank, h.RerankGain = tuned[0].w, tuned[0].score, tuned[0].rerank, tuned[0].gain
 	}
-	st.start("fitting the components on all purchases")
-	comps, err := buildComponents(ctx, lg, cfg)
+	comps, err := finalComponents(ctx, lg, cfg, st)
 	if err != nil {
 		return nil, err
 	}
-	st.finish("hybrid trained")
 	h.Components = comps
 	if cfg.Weights != nil {
 		h.W = make([]float64, NumRepeatFeatures+2*len(comps))
@@ -147,6 +145,17 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 		}
 	}
 	return h, nil
+}
+
+// finalComponents fits the components on the whole log, the last stage
+// of a hybrid training on st.
+func finalComponents(ctx context.Context, lg *Log, cfg HybridConfig, st *stages) ([]Component, error) {
+	st.start("fitting the components on all purchases")
+	comps, err := buildComponents(ctx, lg, cfg)
+	if err == nil {
+		st.finish("hybrid trained")
+	}
+	return comps, err
 }
 
 // hybridStages returns the stage counter of a hybrid training with

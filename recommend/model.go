@@ -238,12 +238,10 @@ func TrainHybridPair(ctx context.Context, lg *Log, cfg HybridConfig) (all, nw *H
 	if err != nil {
 		return nil, nil, err
 	}
-	st.start("fitting the components on all purchases")
-	comps, err := buildComponents(ctx, lg, cfg)
+	comps, err := finalComponents(ctx, lg, cfg, st)
 	if err != nil {
 		return nil, nil, err
 	}
-	st.finish("hybrid trained")
 	nf := NumRepeatFeatures + 2*len(comps)
 	if tn[0].w == nil { // too little history to validate: fixed sensible weights
 		tn[0].w, tn[1].w = make([]float64, nf), make([]float64, nf)

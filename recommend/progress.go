@@ -45,6 +45,5 @@ func (s *stages) finish(msg string) {
 	if s == nil || s.p == nil {
 		return
 	}
-	s.done = s.of
 	s.p(1, msg)
 }

@@ -312,13 +312,7 @@ const rerankDepth = 2
 // trainReranker fits the reranker of the blend's best top items on the
 // validation table with weights w, from the best rerankDepth x top.
 func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, seed uint64) (*Reranker, error) {
-	return t.trainRerankerDepth(ctx, w, top, rerankDepth, seed)
-}
-
-// trainRerankerDepth is trainReranker learning from the best depth x top
-// items per customer.
-func (t *tuningTable) trainRerankerDepth(ctx context.Context, w []float64, top, depth int, seed uint64) (*Reranker, error) {
-	rows, y, wt, _ := t.rerankData(w, depth*top)
+	rows, y, wt, _ := t.rerankData(w, rerankDepth*top)
 	return trainRerankRows(ctx, rows, y, wt, top, seed)
 }
 

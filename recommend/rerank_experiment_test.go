@@ -234,7 +234,8 @@ func experimentData(lines []shelfwise.OrderLine, prefix string, seed uint64) ([]
 // items per customer.
 func withDepth(depth int) rerankTrainer {
 	return func(t *tuningTable, ctx context.Context, w []float64, top int, seed uint64) (*Reranker, error) {
-		return t.trainRerankerDepth(ctx, w, top, depth, seed)
+		rows, y, wt, _ := t.rerankData(w, depth*top)
+		return trainRerankRows(ctx, rows, y, wt, top, seed)
 	}
 }
 
