@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -446,6 +447,11 @@ type scoreParts struct {
 	rvs  [][NumRepeatFeatures]float64
 	rsum []float64
 	prof []weighted // scratch of scoreKNNPair
+	// placed are the items the reranker moved above every other item,
+	// best first (by score, then index, as TopK orders them); empty when
+	// the reranker did not run or some other item may score as high (see
+	// placeAbove).
+	placed []int32
 }
 
 // partsPool recycles component buffers between requests.
@@ -470,6 +476,7 @@ func getParts(nc, n int) *scoreParts {
 	}
 	p.own = p.own[:n]
 	p.sm = nil
+	p.placed = p.placed[:0]
 	return p
 }
 
@@ -696,7 +703,19 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	for j, it := range top {
 		raw[j] = h.Rerank.rescore(out[it], raw[j])
 	}
-	placeAbove(out, top, raw)
+	p.placed = p.placed[:0]
+	if placeAbove(out, top, raw) {
+		p.placed = append(p.placed, top...)
+		slices.SortFunc(p.placed, func(a, b int32) int {
+			if sa, sb := out[a], out[b]; sa != sb {
+				if sa > sb {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(a, b)
+		})
+	}
 }
 
 // rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
@@ -712,11 +731,18 @@ func (h *Hybrid) rerankTop(sel []float64, own []ItemStats) []int32 {
 }
 
 // placeAbove moves the top items above every other item of out, in the
-// order of their reranked scores re.
-func placeAbove(out []float64, top []int32, re []float64) {
+// order of their reranked scores re. It reports whether they now score
+// above every other item for certain: true unless some item scores +Inf or
+// a top item's new score is NaN or not finite.
+func placeAbove(out []float64, top []int32, re []float64) bool {
 	maxOut := math.Inf(-1)
+	inf := false
 	for _, v := range out {
-		if v > maxOut && !math.IsInf(v, 1) {
+		if v > maxOut {
+			if math.IsInf(v, 1) {
+				inf = true
+				continue
+			}
 			maxOut = v
 		}
 	}
@@ -724,9 +750,15 @@ func placeAbove(out []float64, top []int32, re []float64) {
 	for _, v := range re {
 		lo = min(lo, v)
 	}
+	above := !inf
 	for j, it := range top {
-		out[it] = maxOut + 1 + (re[j] - lo)
+		v := maxOut + 1 + (re[j] - lo)
+		out[it] = v
+		if !(v > maxOut) || math.IsInf(v, 1) {
+			above = false
+		}
 	}
+	return above
 }
 
 // Purchases turns the log back into purchase lines (invoice = basket index).

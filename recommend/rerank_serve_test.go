@@ -4,8 +4,10 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/ml/gbdt"
 )
 
@@ -154,6 +156,18 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 	return tr
 }
 
+// rerankSetup returns the test model, its reranker queries, realistic
+// reranker trees and the item facts the trees were trained with.
+func rerankSetup(t *testing.T) (*Model, []*Query, *gbdt.Model, []float32) {
+	t.Helper()
+	m, _ := testModel(t)
+	qs := rerankQueries(m)
+	base := *m.All
+	facts := itemFacts(m.Log)
+	base.Rerank = &Reranker{Top: 100, Facts: facts}
+	return m, qs, realisticTrees(t, &base, qs, m.Log.NumItems()), facts
+}
+
 // TestRerankMatchesReference: the serving reranker (float32 rows, gbdt.Flat
 // over all top items at once, pooled buffers) gives the same scores, bit
 // for bit, as the reference (one PredictRaw per item), for every training
@@ -161,13 +175,8 @@ func realisticTreesN(t testing.TB, h *Hybrid, qs []*Query, ni, n int) *gbdt.Mode
 // for both blends (all items and new items), trees alone and blended, and
 // several Top values.
 func TestRerankMatchesReference(t *testing.T) {
-	m, _ := testModel(t)
+	m, qs, tr, facts := rerankSetup(t)
 	ni := m.Log.NumItems()
-	qs := rerankQueries(m)
-	base := *m.All
-	facts := itemFacts(m.Log)
-	base.Rerank = &Reranker{Top: 100, Facts: facts}
-	tr := realisticTrees(t, &base, qs, ni)
 	if len(tr.Trees) < 50 {
 		t.Fatalf("test trees: only %d", len(tr.Trees))
 	}
@@ -243,4 +252,56 @@ func BenchmarkRankWithReranker(b *testing.B) {
 			h.Score(&q, out)
 		}
 	})
+}
+
+// TestPlacedTopMatchesFilteredTop: when the reranker placed its top items
+// above all others, reading the best allowed items from them (placedTop)
+// gives exactly filteredTop's scan of the catalogue, for both blends,
+// several Top values, filters and list lengths; it declines (nil) when too
+// few placed items pass or a live session changes the scores.
+func TestPlacedTopMatchesFilteredTop(t *testing.T) {
+	m, qs, tr, facts := rerankSetup(t)
+	ni := m.Log.NumItems()
+	filters := []Filter{{}, {MaxPrice: 3}, {Categories: []string{"cat0", "cat1"}},
+		{Exclude: []shelfwise.SKU{sku(1), sku(2), sku(3), sku(5), sku(8), sku(13)}, MinPrice: 2}}
+	shortcuts, declined := 0, 0
+	for _, hb := range []*Hybrid{m.All, m.New} {
+		for _, top := range []int{25, 50} {
+			h := *hb
+			h.Rerank = &Reranker{Trees: tr, Top: top, Blend: 0.1, Facts: facts}
+			for qi, q := range qs {
+				if qi%3 != 0 {
+					continue
+				}
+				out := make([]float64, ni)
+				p := getParts(len(h.Components), ni)
+				qq := *q
+				h.score(&qq, out, p)
+				for fi := range filters {
+					c := m.compile(&filters[fi], nil)
+					for _, want := range []int{10, 20, 40} {
+						got := placedTop(p.placed, want, nil, c)
+						if got == nil {
+							declined++
+							continue
+						}
+						shortcuts++
+						ref := c.filteredTop(out, want)
+						if !slices.Equal(got, ref) {
+							t.Fatalf("new items %v, top %d, filter %d, want %d, user %d: placed %v, scan %v",
+								h.Cfg.NewItems, top, fi, want, q.User, got, ref)
+						}
+					}
+					if placedTop(p.placed, 10, []int32{0}, c) != nil {
+						t.Fatal("a live session: placedTop answered")
+					}
+				}
+				partsPool.Put(p)
+			}
+		}
+	}
+	if shortcuts < 500 || declined < 100 {
+		t.Fatalf("%d lists read from the placed items, %d declined: the comparison is weak", shortcuts, declined)
+	}
+	t.Logf("%d lists read from the placed items, %d declined", shortcuts, declined)
 }

@@ -89,7 +89,11 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 			out[i] += v
 		}
 	}
-	top := c.filteredTop(out, n*4+len(c.promoted))
+	want := n*4 + len(c.promoted)
+	top := placedTop(p.placed, want, sess, c)
+	if top == nil {
+		top = c.filteredTop(out, want)
+	}
 	if c.promoted != nil {
 		seen := map[int32]bool{}
 		for _, it := range top {
@@ -116,6 +120,27 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		r.contrib[k] = v
 	}
 	return r
+}
+
+// placedTop is filteredTop's answer read from the items the reranker
+// placed above all others (scoreParts.placed, best first) when want of
+// them pass the filter: they are then the best want allowed items of the
+// catalogue, in the same order, without a scan of the catalogue. Nil
+// when it cannot tell (a live session changes the scores afterwards, or
+// too few placed items pass).
+func placedTop(placed []int32, want int, sess []int32, c *compiled) []int32 {
+	if len(sess) > 0 || len(placed) < want || want <= 0 {
+		return nil
+	}
+	top := make([]int32, 0, want)
+	for _, it := range placed {
+		if c.allows(it) {
+			if top = append(top, it); len(top) == want {
+				return top
+			}
+		}
+	}
+	return nil
 }
 
 // f64Pool recycles score buffers between requests.
