@@ -1,7 +1,6 @@
 package recommend
 
 import (
-	"context"
 	"math"
 	"testing"
 )
@@ -59,17 +58,7 @@ func TestItemFacts(t *testing.T) {
 // facts of the log before each validation window's cut, never of the
 // purchases inside the window or after it.
 func TestTuningFactsBeforeCut(t *testing.T) {
-	ps, _ := synth(5, 60, 90, 3, 100, 10)
-	lg := NewLog(ps)
-	cfg := DefaultHybrid
-	cfg.ValidationDays, cfg.ValidationWindows = 14, 2
-	cfg.ALS.Iterations, cfg.ALS.Factors = 2, 4
-	cfg = cfg.withDefaults()
-	tables, err := tuningTables(context.Background(), lg, cfg, []bool{false}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb := tables[0]
+	lg, cfg, tb := synthTuningTable(t)
 	if tb == nil || len(tb.windowEnds) != 2 {
 		t.Fatal("want a table of two windows")
 	}

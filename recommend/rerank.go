@@ -432,8 +432,20 @@ func (t *tuningTable) objectiveReranked(preds []rerankedUser, r *Reranker) float
 // userObjective is NDCG@k + recallWeight x Recall@k of the candidates
 // `items` (indexes into tu.cands; nil = all candidates) ranked by scores.
 func (t *tuningTable) userObjective(tu *tuningUser, items []int32, scores []float64) float64 {
+	return t.listObjective(tu, items, TopK(scores, t.k))
+}
+
+// topObjective is userObjective of a customer's candidates ranked top
+// (indexes into cands, best first).
+func (t *tuningTable) topObjective(tu *tuningUser, top []int32) float64 {
+	return t.listObjective(tu, nil, top)
+}
+
+// listObjective is userObjective's value for the ranked list top (indexes
+// into items, or into cands when items is nil).
+func (t *tuningTable) listObjective(tu *tuningUser, items, top []int32) float64 {
 	hits, dcg := 0, 0.0
-	for r, k := range TopK(scores, t.k) {
+	for r, k := range top {
 		ci := k
 		if items != nil {
 			ci = items[k]

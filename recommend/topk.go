@@ -56,45 +56,59 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 // the top 10 of a few hundred candidates very many times).
 const smallK = 16
 
-// topKSmall is topKWhere for k <= smallK: the best k so far are kept in
-// an array sorted weakest first, and the weakest's score is the bar.
+// topKSmall is topKWhere for k <= smallK (see smallTop).
 func topKSmall(scores []float64, k int, ok func(int32) bool) []int32 {
-	var arr [smallK]scored
-	top := arr[:0]
-	bar := math.Inf(-1)
+	st := smallTop{k: k, bar: math.Inf(-1)}
 	for i, s := range scores {
-		if !(s > bar) || (ok != nil && !ok(int32(i))) {
+		if !(s > st.bar) || (ok != nil && !ok(int32(i))) {
 			continue
 		}
-		e := scored{int32(i), s}
-		if len(top) < k {
-			// Insert: entries weaker than e stay below it.
-			j := len(top)
-			top = append(top, e)
-			for ; j > 0 && e.less(top[j-1]); j-- {
-				top[j] = top[j-1]
-			}
-			top[j] = e
-			if len(top) == k {
-				bar = top[0].s
-			}
-			continue
-		}
-		// Replace the weakest: e beats it (a higher score, as an equal
-		// one comes later and loses the tie), and moves up past every
-		// entry it beats.
-		j := 0
-		for ; j+1 < k && top[j+1].less(e); j++ {
-			top[j] = top[j+1]
-		}
-		top[j] = e
-		bar = top[0].s
+		st.push(scored{int32(i), s})
 	}
+	top := st.arr[:st.n]
 	out := make([]int32, len(top))
 	for r := range top {
 		out[r] = top[len(top)-1-r].i
 	}
 	return out
+}
+
+// smallTop keeps the best k <= smallK entries offered to it in increasing
+// index order, arr[:n] sorted weakest first; the weakest's score is the
+// bar a later entry must pass (start it at -Inf: it stays there until k
+// are kept), which callers test before push.
+type smallTop struct {
+	arr  [smallK]scored
+	n, k int
+	bar  float64
+}
+
+// push keeps e, which passed the bar.
+func (st *smallTop) push(e scored) {
+	k := st.k
+	if st.n < k {
+		// Insert: entries weaker than e stay below it.
+		top := st.arr[:st.n+1]
+		j := st.n
+		for ; j > 0 && e.less(top[j-1]); j-- {
+			top[j] = top[j-1]
+		}
+		top[j] = e
+		if st.n++; st.n == k {
+			st.bar = top[0].s
+		}
+		return
+	}
+	// Replace the weakest: e beats it (a higher score, as an equal one
+	// comes later and loses the tie), and moves up past every entry it
+	// beats.
+	top := st.arr[:k]
+	j := 0
+	for ; j+1 < k && top[j+1].less(e); j++ {
+		top[j] = top[j+1]
+	}
+	top[j] = e
+	st.bar = top[0].s
 }
 
 // selectBest reorders a so that a[:k] holds its k best entries (higher

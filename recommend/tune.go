@@ -151,11 +151,21 @@ func (t *tuningTable) scoresFor(w []float64) [][]float64 {
 // times that feature's column, so coordinate ascent never rescores whole
 // rows.
 func (t *tuningTable) objectiveDelta(cur [][]float64, f int, delta float64) float64 {
+	return t.objectiveDeltaSparse(cur, nil, f, delta)
+}
+
+// objectiveDeltaSparse is objectiveDelta, reading the customers for whom
+// feature f is sparse from sp (see sparseAscent; nil: none is).
+func (t *tuningTable) objectiveDeltaSparse(cur [][]float64, sp []sparseAscent, f int, delta float64) float64 {
 	parts := make([]float64, len(t.users))
 	bufs := make([][]float64, workers())
 	parallelFor(len(t.users), func(w, i int) {
 		tu := &t.users[i]
 		s := cur[i]
+		if sp != nil && f >= 0 && sp[i].sparse(f) {
+			parts[i] = t.topObjective(tu, sp[i].top(cur[i], tu.col(f), delta, t.k))
+			return
+		}
 		if f >= 0 {
 			if cap(bufs[w]) < len(s) {
 				bufs[w] = make([]float64, len(s))
@@ -205,6 +215,7 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 	w = append([]float64(nil), w...)
 	cur := t.scoresFor(w)
 	best := t.objectiveDelta(cur, -1, 0)
+	sp := t.sparseAscents(cur)
 	grid := []float64{-0.3, -0.1, -0.03, 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10}
 	for pass := 0; pass < 6; pass++ {
 		improved := false
@@ -218,7 +229,7 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 				if v == w[f] || v == bestV {
 					continue
 				}
-				if s := t.objectiveDelta(cur, f, v-w[f]); s > best+1e-6 {
+				if s := t.objectiveDeltaSparse(cur, sp, f, v-w[f]); s > best+1e-6 {
 					best, bestV = s, v
 					improved = true
 				}
@@ -231,6 +242,7 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 						cur[i][ci] += d * float64(x)
 					}
 				}
+				t.refreshSparse(sp, cur, f)
 				w[f] = bestV
 			}
 		}
@@ -351,4 +363,115 @@ func (tu *tuningUser) row(ci int, dst []float32) []float32 {
 		dst[f] = tu.feats[f*n+ci]
 	}
 	return dst
+}
+
+// sparseAscent lets coordinate ascent score a weight change of a feature
+// that is zero for most of a customer's candidates (the repeat features
+// and the own-item copies of the components: non-zero only for the
+// customer's own items) without the whole candidate list. The candidates
+// split into the support (every candidate where such a feature is
+// non-zero) and the rest; a sparse feature's change moves only support
+// scores, so the new top k is the merge of the support's new top and the
+// rest's current top, which is kept.
+type sparseAscent struct {
+	support []int32 // candidates where a sparse feature is non-zero, ascending
+	inSup   []bool  // inSup[ci]: ci is in the support
+	mask    uint64  // bit f: feature f is zero outside the support
+	rest    []int32 // the k best candidates outside the support by the current scores
+}
+
+// sparse tells whether a change of feature f's weight moves only the
+// support's scores.
+func (a *sparseAscent) sparse(f int) bool { return f < 64 && a.mask&(1<<f) != 0 }
+
+// sparseShare is the largest share of a customer's candidates where a
+// feature may be non-zero and still count as sparse, and the largest
+// share the support may have.
+const sparseShare = 0.25
+
+// sparseAscents builds each customer's sparseAscent under the scores cur
+// (nil when the table has more than 64 features or k > smallK: then
+// every change rescores the whole list).
+func (t *tuningTable) sparseAscents(cur [][]float64) []sparseAscent {
+	if t.nFeat > 64 || t.k > smallK || t.k <= 0 {
+		return nil
+	}
+	sp := make([]sparseAscent, len(t.users))
+	parallelFor(len(t.users), func(_, i int) {
+		tu := &t.users[i]
+		n := len(tu.cands)
+		a := sparseAscent{inSup: make([]bool, n)}
+		limit := int(sparseShare * float64(n))
+		for f := range t.nFeat {
+			col := tu.col(f)
+			nz := 0
+			for _, x := range col {
+				if x != 0 {
+					nz++
+				}
+			}
+			if nz > limit {
+				continue
+			}
+			for ci, x := range col {
+				if x != 0 {
+					a.inSup[ci] = true
+				}
+			}
+			a.mask |= 1 << f
+		}
+		for ci, in := range a.inSup {
+			if in {
+				a.support = append(a.support, int32(ci))
+			}
+		}
+		if len(a.support) > limit {
+			a.mask = 0 // too large a support to save anything
+		}
+		a.rest = topKWhere(cur[i], t.k, func(ci int32) bool { return !a.inSup[ci] })
+		sp[i] = a
+	})
+	return sp
+}
+
+// refreshSparse keeps the rest's top after feature f's weight changed in
+// cur: only customers for whom f is not sparse saw it move.
+func (t *tuningTable) refreshSparse(sp []sparseAscent, cur [][]float64, f int) {
+	if sp == nil {
+		return
+	}
+	parallelFor(len(sp), func(_, i int) {
+		if a := &sp[i]; !a.sparse(f) {
+			a.rest = topKWhere(cur[i], t.k, func(ci int32) bool { return !a.inSup[ci] })
+		}
+	})
+}
+
+// top is TopK(s + delta x col, k) for a feature col zero outside the
+// support: the best k of the support's new scores (each computed as the
+// whole-list path does), merged with the rest's current best.
+func (a *sparseAscent) top(s []float64, col []float32, delta float64, k int) []int32 {
+	st := smallTop{k: k, bar: math.Inf(-1)}
+	for _, ci := range a.support {
+		if v := s[ci] + delta*float64(col[ci]); v > st.bar {
+			st.push(scored{ci, v})
+		}
+	}
+	sup := st.arr[:st.n]
+	// Merge: sup is weakest first, rest best first.
+	out := make([]int32, 0, k)
+	p, r := len(sup)-1, 0
+	for len(out) < k && (p >= 0 || r < len(a.rest)) {
+		if r < len(a.rest) {
+			e := scored{a.rest[r], s[a.rest[r]]}
+			if p < 0 || sup[p].less(e) {
+				out = append(out, e.i)
+				r++
+				continue
+			}
+		}
+		out = append(out, sup[p].i)
+		p--
+	}
+	return out
 }

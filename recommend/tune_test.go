@@ -1,0 +1,99 @@
+package recommend
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// synthTuningTable is the all-items tuning table of two 14-day validation
+// windows on simulated purchases, with the log and configuration it came
+// from.
+func synthTuningTable(t *testing.T) (*Log, HybridConfig, *tuningTable) {
+	t.Helper()
+	ps, _ := synth(5, 60, 90, 3, 100, 10)
+	lg := NewLog(ps)
+	cfg := DefaultHybrid
+	cfg.ValidationDays, cfg.ValidationWindows = 14, 2
+	cfg.ALS.Iterations, cfg.ALS.Factors = 2, 4
+	cfg = cfg.withDefaults()
+	tables, err := tuningTables(context.Background(), lg, cfg, []bool{false}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tables[0] == nil {
+		t.Fatal("no tuning table")
+	}
+	return lg, cfg, tables[0]
+}
+
+// TestSparseAscentMatchesDense: scoring a weight change through the
+// sparse support (sparseAscent) gives the same top k and the same
+// objective, bit for bit, as rescoring whole candidate lists, for every
+// feature, several changes and weights, and after accepted steps of
+// sparse and dense features (refreshSparse).
+func TestSparseAscentMatchesDense(t *testing.T) {
+	_, _, tb := synthTuningTable(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	sparseCases, denseCases, steps := 0, 0, 0
+	for trial := range 3 {
+		w := make([]float64, tb.nFeat)
+		for f := range w {
+			w[f] = rng.NormFloat64()
+			if trial == 0 {
+				w[f] = float64(rng.IntN(3)) // many ties
+			}
+		}
+		cur := tb.scoresFor(w)
+		sp := tb.sparseAscents(cur)
+		if sp == nil {
+			t.Fatal("no sparse ascent")
+		}
+		for round := range 4 {
+			for f := range tb.nFeat {
+				for _, d := range []float64{-1, -0.3, 0.01, 0.5, 3} {
+					got := tb.objectiveDeltaSparse(cur, sp, f, d)
+					want := tb.objectiveDelta(cur, f, d)
+					if math.Float64bits(got) != math.Float64bits(want) {
+						t.Fatalf("trial %d round %d feature %d delta %v: sparse %v, dense %v", trial, round, f, d, got, want)
+					}
+					for i := range tb.users {
+						tu := &tb.users[i]
+						if !sp[i].sparse(f) {
+							denseCases++
+							continue
+						}
+						sparseCases++
+						b := slices.Clone(cur[i])
+						for ci, x := range tu.col(f) {
+							b[ci] += d * float64(x)
+						}
+						if g, wt := sp[i].top(cur[i], tu.col(f), d, tb.k), TopK(b, tb.k); !slices.Equal(g, wt) {
+							t.Fatalf("user %d feature %d delta %v: sparse top %v, TopK %v", i, f, d, g, wt)
+						}
+					}
+				}
+			}
+			// An accepted step, alternately of a sparse and a dense feature
+			// for the first customer.
+			f := rng.IntN(tb.nFeat)
+			for sp[0].sparse(f) != (round%2 == 0) {
+				f = rng.IntN(tb.nFeat)
+			}
+			d := rng.NormFloat64()
+			for i := range tb.users {
+				for ci, x := range tb.users[i].col(f) {
+					cur[i][ci] += d * float64(x)
+				}
+			}
+			tb.refreshSparse(sp, cur, f)
+			steps++
+		}
+	}
+	if sparseCases < 1000 || denseCases < 1000 {
+		t.Fatalf("%d sparse and %d dense cases: the comparison is weak", sparseCases, denseCases)
+	}
+	t.Logf("%d sparse and %d dense cases, %d steps", sparseCases, denseCases, steps)
+}
