@@ -3,6 +3,7 @@ package gbdt
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Flat is a read-only copy of a model's trees laid out for fast prediction
@@ -23,6 +24,9 @@ type Flat struct {
 	// hasCat: the model has categorical splits, which Flat does not lay
 	// out; prediction then goes through Model.PredictRaw.
 	hasCat bool
+	// shallow is the same trees padded to depth shallowDepth (nil when
+	// some tree is deeper): see shallowTrees.
+	shallow *shallowTrees
 }
 
 // flatNode is a node: a row goes to kids when row[feat] <= thr, or when
@@ -92,8 +96,138 @@ func (m *Model) Flatten() *Flat {
 	}
 	if f.hasCat {
 		f.roots, f.nodes, f.values = nil, nil, nil
+		return f
 	}
+	f.shallow = f.padShallow()
 	return f
+}
+
+// shallowDepth is the depth shallowTrees pads every tree to; a model with
+// a deeper tree keeps the node-by-node walk.
+const shallowDepth = 5
+
+// shallowSlots is a padded tree's slots: its 2^shallowDepth - 1 internal
+// nodes in heap order (node p's children at 2p+1 and 2p+2, one spare
+// slot) and, separately, its 2^shallowDepth leaf values.
+const shallowSlots = 1 << shallowDepth
+
+// shallowTrees are the trees of a model no deeper than shallowDepth, each
+// padded to exactly that depth and laid out at a fixed stride, so a row
+// walks eight trees at once with every node address a constant offset from
+// one base (see predictShallow). Padding nodes send every value without
+// NaN left (threshold +Inf) and a leaf above the last level fills all the
+// leaves below it, so a row ends in the leaf it reaches in the tree.
+type shallowTrees struct {
+	nodes  []shallowNode // shallowSlots per tree
+	values []float64     // shallowSlots per tree
+}
+
+// shallowNode is an internal node: a row goes to the right child when its
+// value at byte offset off is greater than thr.
+type shallowNode struct {
+	off uint32
+	thr float32
+}
+
+// padShallow lays f's trees out as shallowTrees, nil when a tree is
+// deeper than shallowDepth or a row is too wide for the offsets.
+func (f *Flat) padShallow() *shallowTrees {
+	for _, d := range f.depths {
+		if d > shallowDepth {
+			return nil
+		}
+	}
+	if f.nf <= 0 || uint64(f.nf)*4 > math.MaxUint32 {
+		return nil
+	}
+	nt := len(f.roots)
+	st := &shallowTrees{nodes: make([]shallowNode, nt*shallowSlots), values: make([]float64, nt*shallowSlots)}
+	for t, root := range f.roots {
+		nodes := st.nodes[t*shallowSlots : (t+1)*shallowSlots]
+		values := st.values[t*shallowSlots : (t+1)*shallowSlots]
+		// place puts flat node src at heap slot p of level lvl.
+		var place func(src int32, p, lvl int)
+		place = func(src int32, p, lvl int) {
+			nd := &f.nodes[src]
+			leaf := nd.kids == src
+			if lvl == shallowDepth {
+				values[p-(shallowSlots-1)] = f.values[src]
+				return
+			}
+			if leaf {
+				nodes[p] = shallowNode{thr: float32(math.Inf(1))}
+				place(src, 2*p+1, lvl+1)
+				place(src, 2*p+2, lvl+1)
+				return
+			}
+			nodes[p] = shallowNode{off: uint32(nd.feat) * 4, thr: nd.thr}
+			place(nd.kids, 2*p+1, lvl+1)
+			place(nd.kids+1, 2*p+2, lvl+1)
+		}
+		place(root, 0, 0)
+	}
+	return st
+}
+
+// step is the heap slot after node n for the row at rb: 2p+1 (left) or
+// 2p+2 (right).
+func step(p uintptr, n *shallowNode, rb unsafe.Pointer) uintptr {
+	right := uintptr(0)
+	if *(*float32)(unsafe.Add(rb, n.off)) > n.thr {
+		right = 1
+	}
+	return 2*p + 1 + right
+}
+
+// predictShallow writes each row's raw score to out, the trees summed in
+// model order as PredictRawBatch does; rows hold no NaN and len(rows) =
+// len(out) x nf (checked by the caller). The walk reads nodes and row
+// values through unsafe pointers: a padded tree's slots are at
+// t x shallowSlots + p with p < shallowSlots - 1 for the shallowDepth
+// steps, and every offset is a feature's byte offset inside a row (the
+// trees' features are below nf, as Flatten's model was trained on nf).
+func (st *shallowTrees) predictShallow(base float64, nf int, rows []float32, out []float64) {
+	const S = shallowSlots
+	nt := len(st.nodes) / S
+	for r := range out {
+		rb := unsafe.Pointer(&rows[r*nf])
+		acc := base
+		t := 0
+		// Eight trees at a time: their paths are independent, so the
+		// processor overlaps the chains of loads.
+		for ; t+8 <= nt; t += 8 {
+			nb := unsafe.Pointer(&st.nodes[t*S])
+			var p0, p1, p2, p3, p4, p5, p6, p7 uintptr
+			for range shallowDepth {
+				p0 = step(p0, (*shallowNode)(unsafe.Add(nb, (0*S+p0)*8)), rb)
+				p1 = step(p1, (*shallowNode)(unsafe.Add(nb, (1*S+p1)*8)), rb)
+				p2 = step(p2, (*shallowNode)(unsafe.Add(nb, (2*S+p2)*8)), rb)
+				p3 = step(p3, (*shallowNode)(unsafe.Add(nb, (3*S+p3)*8)), rb)
+				p4 = step(p4, (*shallowNode)(unsafe.Add(nb, (4*S+p4)*8)), rb)
+				p5 = step(p5, (*shallowNode)(unsafe.Add(nb, (5*S+p5)*8)), rb)
+				p6 = step(p6, (*shallowNode)(unsafe.Add(nb, (6*S+p6)*8)), rb)
+				p7 = step(p7, (*shallowNode)(unsafe.Add(nb, (7*S+p7)*8)), rb)
+			}
+			v := (*[8 * S]float64)(st.values[t*S : (t+8)*S])
+			acc += v[0*S+p0-(S-1)]
+			acc += v[1*S+p1-(S-1)]
+			acc += v[2*S+p2-(S-1)]
+			acc += v[3*S+p3-(S-1)]
+			acc += v[4*S+p4-(S-1)]
+			acc += v[5*S+p5-(S-1)]
+			acc += v[6*S+p6-(S-1)]
+			acc += v[7*S+p7-(S-1)]
+		}
+		for ; t < nt; t++ {
+			nb := unsafe.Pointer(&st.nodes[t*S])
+			var p uintptr
+			for range shallowDepth {
+				p = step(p, (*shallowNode)(unsafe.Add(nb, p*8)), rb)
+			}
+			acc += st.values[t*S+int(p)-(S-1)]
+		}
+		out[r] = acc
+	}
 }
 
 // Model returns the model f was made from.
@@ -127,6 +261,10 @@ func (f *Flat) PredictRawBatch(rows []float32, out []float64) error {
 			nan = true
 			break
 		}
+	}
+	if !nan && f.shallow != nil && len(out) > 0 {
+		f.shallow.predictShallow(f.base, nf, rows, out)
+		return nil
 	}
 	// Tree by tree, so a tree's nodes stay in cache over the rows; each
 	// row still sums the trees in model order.

@@ -32,19 +32,28 @@ func flatData(n int, r *rand.Rand) (*Matrix, []float64) {
 }
 
 // TestFlatMatchesPredictRaw: Flat's batch predictions equal PredictRaw bit
-// for bit (numeric splits with missing values, and categorical splits
-// through the fallback), on rows that include NaN and unseen values.
+// for bit (numeric splits with missing values, categorical splits through
+// the fallback, trees padded to shallowDepth for rows without missing
+// values, and deeper trees walked node by node), on rows that include NaN
+// and unseen values.
 func TestFlatMatchesPredictRaw(t *testing.T) {
 	X, y := flatData(4000, rng(21))
-	for _, cat := range [][]int{nil, {5}} {
+	for _, c := range []struct {
+		cat   []int
+		depth int
+	}{{nil, 5}, {nil, 2}, {nil, 7}, {[]int{5}, 5}} {
+		cat := c.cat
 		m, err := Train(context.Background(), Dataset{X: X, Y: y}, nil,
-			Params{Objective: Logistic, NumTrees: 60, LearningRate: 0.1, MaxDepth: 5, MinSamplesLeaf: 10, Categorical: cat}, rng(22))
+			Params{Objective: Logistic, NumTrees: 61, LearningRate: 0.1, MaxDepth: c.depth, MinSamplesLeaf: 10, Categorical: cat}, rng(22))
 		if err != nil {
 			t.Fatal(err)
 		}
 		f := m.Flatten()
 		if f.Model() != m || f.hasCat != (cat != nil) {
 			t.Fatalf("categorical %v: hasCat %v", cat, f.hasCat)
+		}
+		if wantShallow := cat == nil && c.depth <= shallowDepth; (f.shallow != nil) != wantShallow {
+			t.Fatalf("categorical %v, depth %d: padded trees %v", cat, c.depth, f.shallow != nil)
 		}
 		// Thresholds per feature: rows are given values exactly on them
 		// too (a row at a threshold goes left).
@@ -74,6 +83,9 @@ func TestFlatMatchesPredictRaw(t *testing.T) {
 						v = thr[j][r.IntN(len(thr[j]))]
 					}
 				}
+				if v != v && i >= n/2 {
+					v = 0.25 // the data's own missing values too: these rows have none
+				}
 				rows[i*X.Cols+j] = v
 			}
 		}
@@ -97,7 +109,7 @@ func TestFlatMatchesPredictRaw(t *testing.T) {
 			}
 			want := m.PredictRaw(row)
 			if math.Float64bits(got[i]) != math.Float64bits(want) {
-				t.Fatalf("categorical %v, row %d: flat %v, PredictRaw %v", cat, i, got[i], want)
+				t.Fatalf("categorical %v, depth %d, row %d: flat %v, PredictRaw %v", cat, c.depth, i, got[i], want)
 			}
 			distinct[want] = true
 		}
