@@ -140,6 +140,13 @@ func (f *Flat) padShallow() *shallowTrees {
 	if f.nf <= 0 || uint64(f.nf)*4 > math.MaxUint32 {
 		return nil
 	}
+	// The unsafe walk trusts every split's feature to lie inside a row: a
+	// model read from a damaged file may not, and keeps the checked walk.
+	for i, nd := range f.nodes {
+		if nd.kids != int32(i) && (nd.feat < 0 || int(nd.feat) >= f.nf) {
+			return nil
+		}
+	}
 	nt := len(f.roots)
 	st := &shallowTrees{nodes: make([]shallowNode, nt*shallowSlots), values: make([]float64, nt*shallowSlots)}
 	for t, root := range f.roots {
@@ -184,8 +191,8 @@ func step(p uintptr, n *shallowNode, rb unsafe.Pointer) uintptr {
 // len(out) x nf (checked by the caller). The walk reads nodes and row
 // values through unsafe pointers: a padded tree's slots are at
 // t x shallowSlots + p with p < shallowSlots - 1 for the shallowDepth
-// steps, and every offset is a feature's byte offset inside a row (the
-// trees' features are below nf, as Flatten's model was trained on nf).
+// steps, and every offset is a feature's byte offset inside a row
+// (padShallow checked that each split's feature is below nf).
 func (st *shallowTrees) predictShallow(base float64, nf int, rows []float32, out []float64) {
 	const S = shallowSlots
 	nt := len(st.nodes) / S

@@ -156,3 +156,28 @@ func BenchmarkFlatPredict100(b *testing.B) {
 		}
 	})
 }
+
+// TestFlatShallowChecksFeatures: a model whose split names a feature
+// outside the row (as a damaged file could) is not given the unchecked
+// walk (the checked one stops at Go's bounds check instead of reading past
+// the row); a valid tree shallower than shallowDepth is, and predicts its
+// leaves.
+func TestFlatShallowChecksFeatures(t *testing.T) {
+	m := &Model{NumFeatures: 2, Trees: []tree{{Nodes: []node{
+		{Feature: 5, Threshold: 0, Left: 1, Right: 2, Cat: -1},
+		{Left: -1, Right: -1, Value: 1, Cat: -1},
+		{Left: -1, Right: -1, Value: 2, Cat: -1},
+	}}}}
+	if f := m.Flatten(); f.shallow != nil {
+		t.Fatal("a split on feature 5 of 2: padded for the unchecked walk")
+	}
+	m.Trees[0].Nodes[0].Feature = 1
+	f := m.Flatten()
+	if f.shallow == nil {
+		t.Fatal("a valid depth-1 tree: not padded")
+	}
+	out := make([]float64, 2)
+	if err := f.PredictRawBatch([]float32{0, -1, 0, 1}, out); err != nil || out[0] != 1 || out[1] != 2 {
+		t.Fatalf("got %v, %v; want [1 2]", out, err)
+	}
+}
