@@ -732,8 +732,9 @@ func (h *Hybrid) rerankTop(sel []float64, own []ItemStats) []int32 {
 
 // placeAbove moves the top items above every other item of out, in the
 // order of their reranked scores re. It reports whether they now score
-// above every other item for certain: true unless some item scores +Inf or
-// a top item's new score is NaN or not finite.
+// above every other item for certain: false when some other item scores
+// +Inf, or a top item's new score is NaN, +Inf or, through rounding, no
+// higher than the best other score.
 func placeAbove(out []float64, top []int32, re []float64) bool {
 	maxOut := math.Inf(-1)
 	inf := false
