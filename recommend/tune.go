@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/optimize"
@@ -298,19 +299,33 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 		return make([]float64, nf)
 	}
 	const l2 = 1e-3
+	// The optimiser asks for the loss and then the gradient at the same
+	// weights: the pairs' scores are computed once for both.
+	zs := make([]float64, len(weights))
+	var zAt []float64
+	scores := func(w []float64) []float64 {
+		if zAt == nil || !slices.Equal(zAt, w) {
+			for p := range weights {
+				zs[p] = dot(w, diffs[p*nf:(p+1)*nf])
+			}
+			zAt = append(zAt[:0], w...)
+		}
+		return zs
+	}
 	fn := func(w []float64) float64 {
 		loss := 0.0
+		z := scores(w)
 		for p, pw := range weights {
-			z := dot(w, diffs[p*nf:(p+1)*nf])
-			loss += pw * softplus(-z)
+			loss += pw * softplus(-z[p])
 		}
 		return loss + l2*dot(w, w)
 	}
 	grad := func(g, w []float64) {
 		clear(g)
+		z := scores(w)
 		for p, pw := range weights {
 			d := diffs[p*nf : (p+1)*nf]
-			s := -pw / (1 + math.Exp(dot(w, d)))
+			s := -pw / (1 + math.Exp(z[p]))
 			for f := range g {
 				g[f] += s * d[f]
 			}
