@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/shelfwise/shelfwise/internal/parallel"
 )
 
 // tuningTable holds, for every validation customer, a candidate set with
@@ -301,31 +303,48 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 	const l2 = 1e-3
 	// The optimiser asks for the loss and then the gradient at the same
 	// weights: the pairs' scores are computed once for both.
+	// Each pair's score and its exponential are computed on every core;
+	// the sums over pairs stay in pair order, so the fit does not depend
+	// on the number of cores.
 	zs := make([]float64, len(weights))
+	tmp := make([]float64, len(weights))
+	each := func(fn func(lo, hi int)) { _ = parallel.Chunks(context.Background(), len(weights), 0, 4096, fn) }
 	var zAt []float64
 	scores := func(w []float64) []float64 {
 		if zAt == nil || !slices.Equal(zAt, w) {
-			for p := range weights {
-				zs[p] = dot(w, diffs[p*nf:(p+1)*nf])
-			}
+			each(func(lo, hi int) {
+				for p := lo; p < hi; p++ {
+					zs[p] = dot(w, diffs[p*nf:(p+1)*nf])
+				}
+			})
 			zAt = append(zAt[:0], w...)
 		}
 		return zs
 	}
 	fn := func(w []float64) float64 {
-		loss := 0.0
 		z := scores(w)
+		each(func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				tmp[p] = softplus(-z[p])
+			}
+		})
+		loss := 0.0
 		for p, pw := range weights {
-			loss += pw * softplus(-z[p])
+			loss += pw * tmp[p]
 		}
 		return loss + l2*dot(w, w)
 	}
 	grad := func(g, w []float64) {
 		clear(g)
 		z := scores(w)
+		each(func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				tmp[p] = math.Exp(z[p])
+			}
+		})
 		for p, pw := range weights {
 			d := diffs[p*nf : (p+1)*nf]
-			s := -pw / (1 + math.Exp(z[p]))
+			s := -pw / (1 + tmp[p])
 			for f := range g {
 				g[f] += s * d[f]
 			}
