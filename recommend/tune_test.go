@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -96,4 +97,32 @@ func TestSparseAscentMatchesDense(t *testing.T) {
 		t.Fatalf("%d sparse and %d dense cases: the comparison is weak", sparseCases, denseCases)
 	}
 	t.Logf("%d sparse and %d dense cases, %d steps", sparseCases, denseCases, steps)
+}
+
+// TestRankNetSameOnAnyCores: the pairwise logistic fit spreads its pairs
+// over the cores but sums them in pair order, so one core and four give
+// the same weights bit for bit; the fit is not trivial (some weight is
+// neither 0 nor ±1 after rescaling).
+func TestRankNetSameOnAnyCores(t *testing.T) {
+	_, _, tb := synthTuningTable(t)
+	active := make([]bool, tb.nFeat)
+	for f := range active {
+		active[f] = true
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := tb.rankNet(active)
+	runtime.GOMAXPROCS(4)
+	four := tb.rankNet(active)
+	inner := 0
+	for f := range one {
+		if math.Float64bits(one[f]) != math.Float64bits(four[f]) {
+			t.Fatalf("feature %d: %v on one core, %v on four", f, one[f], four[f])
+		}
+		if a := math.Abs(one[f]); a > 0 && a < 1 {
+			inner++
+		}
+	}
+	if inner == 0 {
+		t.Fatalf("weights %v: a trivial fit", one)
+	}
 }
