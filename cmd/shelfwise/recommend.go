@@ -39,9 +39,10 @@ hybrid of repeat purchase, ALS, item-kNN, bought-together and trending, tuned
 on the last 30 days). The trained model is saved in DB/models/recommend.swm
 (versioned and checksummed) and reused while the store's purchases and
 catalogue are unchanged; it is retrained when they change, when the file is
-absent, or with --retrain ("shelfwise train recommend" trains it ahead). ID is the retailer's customer identifier as in the
-imported export; it is pseudonymised before the lookup. An unknown customer
-gets trending products.`,
+absent, or with --retrain ("shelfwise train recommend" trains it ahead).
+ID is the retailer's customer identifier as in the imported export; it is
+pseudonymised before the lookup. An unknown customer gets trending
+products.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runRecommend(cmd.Context(), fl) },
 	}
