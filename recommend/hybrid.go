@@ -1,7 +1,6 @@
 package recommend
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -706,15 +705,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	p.placed = p.placed[:0]
 	if placeAbove(out, top, raw) {
 		p.placed = append(p.placed, top...)
-		slices.SortFunc(p.placed, func(a, b int32) int {
-			if sa, sb := out[a], out[b]; sa != sb {
-				if sa > sb {
-					return -1
-				}
-				return 1
-			}
-			return cmp.Compare(a, b)
-		})
+		itemsByScore(p.placed, func(i int32) float64 { return out[i] })
 	}
 }
 

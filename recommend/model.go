@@ -1,8 +1,9 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,13 +255,18 @@ func TrainHybridPair(ctx context.Context, lg *Log, cfg HybridConfig) (all, nw *H
 	return all, nw, nil
 }
 
-// itemsByScore sorts item indexes by descending score (ties by index).
+// itemsByScore sorts item indexes by descending score, ties by index (as
+// TopK orders them; a NaN score keeps its place), without allocating.
 func itemsByScore(items []int32, score func(int32) float64) {
-	sort.SliceStable(items, func(a, b int) bool {
-		sa, sb := score(items[a]), score(items[b])
-		if sa != sb {
-			return sa > sb
+	slices.SortStableFunc(items, func(a, b int32) int {
+		switch sa, sb := score(a), score(b); {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		case sa == sb:
+			return cmp.Compare(a, b)
 		}
-		return items[a] < items[b]
+		return 0
 	})
 }

@@ -139,7 +139,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 // objective is mean NDCG@k + recallWeight x mean Recall@k over the
 // validation customers.
 func (t *tuningTable) objective(w []float64) float64 {
-	return t.objectiveDelta(t.scoresFor(w), -1, 0)
+	return t.objectiveDelta(t.scoresFor(w), nil, -1, 0)
 }
 
 // scoresFor returns every validation customer's candidate scores under w.
@@ -152,14 +152,9 @@ func (t *tuningTable) scoresFor(w []float64) [][]float64 {
 // objectiveDelta is the objective of the scores cur with feature f's weight
 // moved by delta (f < 0: unchanged). Moving one weight only adds delta
 // times that feature's column, so coordinate ascent never rescores whole
-// rows.
-func (t *tuningTable) objectiveDelta(cur [][]float64, f int, delta float64) float64 {
-	return t.objectiveDeltaSparse(cur, nil, f, delta)
-}
-
-// objectiveDeltaSparse is objectiveDelta, reading the customers for whom
-// feature f is sparse from sp (see sparseAscent; nil: none is).
-func (t *tuningTable) objectiveDeltaSparse(cur [][]float64, sp []sparseAscent, f int, delta float64) float64 {
+// rows; for the customers for whom f is sparse (sp, see sparseAscent; nil:
+// none is) it rescores only their support.
+func (t *tuningTable) objectiveDelta(cur [][]float64, sp []sparseAscent, f int, delta float64) float64 {
 	parts := make([]float64, len(t.users))
 	bufs := make([][]float64, workers())
 	parallelFor(len(t.users), func(w, i int) {
@@ -217,7 +212,7 @@ func (t *tuningTable) tune(newItems bool) ([]float64, float64) {
 func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, float64) {
 	w = append([]float64(nil), w...)
 	cur := t.scoresFor(w)
-	best := t.objectiveDelta(cur, -1, 0)
+	best := t.objectiveDelta(cur, nil, -1, 0)
 	sp := t.sparseAscents(cur)
 	grid := []float64{-0.3, -0.1, -0.03, 0, 0.01, 0.03, 0.1, 0.3, 1, 3, 10}
 	for pass := 0; pass < 6; pass++ {
@@ -232,7 +227,7 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 				if v == w[f] || v == bestV {
 					continue
 				}
-				if s := t.objectiveDeltaSparse(cur, sp, f, v-w[f]); s > best+1e-6 {
+				if s := t.objectiveDelta(cur, sp, f, v-w[f]); s > best+1e-6 {
 					best, bestV = s, v
 					improved = true
 				}
@@ -302,10 +297,10 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 	}
 	const l2 = 1e-3
 	// The optimiser asks for the loss and then the gradient at the same
-	// weights: the pairs' scores are computed once for both.
-	// Each pair's score and its exponential are computed on every core;
-	// the sums over pairs stay in pair order, so the fit does not depend
-	// on the number of cores.
+	// weights: the pairs' scores are computed once for both. Each pair's
+	// score and its exponential are computed on every core; the sums over
+	// pairs stay in pair order, so the fit does not depend on the number
+	// of cores.
 	zs := make([]float64, len(weights))
 	tmp := make([]float64, len(weights))
 	each := func(fn func(lo, hi int)) { _ = parallel.Chunks(context.Background(), len(weights), 0, 4096, fn) }
@@ -462,7 +457,7 @@ func (t *tuningTable) sparseAscents(cur [][]float64) []sparseAscent {
 		if len(a.support) > limit {
 			a.mask = 0 // too large a support to save anything
 		}
-		a.rest = topKWhere(cur[i], t.k, func(ci int32) bool { return !a.inSup[ci] })
+		a.keepRest(cur[i], t.k)
 		sp[i] = a
 	})
 	return sp
@@ -476,9 +471,17 @@ func (t *tuningTable) refreshSparse(sp []sparseAscent, cur [][]float64, f int) {
 	}
 	parallelFor(len(sp), func(_, i int) {
 		if a := &sp[i]; !a.sparse(f) {
-			a.rest = topKWhere(cur[i], t.k, func(ci int32) bool { return !a.inSup[ci] })
+			a.keepRest(cur[i], t.k)
 		}
 	})
+}
+
+// keepRest records the best k candidates outside the support under the
+// scores s; a customer with no sparse feature never reads them.
+func (a *sparseAscent) keepRest(s []float64, k int) {
+	if a.mask != 0 {
+		a.rest = topKWhere(s, k, func(ci int32) bool { return !a.inSup[ci] })
+	}
 }
 
 // top is TopK(s + delta x col, k) for a feature col zero outside the

@@ -55,8 +55,8 @@ func TestSparseAscentMatchesDense(t *testing.T) {
 		for round := range 4 {
 			for f := range tb.nFeat {
 				for _, d := range []float64{-1, -0.3, 0.01, 0.5, 3} {
-					got := tb.objectiveDeltaSparse(cur, sp, f, d)
-					want := tb.objectiveDelta(cur, f, d)
+					got := tb.objectiveDelta(cur, sp, f, d)
+					want := tb.objectiveDelta(cur, nil, f, d)
 					if math.Float64bits(got) != math.Float64bits(want) {
 						t.Fatalf("trial %d round %d feature %d delta %v: sparse %v, dense %v", trial, round, f, d, got, want)
 					}

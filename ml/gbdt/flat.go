@@ -257,9 +257,6 @@ func (f *Flat) PredictRawBatch(rows []float32, out []float64) error {
 		}
 		return nil
 	}
-	for r := range out {
-		out[r] = f.base
-	}
 	nodes, values, nf := f.nodes, f.values, f.nf
 	// Without missing values, no node needs to test for them.
 	nan := false
@@ -269,9 +266,12 @@ func (f *Flat) PredictRawBatch(rows []float32, out []float64) error {
 			break
 		}
 	}
-	if !nan && f.shallow != nil && len(out) > 0 {
+	if !nan && f.shallow != nil {
 		f.shallow.predictShallow(f.base, nf, rows, out)
 		return nil
+	}
+	for r := range out {
+		out[r] = f.base
 	}
 	// Tree by tree, so a tree's nodes stay in cache over the rows; each
 	// row still sums the trees in model order.
