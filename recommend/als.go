@@ -281,15 +281,17 @@ func (a *ALS) Score(q *Query, out []float64) {
 		a.v32.Store(&w)
 		v = &w
 	}
-	u32 := toFloat32(u)
 	n := len(out)
 	yp, _ := f32Pool.Get().(*[]float32)
-	if yp == nil || cap(*yp) < n {
-		b := make([]float32, n)
+	if yp == nil || cap(*yp) < n+f {
+		b := make([]float32, n+f)
 		yp = &b
 	}
-	y := (*yp)[:n]
+	y, u32 := (*yp)[:n], (*yp)[n:n+f] // the scores, the user's factors
 	defer f32Pool.Put(yp)
+	for k, x := range u {
+		u32[k] = float32(x)
+	}
 	matVec32((*v)[:n*f], u32, y)
 	for i, x := range y {
 		out[i] = float64(x)

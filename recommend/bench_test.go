@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"syscall"
 	"testing"
@@ -235,11 +236,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 // items, its reranker included when validation accepts it), for the
 // customers in turn. The training (about a minute) is not timed.
 func BenchmarkRecommendOnlineRetail(b *testing.B) {
-	ps := PurchasesFromLines(loadOnlineRetail(b))
-	m, err := TrainModel(context.Background(), TrainInput{Purchases: ps}, DefaultModel)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := onlineRetailModel(b)
 	if r := m.All.Rerank; r != nil && r.Trees != nil {
 		b.Logf("reranker: %d trees over the top %d", r.Trees.NumTrees(), r.Top)
 	}
@@ -269,6 +266,41 @@ func BenchmarkRecommendOnlineRetail(b *testing.B) {
 			}
 		})
 	}
+}
+
+// onlineRetailModel trains the default model on all of Online Retail. With
+// SHELFWISE_BENCH_MODEL set to a file path it reads the model from that
+// file when it exists and writes it there after training otherwise, so
+// repeated benchmark runs of the same code skip the minute of training
+// (delete the file after changing anything the training does).
+func onlineRetailModel(b *testing.B) *Model {
+	b.Helper()
+	cache := os.Getenv("SHELFWISE_BENCH_MODEL")
+	if cache != "" {
+		if data, err := os.ReadFile(cache); err == nil {
+			m, err := UnmarshalModel(data)
+			if err != nil {
+				b.Fatalf("%s: %v", cache, err)
+			}
+			b.Logf("model read from %s", cache)
+			return m
+		}
+	}
+	ps := PurchasesFromLines(loadOnlineRetail(b))
+	m, err := TrainModel(context.Background(), TrainInput{Purchases: ps}, DefaultModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if cache != "" {
+		data, err := m.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(cache, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return m
 }
 
 // withAll is a copy of m serving the all-items blend h.

@@ -80,17 +80,27 @@ func (m *FBT) Score(q *Query, out []float64) {
 // lastBasketItems returns the items of the latest basket of a history (or
 // of the last hour of live events, which have no basket).
 func lastBasketItems(h []Event) []int32 {
+	var out []int32
+	for k, start := len(h)-1, lastBasketStart(h); k >= start; k-- {
+		out = append(out, h[k].Item)
+	}
+	return out
+}
+
+// lastBasketStart is the index in h of the first event of its latest
+// basket (len(h) for an empty history): lastBasketItems are the items of
+// h[lastBasketStart(h):], latest first.
+func lastBasketStart(h []Event) int {
 	if len(h) == 0 {
-		return nil
+		return 0
 	}
 	last := h[len(h)-1]
-	var out []int32
-	for k := len(h) - 1; k >= 0; k-- {
+	k := len(h) - 1
+	for ; k >= 0; k-- {
 		e := h[k]
 		if e.Basket != last.Basket && last.Time-e.Time > 3600 {
 			break
 		}
-		out = append(out, e.Item)
 	}
-	return out
+	return k + 1
 }

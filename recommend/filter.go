@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"math"
+	"slices"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -51,7 +52,7 @@ type compiled struct {
 }
 
 func (m *Model) compile(f *Filter, own []int32) *compiled {
-	c := &compiled{f: f, m: m, exclude: map[int32]bool{}, lo: f.MinPrice, hi: f.MaxPrice}
+	c := &compiled{f: f, m: m, lo: f.MinPrice, hi: f.MaxPrice}
 	if len(f.Categories) > 0 {
 		c.cats = setOf(f.Categories)
 	}
@@ -60,12 +61,12 @@ func (m *Model) compile(f *Filter, own []int32) *compiled {
 	}
 	for _, s := range f.Exclude {
 		if i := m.Log.Item(s); i >= 0 {
-			c.exclude[int32(i)] = true
+			c.excludeItem(int32(i))
 		}
 	}
 	if f.Around != "" {
 		if i := m.Log.Item(f.Around); i >= 0 {
-			c.exclude[int32(i)] = true
+			c.excludeItem(int32(i))
 			if p := m.price[i]; p > 0 && f.PriceBand > 0 {
 				c.lo = math.Max(c.lo, p*(1-f.PriceBand))
 				if c.hi == 0 {
@@ -79,7 +80,7 @@ func (m *Model) compile(f *Filter, own []int32) *compiled {
 	if f.NewOnly {
 		for _, it := range own {
 			if f.Repeatable == nil || !f.Repeatable(m.Log.Items[it]) {
-				c.exclude[it] = true
+				c.excludeItem(it)
 			}
 		}
 	}
@@ -92,6 +93,15 @@ func (m *Model) compile(f *Filter, own []int32) *compiled {
 		}
 	}
 	return c
+}
+
+// excludeItem adds item i to the excluded items (the set is made on first
+// use: most requests exclude nothing).
+func (c *compiled) excludeItem(i int32) {
+	if c.exclude == nil {
+		c.exclude = map[int32]bool{}
+	}
+	c.exclude[i] = true
 }
 
 func setOf(ss []string) map[string]bool {
@@ -132,22 +142,42 @@ func (c *compiled) allows(i int32) bool {
 // list-level rules: category cap, variant deduplication, promoted share.
 func (c *compiled) selectList(cands []int32, n int) []int32 {
 	f := c.f
-	perCat := map[string]int{}
-	fams := map[string]bool{}
+	// The categories and variant families taken so far, each once: a list
+	// holds a few, so a scan costs less than a map.
+	// Each take adds at most one of each, so n entries always suffice.
+	var catArr [32]catCount
+	var famArr [32]string
+	cats, fams := catArr[:0], famArr[:0]
+	if n > len(catArr) {
+		cats, fams = make([]catCount, 0, n), make([]string, 0, n)
+	}
 	ok := func(i int32) bool {
-		if f.MaxPerCategory > 0 && c.m.category[i] != "" && perCat[c.m.category[i]] >= f.MaxPerCategory {
-			return false
+		if cat := c.m.category[i]; f.MaxPerCategory > 0 && cat != "" {
+			for _, cc := range cats {
+				if cc.cat == cat && cc.n >= f.MaxPerCategory {
+					return false
+				}
+			}
 		}
-		return !f.DedupeVariants || !fams[c.m.family[i]]
+		return !f.DedupeVariants || !slices.Contains(fams, c.m.family[i])
 	}
 	take := func(i int32) {
-		perCat[c.m.category[i]]++
-		fams[c.m.family[i]] = true
+		cat := c.m.category[i]
+		k := slices.IndexFunc(cats, func(cc catCount) bool { return cc.cat == cat })
+		if k < 0 {
+			k = len(cats)
+			cats = append(cats, catCount{cat: cat})
+		}
+		cats[k].n++
+		if fam := c.m.family[i]; !slices.Contains(fams, fam) {
+			fams = append(fams, fam)
+		}
 	}
-	picked := map[int32]bool{}
+	var picked map[int32]bool // the promoted items taken first
 	nPromo := 0
 	if c.promoted != nil && f.PromotedShare > 0 {
 		nPromo = int(math.Round(f.PromotedShare * float64(n)))
+		picked = map[int32]bool{}
 	}
 	for _, i := range cands {
 		if nPromo == 0 {
@@ -177,6 +207,12 @@ func (c *compiled) selectList(cands []int32, n int) []int32 {
 	return out
 }
 
+// catCount is how many items of a category a list holds.
+type catCount struct {
+	cat string
+	n   int
+}
+
 // countPending counts picked (promoted) items not yet placed in out.
 func countPending(picked map[int32]bool, out []int32) int {
 	n := len(picked)
@@ -193,4 +229,13 @@ func countPending(picked map[int32]bool, out []int32) int {
 // enter the list so far (topKWhere), never the whole catalogue.
 func (c *compiled) filteredTop(scores []float64, want int) []int32 {
 	return topKWhere(scores, want, c.allows)
+}
+
+// filteredTopInto is filteredTop appending to dst, with buf as the
+// selection's buffer (see topKInto); it returns both for reuse.
+func (c *compiled) filteredTopInto(dst []int32, buf []scored, scores []float64, want int) ([]int32, []scored) {
+	if want <= smallK {
+		return append(dst, topKWhere(scores, want, c.allows)...), buf
+	}
+	return topKInto(dst, buf, scores, want, c.allows)
 }

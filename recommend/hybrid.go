@@ -340,8 +340,9 @@ type LastBasket struct{ KNN *ItemKNN }
 // Score implements Scorer.
 func (l *LastBasket) Score(q *Query, out []float64) {
 	clear(out)
-	for _, it := range lastBasketItems(q.History) {
-		for _, nb := range l.KNN.Neighbors[it] {
+	h := q.History
+	for k, start := len(h)-1, lastBasketStart(h); k >= start; k-- { // lastBasketItems
+		for _, nb := range l.KNN.Neighbors[h[k].Item] {
 			out[nb.Item] += float64(nb.Sim)
 		}
 	}
@@ -638,6 +639,8 @@ type rerankBuf struct {
 	rows     []float32
 	brec     []basketAcc
 	rank     map[int32]int32
+	top      []int32
+	topk     []scored
 }
 
 var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
@@ -656,7 +659,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		buf.sel = append(buf.sel[:0], out...)
 		sel = buf.sel
 	}
-	top := h.rerankTop(sel, sm.Items)
+	top := h.rerankTop(buf, sel, sm.Items)
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := buf.basketRecency(q.History, p)
@@ -711,14 +714,19 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 
 // rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
 // the blend scores it may change (the customer's items, own, leave a
-// new-items ranking).
-func (h *Hybrid) rerankTop(sel []float64, own []ItemStats) []int32 {
+// new-items ranking), in buf.top.
+func (h *Hybrid) rerankTop(buf *rerankBuf, sel []float64, own []ItemStats) []int32 {
 	if h.Cfg.NewItems {
 		for _, s := range own {
 			sel[s.Item] = math.Inf(-1)
 		}
 	}
-	return TopK(sel, h.Rerank.Top)
+	if h.Rerank.Top <= smallK {
+		buf.top = TopK(sel, h.Rerank.Top)
+	} else {
+		buf.top, buf.topk = topKInto(buf.top[:0], buf.topk, sel, h.Rerank.Top, nil)
+	}
+	return buf.top
 }
 
 // placeAbove moves the top items above every other item of out, in the

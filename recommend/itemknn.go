@@ -3,6 +3,7 @@ package recommend
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -166,11 +167,14 @@ func (m *ItemKNN) profile(q *Query, dst []weighted) []weighted {
 		delete(soft, s.Item)
 		dst = append(dst, weighted{s.Item, w})
 	}
+	if len(soft) == 0 {
+		return dst
+	}
 	rest := make([]int32, 0, len(soft))
 	for it := range soft {
 		rest = append(rest, it)
 	}
-	sort.Slice(rest, func(a, b int) bool { return rest[a] < rest[b] })
+	slices.Sort(rest)
 	for _, it := range rest {
 		dst = append(dst, weighted{it, soft[it]})
 	}

@@ -18,7 +18,7 @@ import (
 func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 	sm, comps, rv := p.sm, p.comps, repeatByItem(p)
 	nc := len(h.Components)
-	top := h.rerankTop(append([]float64(nil), out...), sm.Items)
+	top := h.rerankTop(new(rerankBuf), append([]float64(nil), out...), sm.Items)
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
 	row := make([]float64, 0, rerankWidth(nc))
@@ -280,7 +280,7 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 				for fi := range filters {
 					c := m.compile(&filters[fi], nil)
 					for _, want := range []int{10, 20, 40} {
-						got := placedTop(p.placed, want, nil, c)
+						got := placedTop(nil, p.placed, want, nil, c)
 						if got == nil {
 							declined++
 							continue
@@ -292,7 +292,7 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 								h.Cfg.NewItems, top, fi, want, q.User, got, ref)
 						}
 					}
-					if placedTop(p.placed, 10, []int32{0}, c) != nil {
+					if placedTop(nil, p.placed, 10, []int32{0}, c) != nil {
 						t.Fatal("a live session: placedTop answered")
 					}
 				}

@@ -3,6 +3,7 @@ package recommend
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/shelfwise/shelfwise"
@@ -34,10 +35,13 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 		h = m.New
 	}
 	sm := q.Summary()
-	own := make([]int32, len(sm.Items))
-	for k, s := range sm.Items {
-		own[k] = s.Item
+	rb := reqPool.Get().(*reqBuf)
+	defer reqPool.Put(rb)
+	own := slices.Grow(rb.own[:0], len(sm.Items))
+	for _, s := range sm.Items {
+		own = append(own, s.Item)
 	}
+	rb.own = own
 	c := m.compile(&req.Filter, own)
 	nc := len(h.Components)
 	slots := nc + 3 // components, repeat, session, cold-start trending
@@ -47,17 +51,32 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	} else if m.index != nil {
 		r = m.indexCandidates(h, q, sess, c, req.N, slots)
 	} else {
-		r = m.denseCandidates(h, q, sm, sess, c, req.N, slots)
+		r = m.denseCandidates(h, q, sm, sess, c, req.N, slots, rb)
 	}
 	picked := c.selectList(r.items, req.N)
 	out := make([]shelfwise.Recommendation, len(picked))
-	recent := ownItems(tail(q.History, 60))
+	recent := recentItems{h: tail(q.History, 60)}
 	for k, it := range picked {
 		j := r.at(it)
-		reason, source := m.explain(h, q, sm, recent, sess, it, r.contrib[j])
+		reason, source := m.explain(h, q, sm, &recent, sess, it, r.contrib[j])
 		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[it], Score: r.score[j], Reason: reason, Source: source}
 	}
 	return out
+}
+
+// recentItems are the items of the recent history h, found on first use
+// (most explanations do not need them).
+type recentItems struct {
+	h     []Event
+	items []int32
+	done  bool
+}
+
+func (r *recentItems) get() []int32 {
+	if !r.done {
+		r.items, r.done = ownItems(r.h), true
+	}
+	return r.items
 }
 
 func ownItems(h []Event) []int32 {
@@ -65,8 +84,21 @@ func ownItems(h []Event) []int32 {
 	return items
 }
 
-// denseCandidates scores the whole catalogue.
-func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, c *compiled, n, slots int) ranked {
+// reqBuf holds one request's candidate buffers, which its ranked list
+// uses until the request returns; reqPool recycles them.
+type reqBuf struct {
+	own, top []int32
+	topk     []scored
+	score    []float64
+	contrib  [][]float64
+	flat     []float64
+}
+
+var reqPool = sync.Pool{New: func() any { return new(reqBuf) }}
+
+// denseCandidates scores the whole catalogue. The list it returns lives
+// in rb.
+func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, c *compiled, n, slots int, rb *reqBuf) ranked {
 	ni := m.Log.NumItems()
 	nc := len(h.Components)
 	op, _ := f64Pool.Get().(*[]float64)
@@ -90,9 +122,9 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		}
 	}
 	want := n*4 + len(c.promoted)
-	top := placedTop(p.placed, want, sess, c)
+	top := placedTop(rb.top[:0], p.placed, want, sess, c)
 	if top == nil {
-		top = c.filteredTop(out, want)
+		top, rb.topk = c.filteredTopInto(rb.top[:0], rb.topk, out, want)
 	}
 	if c.promoted != nil {
 		seen := map[int32]bool{}
@@ -106,8 +138,13 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		}
 		itemsByScore(top, func(i int32) float64 { return out[i] })
 	}
-	r := ranked{items: top, score: make([]float64, len(top)), contrib: make([][]float64, len(top))}
-	flat := make([]float64, len(top)*slots) // one allocation for all the contributions
+	rb.top = top
+	rb.score = slices.Grow(rb.score[:0], len(top))[:len(top)]
+	rb.contrib = slices.Grow(rb.contrib[:0], len(top))[:len(top)]
+	r := ranked{items: top, score: rb.score, contrib: rb.contrib}
+	flat := slices.Grow(rb.flat[:0], len(top)*slots)[:len(top)*slots] // all the contributions
+	clear(flat)
+	rb.flat = flat
 	for k, it := range top {
 		r.score[k] = out[it]
 		v := flat[k*slots : (k+1)*slots : (k+1)*slots]
@@ -122,17 +159,17 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 	return r
 }
 
-// placedTop is filteredTop's answer read from the items the reranker
-// placed above all others (scoreParts.placed, best first) when want of
-// them pass the filter: they are then the best want allowed items of the
-// catalogue, in the same order, without a scan of the catalogue. Nil
-// when it cannot tell (a live session changes the scores afterwards, or
-// too few placed items pass).
-func placedTop(placed []int32, want int, sess []int32, c *compiled) []int32 {
+// placedTop is filteredTop's answer, appended to dst, read from the items
+// the reranker placed above all others (scoreParts.placed, best first)
+// when want of them pass the filter: they are then the best want allowed
+// items of the catalogue, in the same order, without a scan of the
+// catalogue. Nil when it cannot tell (a live session changes the scores
+// afterwards, or too few placed items pass).
+func placedTop(dst, placed []int32, want int, sess []int32, c *compiled) []int32 {
 	if len(sess) > 0 || len(placed) < want || want <= 0 {
 		return nil
 	}
-	top := make([]int32, 0, want)
+	top := slices.Grow(dst, want)
 	for _, it := range placed {
 		if c.allows(it) {
 			if top = append(top, it); len(top) == want {
@@ -175,7 +212,7 @@ func (m *Model) coldCandidates(c *compiled, n, slots int) ranked {
 }
 
 // explain turns the dominant source of an item's score into a reason.
-func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent, sess []int32, it int32, contrib []float64) (string, string) {
+func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, sess []int32, it int32, contrib []float64) (string, string) {
 	nc := len(h.Components)
 	best, bv, total := -1, 0.0, 0.0
 	for s, v := range contrib {
@@ -211,7 +248,7 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent, sess []int32, 
 			return "bought with " + m.name(a), "fbt"
 		}
 	}
-	if a := m.anchor(recent, it); a >= 0 {
+	if a := m.anchor(recent.get(), it); a >= 0 {
 		if name == "als" {
 			return "customers who bought " + m.name(a) + " also like this", "als"
 		}

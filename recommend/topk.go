@@ -28,7 +28,22 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 	if k <= smallK {
 		return topKSmall(scores, k, ok)
 	}
-	buf := make([]scored, 0, min(2*k, len(scores)))
+	out, _ := topKInto(nil, nil, scores, k, ok)
+	if out == nil {
+		out = []int32{} // as ever: empty, not nil
+	}
+	return out
+}
+
+// topKInto is topKWhere for k > smallK appending to dst, with buf as its
+// buffer (grown when short); it returns the extended dst and the buffer
+// for reuse, so a caller that keeps both allocates nothing.
+func topKInto(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool) ([]int32, []scored) {
+	if k <= 0 {
+		return dst, buf
+	}
+	buf = slices.Grow(buf[:0], min(2*k, len(scores)))
+	buf = buf[:0:min(2*k, len(scores))]
 	bar := math.Inf(-1)
 	for i, s := range scores {
 		if !(s > bar) || (ok != nil && !ok(int32(i))) {
@@ -47,7 +62,7 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 		selectBest(buf, k)
 		buf = buf[:k]
 	}
-	return topHeap(buf).sorted()
+	return topHeap(buf).appendSorted(dst), buf
 }
 
 // smallK is the largest k topKWhere keeps in a sorted array (topKSmall)
@@ -204,7 +219,10 @@ func (h topHeap) down(j int) {
 	}
 }
 
-func (h topHeap) sorted() []int32 {
+func (h topHeap) sorted() []int32 { return h.appendSorted(nil) }
+
+// appendSorted sorts h best first and appends its items to dst.
+func (h topHeap) appendSorted(dst []int32) []int32 {
 	slices.SortFunc(h, func(a, b scored) int {
 		if b.less(a) {
 			return -1
@@ -214,11 +232,11 @@ func (h topHeap) sorted() []int32 {
 		}
 		return 0
 	})
-	out := make([]int32, len(h))
-	for i, e := range h {
-		out[i] = e.i
+	dst = slices.Grow(dst, len(h))
+	for _, e := range h {
+		dst = append(dst, e.i)
 	}
-	return out
+	return dst
 }
 
 // parallelFor runs fn(i) for i in [0, n) on a bounded pool of
