@@ -282,13 +282,22 @@ func (a *ALS) Score(q *Query, out []float64) {
 		v = &w
 	}
 	n := len(out)
-	yp, _ := f32Pool.Get().(*[]float32)
-	if yp == nil || cap(*yp) < n+f {
-		b := make([]float32, n+f)
-		yp = &b
+	b, _ := alsPool.Get().(*alsBuf)
+	if b == nil {
+		b = new(alsBuf)
 	}
-	y, u32 := (*yp)[:n], (*yp)[n:n+f] // the scores, the user's factors
-	defer f32Pool.Put(yp)
+	defer alsPool.Put(b)
+	if cap(b.y) < n {
+		b.y = make([]float32, n)
+	}
+	if len(b.u) != f {
+		// An allocation of exactly f values, as a fresh copy would be:
+		// the vectorised dot products' summation order depends on
+		// where the vector starts (its alignment), so the scores stay
+		// the same bit for bit whatever buffer served before.
+		b.u = make([]float32, f)
+	}
+	y, u32 := b.y[:n], b.u
 	for k, x := range u {
 		u32[k] = float32(x)
 	}
@@ -298,8 +307,11 @@ func (a *ALS) Score(q *Query, out []float64) {
 	}
 }
 
-// f32Pool recycles scoring buffers.
-var f32Pool sync.Pool
+// alsBuf holds one scoring's buffers: the scores and the user's factors
+// in float32; alsPool recycles them.
+type alsBuf struct{ y, u []float32 }
+
+var alsPool sync.Pool
 
 // Invalidate drops cached copies of the item factors after V was changed
 // in place (cold-start placement).
