@@ -659,7 +659,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		buf.sel = append(buf.sel[:0], out...)
 		sel = buf.sel
 	}
-	top := h.rerankTop(buf, sel, sm.Items)
+	top := h.rerankTop(buf, sel, sm.Items, p)
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := buf.basketRecency(q.History, p)
@@ -714,19 +714,75 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 
 // rerankTop returns the blend's best h.Rerank.Top items by sel, a copy of
 // the blend scores it may change (the customer's items, own, leave a
-// new-items ranking), in buf.top.
-func (h *Hybrid) rerankTop(buf *rerankBuf, sel []float64, own []ItemStats) []int32 {
+// new-items ranking), in buf.top. p (may be nil) marks the customer's
+// items.
+func (h *Hybrid) rerankTop(buf *rerankBuf, sel []float64, own []ItemStats, p *scoreParts) []int32 {
 	if h.Cfg.NewItems {
 		for _, s := range own {
 			sel[s.Item] = math.Inf(-1)
 		}
 	}
-	if h.Rerank.Top <= smallK {
-		buf.top = TopK(sel, h.Rerank.Top)
-	} else {
-		buf.top, buf.topk = topKInto(buf.top[:0], buf.topk, sel, h.Rerank.Top, nil)
+	k := h.Rerank.Top
+	if k <= smallK {
+		buf.top = TopK(sel, k)
+		return buf.top
 	}
+	floor := math.Inf(-1)
+	if p != nil && p.ownOf != nil {
+		floor = buf.topFloor(sel, own, h.strongItems(len(sel)), p, k)
+	}
+	buf.top, buf.topk = topKFloor(buf.top[:0], buf.topk, sel, k, nil, floor)
 	return buf.top
+}
+
+// topFloor is a lower bound of the k-th best score of sel (-Inf when it
+// has none): the k-th best over the customer's items and the strong
+// items (distinct items; any such set gives a bound, and these rank high
+// in most blends, so few other items pass it). Scores of NaN or -Inf
+// (excluded items) are left out.
+func (buf *rerankBuf) topFloor(sel []float64, own []ItemStats, strong []int32, p *scoreParts, k int) float64 {
+	c := buf.topk[:0]
+	for _, s := range own {
+		if v := sel[s.Item]; v > math.Inf(-1) {
+			c = append(c, scored{s.Item, v})
+		}
+	}
+	for _, it := range strong {
+		if int(it) >= len(sel) || p.ownIndex(it) != 0 {
+			continue
+		}
+		if v := sel[it]; v > math.Inf(-1) {
+			c = append(c, scored{it, v})
+		}
+	}
+	buf.topk = c
+	if len(c) < k {
+		return math.Inf(-1)
+	}
+	selectBest(c, k)
+	return c[k-1].s
+}
+
+// strongItems are the 2 x Top items of n that the blend's
+// customer-independent components (popularity, trending, repeatability)
+// score highest, built on first use: a starting set for topFloor.
+func (h *Hybrid) strongItems(n int) []int32 {
+	r := h.Rerank
+	if s := r.strong.Load(); s != nil {
+		return *s
+	}
+	part := make([]float64, n)
+	for c, comp := range h.Components {
+		f, ok := comp.Scorer.(fixedScorer)
+		if w := h.W[NumRepeatFeatures+c]; ok && w != 0 && len(f.normalized().v) == n {
+			for i, v := range f.normalized().v {
+				part[i] += w * v
+			}
+		}
+	}
+	s := TopK(part, 2*r.Top)
+	r.strong.CompareAndSwap(nil, &s)
+	return *r.strong.Load()
 }
 
 // placeAbove moves the top items above every other item of out, in the

@@ -31,6 +31,9 @@ type Reranker struct {
 
 	// flat is Trees laid out for serving (built on first use).
 	flat atomic.Pointer[gbdt.Flat]
+	// strong are the items the blend's customer-independent part scores
+	// highest (see Hybrid.strongItems; built on first use).
+	strong atomic.Pointer[[]int32]
 }
 
 // predict writes the trees' log-odds of each row (nf float32 values per

@@ -18,7 +18,7 @@ import (
 func (h *Hybrid) rerankReference(q *Query, out []float64, p *scoreParts) {
 	sm, comps, rv := p.sm, p.comps, repeatByItem(p)
 	nc := len(h.Components)
-	top := h.rerankTop(new(rerankBuf), append([]float64(nil), out...), sm.Items)
+	top := h.rerankTop(new(rerankBuf), append([]float64(nil), out...), sm.Items, nil)
 	uf := userFeatures(sm, q.Now)
 	feats := make([]float32, NumRepeatFeatures+nc)
 	row := make([]float64, 0, rerankWidth(nc))

@@ -39,14 +39,22 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 // buffer (grown when short); it returns the extended dst and the buffer
 // for reuse, so a caller that keeps both allocates nothing.
 func topKInto(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool) ([]int32, []scored) {
+	return topKFloor(dst, buf, scores, k, ok, math.Inf(-1))
+}
+
+// topKFloor is topKInto skipping the scores below floor, which must be
+// at most the k-th best score (e.g. the k-th best of any k distinct
+// items): those cannot be among the best k, and skipping them spares the
+// selections they would cause. The answer is topKInto's.
+func topKFloor(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool, floor float64) ([]int32, []scored) {
 	if k <= 0 {
 		return dst, buf
 	}
-	buf = slices.Grow(buf[:0], min(2*k, len(scores)))
-	buf = buf[:0:min(2*k, len(scores))]
+	full := slices.Grow(buf[:0], min(2*k, len(scores)))
+	buf = full[:0:min(2*k, len(scores))]
 	bar := math.Inf(-1)
 	for i, s := range scores {
-		if !(s > bar) || (ok != nil && !ok(int32(i))) {
+		if s < floor || !(s > bar) || (ok != nil && !ok(int32(i))) {
 			continue
 		}
 		if len(buf) == cap(buf) {
@@ -62,7 +70,7 @@ func topKInto(dst []int32, buf []scored, scores []float64, k int, ok func(int32)
 		selectBest(buf, k)
 		buf = buf[:k]
 	}
-	return topHeap(buf).appendSorted(dst), buf
+	return topHeap(buf).appendSorted(dst), full
 }
 
 // smallK is the largest k topKWhere keeps in a sorted array (topKSmall)

@@ -126,3 +126,54 @@ func BenchmarkTopK(b *testing.B) {
 		}
 	}
 }
+
+// TestTopKFloor: with a floor taken as the k-th best score of a random set
+// of distinct items (as Hybrid.rerankTop takes it), topKFloor returns
+// TopK's answer, on scores with many ties (also at the floor itself),
+// NaN, -Inf and +Inf; and the floor must really skip items (else the test
+// would not tell a floor from none).
+func TestTopKFloor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 7))
+	skipped := 0
+	for trial := range 400 {
+		n := 20 + rng.IntN(400)
+		scores := make([]float64, n)
+		for i := range scores {
+			scores[i] = float64(rng.IntN(30)) // ties
+			switch r := rng.Float64(); {
+			case r < 0.03:
+				scores[i] = math.NaN()
+			case r < 0.06:
+				scores[i] = math.Inf(-1)
+			case r < 0.07:
+				scores[i] = math.Inf(1)
+			}
+		}
+		k := smallK + 1 + rng.IntN(40)
+		set := rng.Perm(n)[:min(n, k+rng.IntN(n))]
+		var vals []float64
+		for _, i := range set {
+			if v := scores[i]; v > math.Inf(-1) {
+				vals = append(vals, v)
+			}
+		}
+		floor := math.Inf(-1)
+		if len(vals) >= k {
+			slices.Sort(vals)
+			floor = vals[len(vals)-k]
+		}
+		want := TopK(scores, k)
+		got, _ := topKFloor(nil, nil, scores, k, nil, floor)
+		if !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n %d, k %d, floor %v): %v, want %v", trial, n, k, floor, got, want)
+		}
+		for _, s := range scores {
+			if s < floor {
+				skipped++
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Fatal("no floor ever skipped a score")
+	}
+}
