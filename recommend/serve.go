@@ -37,9 +37,9 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	sm := q.Summary()
 	rb := reqPool.Get().(*reqBuf)
 	defer reqPool.Put(rb)
-	own := slices.Grow(rb.own[:0], len(sm.Items))
-	for _, s := range sm.Items {
-		own = append(own, s.Item)
+	own := slices.Grow(rb.own[:0], len(sm.Items))[:len(sm.Items)]
+	for k := range sm.Items {
+		own[k] = sm.Items[k].Item
 	}
 	rb.own = own
 	c := m.compile(&req.Filter, own)
