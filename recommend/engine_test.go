@@ -3,6 +3,8 @@ package recommend
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -646,5 +648,89 @@ func TestLiveViewsAreSignals(t *testing.T) {
 	s = e.customers.get(c).cur.Load()
 	if len(s.hist) != 1 || s.hist[0].Item != int32(m.Log.Item(sku(205))) || s.hist[0].Qty != 2 || len(s.sigs) != 5 {
 		t.Fatalf("after a purchase: history %+v, %d signals", s.hist, len(s.sigs))
+	}
+}
+
+// selectListMaps is selectList as it was written with maps (before the
+// small arrays): the reference for TestSelectListMatchesMaps.
+func selectListMaps(c *compiled, cands []int32, n int) []int32 {
+	f := c.f
+	perCat := map[string]int{}
+	fams := map[string]bool{}
+	ok := func(i int32) bool {
+		if f.MaxPerCategory > 0 && c.m.category[i] != "" && perCat[c.m.category[i]] >= f.MaxPerCategory {
+			return false
+		}
+		return !f.DedupeVariants || !fams[c.m.family[i]]
+	}
+	take := func(i int32) {
+		perCat[c.m.category[i]]++
+		fams[c.m.family[i]] = true
+	}
+	picked := map[int32]bool{}
+	nPromo := 0
+	if c.promoted != nil && f.PromotedShare > 0 {
+		nPromo = int(math.Round(f.PromotedShare * float64(n)))
+	}
+	for _, i := range cands {
+		if nPromo == 0 {
+			break
+		}
+		if c.promoted[i] && ok(i) {
+			picked[i] = true
+			take(i)
+			nPromo--
+		}
+	}
+	out := make([]int32, 0, n)
+	for _, i := range cands {
+		if len(out) >= n {
+			break
+		}
+		if picked[i] {
+			out = append(out, i)
+			continue
+		}
+		if len(out)+countPending(picked, out) >= n || !ok(i) {
+			continue
+		}
+		take(i)
+		out = append(out, i)
+	}
+	return out
+}
+
+// TestSelectListMatchesMaps: the list rules give the map-based reference's
+// lists for random candidates, categories (some empty), variant families,
+// promoted items and shares, and list lengths up to past the 32 entries
+// the rules keep on the stack.
+func TestSelectListMatchesMaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 4))
+	const items = 120
+	m := &Model{category: make([]string, items), family: make([]string, items)}
+	for i := range items {
+		if rng.IntN(8) > 0 {
+			m.category[i] = fmt.Sprint("cat", rng.IntN(12))
+		}
+		m.family[i] = fmt.Sprint("fam", rng.IntN(70))
+	}
+	for trial := range 2000 {
+		f := &Filter{MaxPerCategory: rng.IntN(4), DedupeVariants: rng.IntN(2) == 0}
+		c := &compiled{f: f, m: m}
+		if rng.IntN(3) == 0 {
+			c.promoted = map[int32]bool{}
+			for range 1 + rng.IntN(10) {
+				c.promoted[int32(rng.IntN(items))] = true
+			}
+			f.PromotedShare = rng.Float64() * 0.6
+		}
+		cands := make([]int32, rng.IntN(items))
+		for k, i := range rng.Perm(items)[:len(cands)] {
+			cands[k] = int32(i)
+		}
+		n := 1 + rng.IntN(45)
+		if got, want := c.selectList(cands, n), selectListMaps(c, cands, n); !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n %d, filter %+v): %v, want %v", trial, n, *f, got, want)
+		}
 	}
 }
