@@ -350,6 +350,9 @@ func toFloat32(v []float64) []float32 {
 // matVec32 sets y = A x for the len(y) x len(x) row-major matrix A
 // (vectorised).
 func matVec32(A, x, y []float32) {
+	if matVecFast(A, x, y) {
+		return
+	}
 	blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: len(y), Cols: len(x), Stride: len(x), Data: A[:len(y)*len(x)]},
 		blas32.Vector{N: len(x), Inc: 1, Data: x}, 0, blas32.Vector{N: len(y), Inc: 1, Data: y})
 }
