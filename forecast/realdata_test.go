@@ -1,10 +1,6 @@
 package forecast
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/csv"
-	"os"
 	"strconv"
 	"testing"
 
@@ -15,17 +11,7 @@ import (
 // CLI reads through ingest).
 func loadM4(t testing.TB) ([]string, [][]float64) {
 	t.Helper()
-	p := realdata.Path(t, "m4_weekly/Weekly-train.csv.gz")
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := csv.NewReader(bufio.NewReader(gz))
+	r := realdata.OpenCSV(t, realdata.Path(t, "m4_weekly/Weekly-train.csv.gz"))
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {

@@ -232,10 +232,10 @@ func (c *compiled) filteredTop(scores []float64, want int) []int32 {
 }
 
 // filteredTopInto is filteredTop appending to dst, with buf as the
-// selection's buffer (see topKInto); it returns both for reuse.
+// selection's buffer (see topKFloor); it returns both for reuse.
 func (c *compiled) filteredTopInto(dst []int32, buf []scored, scores []float64, want int) ([]int32, []scored) {
 	if want <= smallK {
-		return append(dst, topKWhere(scores, want, c.allows)...), buf
+		return append(dst, c.filteredTop(scores, want)...), buf
 	}
-	return topKInto(dst, buf, scores, want, c.allows)
+	return topKFloor(dst, buf, scores, want, c.allows, math.Inf(-1))
 }

@@ -723,10 +723,6 @@ func (h *Hybrid) rerankTop(buf *rerankBuf, sel []float64, own []ItemStats, p *sc
 		}
 	}
 	k := h.Rerank.Top
-	if k <= smallK {
-		buf.top = TopK(sel, k)
-		return buf.top
-	}
 	floor := math.Inf(-1)
 	if p != nil && p.ownOf != nil {
 		floor = buf.topFloor(sel, own, h.strongItems(len(sel)), p, k)
@@ -756,7 +752,7 @@ func (buf *rerankBuf) topFloor(sel []float64, own []ItemStats, strong []int32, p
 		}
 	}
 	buf.topk = c
-	if len(c) < k {
+	if k <= 0 || len(c) < k {
 		return math.Inf(-1)
 	}
 	selectBest(c, k)

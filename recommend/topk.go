@@ -28,24 +28,20 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 	if k <= smallK {
 		return topKSmall(scores, k, ok)
 	}
-	out, _ := topKInto(nil, nil, scores, k, ok)
+	out, _ := topKFloor(nil, nil, scores, k, ok, math.Inf(-1))
 	if out == nil {
 		out = []int32{} // as ever: empty, not nil
 	}
 	return out
 }
 
-// topKInto is topKWhere for k > smallK appending to dst, with buf as its
-// buffer (grown when short); it returns the extended dst and the buffer
-// for reuse, so a caller that keeps both allocates nothing.
-func topKInto(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool) ([]int32, []scored) {
-	return topKFloor(dst, buf, scores, k, ok, math.Inf(-1))
-}
-
-// topKFloor is topKInto skipping the scores below floor, which must be
-// at most the k-th best score (e.g. the k-th best of any k distinct
-// items): those cannot be among the best k, and skipping them spares the
-// selections they would cause. The answer is topKInto's.
+// topKFloor is topKWhere's buffered selection (any k > 0) appending to
+// dst, with buf as its buffer (grown when short); it returns the extended
+// dst and the buffer for reuse, so a caller that keeps both allocates
+// nothing. Scores below floor are skipped: floor must be at most the k-th
+// best score (e.g. the k-th best of any k distinct items; -Inf when none
+// is known), so those cannot be among the best k, and skipping them
+// spares the selections they would cause without changing the answer.
 func topKFloor(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool, floor float64) ([]int32, []scored) {
 	if k <= 0 {
 		return dst, buf

@@ -1,11 +1,8 @@
 package sqlite_test
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/csv"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -132,16 +129,7 @@ func TestRealWalmartCovariates(t *testing.T) {
 // empty cells excluded.
 func countNonNA(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := csv.NewReader(z)
+	r := realdata.OpenCSV(t, path)
 	head, err := r.Read()
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"compress/gzip"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,16 +16,7 @@ import (
 // series of src into the test file. The files go to dir, never the repo.
 func splitM4(t *testing.T, src, dir string, h int, drop string) (train, test string) {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := csv.NewReader(gz)
+	r := realdata.OpenCSV(t, src)
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
 	if err != nil {

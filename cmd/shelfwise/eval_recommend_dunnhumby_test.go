@@ -1,10 +1,7 @@
 package main
 
 import (
-	"compress/gzip"
-	"encoding/csv"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -54,16 +51,7 @@ func TestEvalRecommendDunnhumby(t *testing.T) {
 // train.
 func dunnhumbySplit(t *testing.T, path string, testDays int) map[string]int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := csv.NewReader(zr)
+	r := realdata.OpenCSV(t, path)
 	head, err := r.Read()
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,13 @@
 package realdata
 
 import (
+	"bufio"
+	"compress/gzip"
+	"encoding/csv"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +56,25 @@ func Path(t testing.TB, rel string) string {
 		t.Skipf("real data not found at %s", p)
 	}
 	return p
+}
+
+// OpenCSV opens the CSV file at path for reading, through gzip when its
+// name ends in ".gz"; the file closes when the test ends, and any error
+// fails the test.
+func OpenCSV(t testing.TB, path string) *csv.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	var r io.Reader = bufio.NewReader(f)
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		r = gz
+	}
+	return csv.NewReader(r)
 }
