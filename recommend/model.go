@@ -222,6 +222,21 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// Product returns the catalogue entry of sku as the model knows it (the
+// SKU alone for an item sold but absent from the catalogue); false when
+// the model has never seen sku.
+func (m *Model) Product(sku shelfwise.SKU) (shelfwise.Product, bool) {
+	i := m.Log.Item(sku)
+	if i < 0 {
+		return shelfwise.Product{}, false
+	}
+	p := m.products[i]
+	if p.SKU == "" {
+		p.SKU = sku
+	}
+	return p, true
+}
+
 // name is the product name for explanations, or its SKU.
 func (m *Model) name(i int32) string {
 	if n := m.products[i].Name; n != "" {

@@ -116,6 +116,16 @@ func TestModelRoundTrip(t *testing.T) {
 			t.Fatalf("similar %s: %+v vs %+v", s, a, b)
 		}
 	}
+	for _, s := range []shelfwise.SKU{sku(5), "NEW1"} {
+		p, ok := got.Product(s)
+		want, _ := m.Product(s)
+		if !ok || p.SKU != s || p.Name == "" || !reflect.DeepEqual(p, want) {
+			t.Fatalf("product %s: loaded %+v (%v), original %+v", s, p, ok, want)
+		}
+	}
+	if p, ok := got.Product("no such sku"); ok {
+		t.Fatalf("unknown SKU found: %+v", p)
+	}
 	a, _ := e1.BoughtTogether(sku(5), 5)
 	b, _ := e2.BoughtTogether(sku(5), 5)
 	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(e1.Trending("cat1", 4), e2.Trending("cat1", 4)) {

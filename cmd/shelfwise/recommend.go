@@ -89,6 +89,7 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	if fl.json {
 		type rec struct {
 			SKU    shelfwise.SKU `json:"sku"`
+			Name   string        `json:"name,omitempty"`
 			Score  float64       `json:"score"`
 			Reason string        `json:"reason"`
 			Source string        `json:"source"`
@@ -100,7 +101,7 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 			Recommendations []rec  `json:"recommendations"`
 		}{Known: known, Model: eng.Model().Version, Loaded: info.Loaded, Recommendations: []rec{}}
 		for _, r := range recs {
-			out.Recommendations = append(out.Recommendations, rec{r.SKU, r.Score, r.Reason, r.Source})
+			out.Recommendations = append(out.Recommendations, rec{r.SKU, productName(eng.Model(), r.SKU), r.Score, r.Reason, r.Source})
 		}
 		return writeJSON(m.Stdout, out)
 	}
@@ -108,11 +109,21 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 		fmt.Fprintln(m.Stdout, "Customer not found in the purchases: showing trending products.")
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tSKU\tSCORE\tWHY")
+	fmt.Fprintln(tw, "#\tSKU\tPRODUCT\tSCORE\tWHY")
 	for i, r := range recs {
-		fmt.Fprintf(tw, "%d\t%s\t%.3f\t%s\n", i+1, r.SKU, r.Score, r.Reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.3f\t%s\n", i+1, r.SKU, productName(eng.Model(), r.SKU), r.Score, r.Reason)
 	}
 	return tw.Flush()
+}
+
+// productName is the catalogue name of sku in model m ("" when it has
+// none), cut to 40 characters for the table.
+func productName(m *recommend.Model, sku shelfwise.SKU) string {
+	p, _ := m.Product(sku)
+	if r := []rune(p.Name); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return p.Name
 }
 
 // recommendModelFile is where the CLI keeps the trained recommender.

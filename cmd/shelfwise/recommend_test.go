@@ -59,6 +59,13 @@ func TestRecommendSavedModel(t *testing.T) {
 	if recs := first["recommendations"].([]any); len(recs) != 5 || first["known_customer"] != true {
 		t.Fatalf("recommendations: %v", first)
 	}
+	// Each product carries its catalogue name (the fixture's Description).
+	for _, r := range first["recommendations"].([]any) {
+		rec := r.(map[string]any)
+		if rec["name"] != "ITEM "+rec["sku"].(string) {
+			t.Fatalf("recommendation %v: name %q, want the fixture's description", rec, rec["name"])
+		}
+	}
 
 	second, errOut, _ := recommendJSON(t, dir)
 	if second["model_loaded"] != true || errOut != "" {
