@@ -3,6 +3,7 @@ package recommend
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 // TestRepeatFeaturesHandComputed checks the rate, customer-activity and
@@ -48,5 +49,38 @@ func TestRepeatFeaturesHandComputed(t *testing.T) {
 	}
 	if f3 := Repeat(stats[3], sm, now, 0); f3.LastBasket != 1 {
 		t.Errorf("item 3 is in the latest basket: %+v", f3)
+	}
+}
+
+// TestRepeatReason checks the explanation of a customer's own item on
+// hand-made histories: a kept cycle in the present, a cycle the customer
+// stopped keeping in the past with the month it ended, and the counts
+// without a cycle.
+func TestRepeatReason(t *testing.T) {
+	day := int64(86400)
+	last := time.Date(2011, 2, 10, 12, 0, 0, 0, time.UTC).Unix()
+	sm := &Summary{Items: []ItemStats{
+		{Item: 1, Baskets: 5, First: last - 56*day, Last: last}, // every 14 days
+		{Item: 2, Baskets: 2, First: last - 30*day, Last: last},
+		{Item: 3, Baskets: 1, First: last, Last: last},
+		{Item: 4, Baskets: 30, First: last - 29*day, Last: last}, // every day
+	}}
+	for _, c := range []struct {
+		item int32
+		days int64 // from the latest purchase to now
+		want string
+	}{
+		{1, 10, "you buy this every ~2 weeks"},
+		{1, 60, "you buy this every ~2 weeks"}, // 60 days: not past max(3 x 14, 60)
+		{1, 61, "you bought this every ~2 weeks until Feb 2011"},
+		{2, 300, "you bought this 2 times"},
+		{3, 5, "you bought this before"},
+		{4, 2, "you buy this every day"},
+		{4, 90, "you bought this every day until Feb 2011"},
+		{9, 1, "you bought this before"},
+	} {
+		if got := repeatReason(sm, c.item, last+c.days*day); got != c.want {
+			t.Errorf("item %d, %d days on: %q, want %q", c.item, c.days, got, c.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -228,7 +229,7 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 	}
 	switch {
 	case best == nc:
-		return repeatReason(sm, it), "repeat"
+		return repeatReason(sm, it, q.Now), "repeat"
 	case best == nc+1:
 		if a := m.anchor(sess, it); a >= 0 {
 			return "often bought after " + m.name(a), "session"
@@ -309,13 +310,19 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 	return best
 }
 
-// repeatReason describes the customer's own buying of an item.
-func repeatReason(sm *Summary, it int32) string {
+// repeatReason describes the customer's own buying of an item at time now
+// (Unix seconds). A cycle the customer stopped keeping (the latest purchase
+// more than three cycles and 60 days ago) is told in the past, with the
+// month it ended.
+func repeatReason(sm *Summary, it int32, now int64) string {
 	for _, s := range sm.Items {
 		if s.Item != it {
 			continue
 		}
 		if c := s.CycleDays(); c > 0 && s.Baskets >= 3 {
+			if age := float64(now-s.Last) / 86400; age > max(3*c, 60) {
+				return "you bought this every " + cycleText(c) + " until " + time.Unix(s.Last, 0).UTC().Format("Jan 2006")
+			}
 			return "you buy this every " + cycleText(c)
 		}
 		if s.Baskets > 1 {
