@@ -18,8 +18,30 @@ type RecQuery struct {
 	Exclude []shelfwise.SKU
 	// NewOnly removes products the customer already bought.
 	NewOnly bool
+	// Rules are the business rules of a customer's or a session's list.
+	Rules RecRules
 	// Now is the time of the request.
 	Now time.Time
+}
+
+// RecRules are the merchandising rules a shop may put on a customer's or a
+// session's list (zero values: no rule).
+type RecRules struct {
+	// MaxPerCategory caps the products per category (0 = no cap).
+	MaxPerCategory int
+	// MinPrice and MaxPrice bound the unit price (0 = open); products of
+	// unknown price pass.
+	MinPrice, MaxPrice float64
+	// Around keeps products priced within ±PriceBand (a fraction) of this
+	// product's price, and leaves Around itself out.
+	Around    shelfwise.SKU
+	PriceBand float64
+	// InStock keeps only products not known to be out of stock.
+	InStock bool
+	// Promoted products take PromotedShare (0-1) of the list when they
+	// qualify, placed by their own score.
+	Promoted      []shelfwise.SKU
+	PromotedShare float64
 }
 
 // RecList is a ranked list of recommendations from a served model.

@@ -140,6 +140,31 @@ func intParam(v url.Values, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// floatParam reads a finite number parameter of parsed query values v in
+// [lo, hi], def when absent.
+func floatParam(v url.Values, name string, def, lo, hi float64) (float64, error) {
+	s := v.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f < lo || f > hi {
+		return 0, shelfwise.Errorf(shelfwise.EINVALID, "query parameter %s must be a number from %g to %g", name, lo, hi)
+	}
+	return f, nil
+}
+
+// skuList splits a comma-separated list of SKUs, dropping empty entries.
+func skuList(s string) []shelfwise.SKU {
+	var out []shelfwise.SKU
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, shelfwise.SKU(x))
+		}
+	}
+	return out
+}
+
 // boolParam reads a boolean parameter of parsed query values v.
 func boolParam(v url.Values, name string, def bool) (bool, error) {
 	s := v.Get(name)

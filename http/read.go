@@ -2,8 +2,10 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +88,9 @@ type SessionRecIn struct {
 	Exclude    []string `json:"exclude,omitempty"`
 }
 
-func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
+// recQuery reads a recommendation query; withRules also reads the business
+// rules (recRules), which only a customer's list takes.
+func (s *Server) recQuery(r *http.Request, withRules bool) (RecQuery, error) {
 	v := r.URL.Query() // parsed once: this is on every recommendation request
 	n, err := intParam(v, "n", 10, 1, 100)
 	if err != nil {
@@ -103,7 +107,83 @@ func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
 			q.Exclude = append(q.Exclude, shelfwise.SKU(strings.TrimSpace(x)))
 		}
 	}
+	if withRules {
+		if q.Rules, err = recRules(v); err != nil {
+			return RecQuery{}, err
+		}
+	}
 	return q, nil
+}
+
+// maxPrice bounds the price rules.
+const maxPrice = 1e9
+
+// recRules reads the business rules of a list from query values v:
+// max_per_category, min_price, max_price, around with price_band (0.5 by
+// default), in_stock, and promoted with promoted_share (0.2 by default).
+func recRules(v url.Values) (RecRules, error) {
+	var ru RecRules
+	var err error
+	if ru.MaxPerCategory, err = intParam(v, "max_per_category", 0, 0, 100); err != nil {
+		return ru, err
+	}
+	if ru.MinPrice, err = floatParam(v, "min_price", 0, 0, maxPrice); err != nil {
+		return ru, err
+	}
+	if ru.MaxPrice, err = floatParam(v, "max_price", 0, 0, maxPrice); err != nil {
+		return ru, err
+	}
+	ru.Around = shelfwise.SKU(strings.TrimSpace(v.Get("around")))
+	if ru.PriceBand, err = floatParam(v, "price_band", 0, 0.01, 10); err != nil {
+		return ru, err
+	}
+	if ru.InStock, err = boolParam(v, "in_stock", false); err != nil {
+		return ru, err
+	}
+	ru.Promoted = skuList(v.Get("promoted"))
+	if ru.PromotedShare, err = floatParam(v, "promoted_share", 0, 0, 1); err != nil {
+		return ru, err
+	}
+	return ru, ru.Check(func(p string) string { return "parameter " + p })
+}
+
+// Check validates rules and fills the defaults: price_band 0.5 with
+// around, promoted_share 0.2 with promoted (when absent or 0). Errors name
+// the rule by name(p), where p is its query parameter (min_price, ...), so
+// a CLI can name its flag instead.
+func (ru *RecRules) Check(name func(p string) string) error {
+	bad := func(field, format string, args ...any) error {
+		return shelfwise.Errorf(shelfwise.EINVALID, "%s: %s", name(field), fmt.Sprintf(format, args...))
+	}
+	switch {
+	case ru.MaxPerCategory < 0 || ru.MaxPerCategory > 100:
+		return bad("max_per_category", "must be from 0 (no cap) to 100")
+	case !(ru.MinPrice >= 0 && ru.MinPrice <= maxPrice):
+		return bad("min_price", "must be a price from 0 to %g", maxPrice)
+	case !(ru.MaxPrice >= 0 && ru.MaxPrice <= maxPrice):
+		return bad("max_price", "must be a price from 0 to %g", maxPrice)
+	case ru.MaxPrice > 0 && ru.MinPrice > ru.MaxPrice:
+		return bad("min_price", "%g is above %s %g", ru.MinPrice, name("max_price"), ru.MaxPrice)
+	case len(ru.Around) > maxIDLen:
+		return bad("around", "must be a SKU of at most %d bytes", maxIDLen)
+	case ru.PriceBand != 0 && ru.Around == "":
+		return bad("price_band", "needs %s (the product whose price it is relative to)", name("around"))
+	case ru.PriceBand != 0 && !(ru.PriceBand >= 0.01 && ru.PriceBand <= 10):
+		return bad("price_band", "must be a fraction from 0.01 to 10 (0.3: within 30%% of the price of %s)", name("around"))
+	case len(ru.Promoted) > 100:
+		return bad("promoted", "lists %d SKUs; at most 100", len(ru.Promoted))
+	case ru.PromotedShare != 0 && len(ru.Promoted) == 0:
+		return bad("promoted_share", "needs %s (the SKUs to promote)", name("promoted"))
+	case !(ru.PromotedShare >= 0 && ru.PromotedShare <= 1):
+		return bad("promoted_share", "must be a share from 0 to 1")
+	}
+	if ru.Around != "" && ru.PriceBand == 0 {
+		ru.PriceBand = 0.5
+	}
+	if len(ru.Promoted) > 0 && ru.PromotedShare == 0 {
+		ru.PromotedShare = 0.2
+	}
+	return nil
 }
 
 func (s *Server) recommender() (Recommender, error) {
@@ -122,7 +202,7 @@ func (s *Server) recCustomer(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(raw) == "" || len(raw) > maxIDLen {
 		return shelfwise.Errorf(shelfwise.EINVALID, "the customer id must be 1 to %d bytes", maxIDLen)
 	}
-	q, err := s.recQuery(r)
+	q, err := s.recQuery(r, true)
 	if err != nil {
 		return err
 	}
@@ -178,7 +258,7 @@ func (s *Server) recBySKU(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	q, err := s.recQuery(r)
+	q, err := s.recQuery(r, false)
 	if err != nil {
 		return err
 	}
@@ -203,7 +283,7 @@ func (s *Server) recTrending(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := s.recQuery(r)
+	q, err := s.recQuery(r, false)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -70,8 +71,17 @@ func (s *Server) apiRoutes() []route {
 
 		{method: "GET", path: "/v1/customers/{id}/recommendations", roles: rolesAnyKey, tag: "recommendations",
 			summary: "Recommendations for a customer (the retailer's id), with reasons.",
-			query:   append(recQuery, param{"new_only", "boolean", "leave out products the customer already bought"}),
-			resp:    RecListOut{Items: []RecItem{{}}}, h: s.recCustomer},
+			query: append(slices.Clip(recQuery),
+				param{"new_only", "boolean", "leave out products the customer already bought"},
+				param{"max_per_category", "integer", "at most this many products per category, 0-100 (default 0: no cap)"},
+				param{"min_price", "number", "leave out products priced below this (products of unknown price stay)"},
+				param{"max_price", "number", "leave out products priced above this (products of unknown price stay)"},
+				param{"around", "string", "a product (SKU) the list is priced around, e.g. the one on the page; it is left out"},
+				param{"price_band", "number", "with around: keep products within this fraction of its price, 0.01-10 (default 0.5)"},
+				param{"in_stock", "boolean", "leave out products whose latest stock on hand is zero or less in every store (products without stock records stay)"},
+				param{"promoted", "string", "comma-separated SKUs to promote"},
+				param{"promoted_share", "number", "with promoted: the share of the list they take when they qualify, 0-1 (default 0.2)"}),
+			resp: RecListOut{Items: []RecItem{{}}}, h: s.recCustomer},
 		{method: "POST", path: "/v1/recommendations/session", roles: rolesAnyKey, tag: "recommendations",
 			summary: "Recommendations for an anonymous session from the products it viewed or carted.",
 			body:    SessionRecIn{SKUs: []string{""}}, resp: RecListOut{Items: []RecItem{{}}}, h: s.recSession},

@@ -7,10 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +23,8 @@ type recommendFlags struct {
 	n          int
 	categories []string
 	newOnly    bool
-	perCat     int
+	rules      shelfhttp.RecRules
+	promoted   []string
 	json       bool
 	retrain    bool
 }
@@ -51,7 +54,14 @@ products.`,
 	f.IntVar(&fl.n, "n", 10, "number of products")
 	f.StringSliceVar(&fl.categories, "category", nil, "only products of these departments, categories or subcategories")
 	f.BoolVar(&fl.newOnly, "new-only", false, "only products the customer has not bought")
-	f.IntVar(&fl.perCat, "max-per-category", 0, "at most this many products per category (0 = no cap)")
+	f.IntVar(&fl.rules.MaxPerCategory, "max-per-category", 0, "at most this many products per category (0 = no cap)")
+	f.Float64Var(&fl.rules.MinPrice, "min-price", 0, "leave out products priced below this (unknown prices stay)")
+	f.Float64Var(&fl.rules.MaxPrice, "max-price", 0, "leave out products priced above this (0 = no limit)")
+	f.StringVar((*string)(&fl.rules.Around), "around", "", "a product (SKU) to price the list around; it is left out")
+	f.Float64Var(&fl.rules.PriceBand, "price-band", 0, "with --around: keep products within this fraction of its price (default 0.5)")
+	f.BoolVar(&fl.rules.InStock, "in-stock", false, "leave out products whose latest stock level is zero or less in every store")
+	f.StringSliceVar(&fl.promoted, "promoted", nil, "SKUs to promote")
+	f.Float64Var(&fl.rules.PromotedShare, "promoted-share", 0, "with --promoted: the share of the list they take when they qualify (default 0.2)")
 	f.BoolVar(&fl.json, "json", false, "print JSON")
 	f.BoolVar(&fl.retrain, "retrain", false, "train a new model even if the saved one matches the store")
 	return cmd
@@ -63,6 +73,12 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	}
 	if fl.n <= 0 {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--n must be positive")
+	}
+	for _, p := range fl.promoted {
+		fl.rules.Promoted = append(fl.rules.Promoted, shelfwise.SKU(p))
+	}
+	if err := fl.rules.Check(func(p string) string { return "--" + strings.ReplaceAll(p, "_", "-") }); err != nil {
+		return err
 	}
 	db, err := m.DB(ctx)
 	if err != nil {
@@ -79,9 +95,21 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	if !info.Loaded {
 		fmt.Fprintf(m.Stderr, "trained the recommender in %.1fs (%s); saved to %s\n", info.Seconds, info.Reason, info.File)
 	}
+	var out map[shelfwise.SKU]bool
+	if fl.rules.InStock {
+		levels, err := db.StockLevels(ctx, "")
+		if err != nil {
+			return err
+		}
+		if len(levels) == 0 {
+			fmt.Fprintln(m.Stderr, "--in-stock: the store has no stock levels, so no product is known to be out of stock")
+		}
+		out = outOfStockSet(levels)
+	}
+	filter := recFilter(shelfhttp.RecQuery{NewOnly: fl.newOnly, Rules: fl.rules}, out)
+	filter.Categories = fl.categories
 	key := ps.Key(fl.customer)
-	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: recommend.Filter{
-		Categories: fl.categories, NewOnly: fl.newOnly, MaxPerCategory: fl.perCat, DedupeVariants: true}})
+	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: filter})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -73,6 +74,23 @@ func TestRecommendSavedModel(t *testing.T) {
 	}
 	if !reflect.DeepEqual(first["recommendations"], second["recommendations"]) || first["model_version"] != second["model_version"] {
 		t.Fatalf("loaded model answers differently:\n%v\n%v", first, second)
+	}
+
+	// Business rules: a price cap (item i of the fixture costs 1.25 + i%4)
+	// and a bad combination, which names the flags.
+	capped, errOut, code := recommendJSON(t, dir, "--max-price", "2.25")
+	if code != 0 || len(capped["recommendations"].([]any)) != 5 {
+		t.Fatalf("--max-price: exit %d %v %s", code, capped, errOut)
+	}
+	for _, r := range capped["recommendations"].([]any) {
+		var i int
+		fmt.Sscanf(r.(map[string]any)["sku"].(string), "2%04d", &i)
+		if p := 1.25 + float64(i%4); p > 2.25 {
+			t.Fatalf("--max-price 2.25 listed %v, priced %g", r, p)
+		}
+	}
+	if _, errOut, code := recommendJSON(t, dir, "--price-band", "0.3"); code != 2 || !strings.Contains(errOut, "--price-band") || !strings.Contains(errOut, "--around") {
+		t.Fatalf("--price-band without --around: exit %d, stderr %q", code, errOut)
 	}
 
 	// A truncated file is bad input naming the file (exit 2), not a silent retrain.

@@ -38,6 +38,17 @@ type recKey struct {
 	newOnly              bool
 	department, category string
 	exclude              string // SKUs joined by "\x00"
+	rules                recRulesKey
+}
+
+// recRulesKey is the comparable form of a query's business rules (in_stock
+// lists are never cached).
+type recRulesKey struct {
+	perCat             int
+	minPrice, maxPrice float64
+	around             shelfwise.SKU
+	band, share        float64
+	promoted           string // SKUs joined by "\x00"
 }
 
 func newRecCache(m *recommend.Model) *recCache {
@@ -45,18 +56,25 @@ func newRecCache(m *recommend.Model) *recCache {
 }
 
 func keyOf(q shelfhttp.RecQuery) recKey {
-	k := recKey{n: q.N, newOnly: q.NewOnly, department: q.Department, category: q.Category}
-	if len(q.Exclude) > 0 {
-		var sb strings.Builder
-		for i, s := range q.Exclude {
-			if i > 0 {
-				sb.WriteByte(0)
-			}
-			sb.WriteString(string(s))
-		}
-		k.exclude = sb.String()
+	ru := q.Rules
+	return recKey{n: q.N, newOnly: q.NewOnly, department: q.Department, category: q.Category, exclude: joinSKUs(q.Exclude),
+		rules: recRulesKey{perCat: ru.MaxPerCategory, minPrice: ru.MinPrice, maxPrice: ru.MaxPrice, around: ru.Around,
+			band: ru.PriceBand, share: ru.PromotedShare, promoted: joinSKUs(ru.Promoted)}}
+}
+
+// joinSKUs joins SKUs with "\x00", which no SKU holds.
+func joinSKUs(ss []shelfwise.SKU) string {
+	if len(ss) == 0 {
+		return ""
 	}
-	return k
+	var sb strings.Builder
+	for i, s := range ss {
+		if i > 0 {
+			sb.WriteByte(0)
+		}
+		sb.WriteString(string(s))
+	}
+	return sb.String()
 }
 
 // get returns the cached list of c for k, or the slot and generation under

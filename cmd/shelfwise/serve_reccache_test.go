@@ -111,6 +111,9 @@ var (
 	capErr  error
 )
 
+// capPrice is the price of product i of the cap model: 1 to 5.
+func capPrice(i int) float64 { return float64(1 + i%5) }
+
 func trainCapModel() (*recommend.Model, []recommend.Purchase, error) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	t0 := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -119,9 +122,10 @@ func trainCapModel() (*recommend.Model, []recommend.Purchase, error) {
 		g := u % 3
 		for d := 0; d < 90; d += 3 + rng.IntN(5) {
 			for range 3 {
+				i := 30*g + rng.IntN(30)
 				ps = append(ps, recommend.Purchase{Customer: shelfwise.CustomerKey(fmt.Sprintf("c%02d", u)),
-					SKU: shelfwise.SKU(fmt.Sprintf("P%02d", 30*g+rng.IntN(30))), Invoice: shelfwise.InvoiceID(fmt.Sprintf("%d-%d", u, d)),
-					Time: t0.AddDate(0, 0, d), Quantity: 1, Price: 2})
+					SKU: shelfwise.SKU(fmt.Sprintf("P%02d", i)), Invoice: shelfwise.InvoiceID(fmt.Sprintf("%d-%d", u, d)),
+					Time: t0.AddDate(0, 0, d), Quantity: 1, Price: capPrice(i)})
 			}
 		}
 	}
@@ -192,7 +196,7 @@ func TestRecommendCapCache(t *testing.T) {
 		if same(a1, a2) {
 			t.Error("list still cached after the customer's purchases")
 		}
-		want, err := rc.eng.Load().Recommend(ctx, recommend.Request{Customer: "c01", N: 5, Filter: recFilter(q)})
+		want, err := rc.eng.Load().Recommend(ctx, recommend.Request{Customer: "c01", N: 5, Filter: recFilter(q, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,7 +226,7 @@ func TestRecommendCapCache(t *testing.T) {
 		if rc.eng.Load().Model().Log.User("c02") >= 0 || m.Log.User("c02") < 0 {
 			t.Fatal("erasure did not swap in a model without the customer")
 		}
-		stranger, err := recommend.NewEngine(m).Recommend(ctx, recommend.Request{Customer: "never-seen", N: 5, Filter: recFilter(q)})
+		stranger, err := recommend.NewEngine(m).Recommend(ctx, recommend.Request{Customer: "never-seen", N: 5, Filter: recFilter(q, nil)})
 		if err != nil {
 			t.Fatal(err)
 		}

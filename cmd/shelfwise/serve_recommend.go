@@ -74,6 +74,77 @@ type recommendCap struct {
 	trained sync.Map
 	// now is the clock (nil: time.Now), for tests.
 	now func() time.Time
+	// stock is the latest snapshot of the products out of stock, for
+	// in_stock lists (reloaded from the store after stockTTL; stockMu
+	// lets one request reload it while the others wait).
+	stock   atomic.Pointer[stockSnap]
+	stockMu sync.Mutex
+}
+
+// stockTTL is how long a snapshot of the stock levels serves in_stock
+// lists before the store is read again.
+const stockTTL = time.Minute
+
+// stockSnap is the set of products out of stock at a time: those whose
+// latest stock level is zero or less in every store that has one.
+type stockSnap struct {
+	at  time.Time
+	out map[shelfwise.SKU]bool
+}
+
+// outOfStock returns the current out-of-stock set (nil without a store).
+func (rc *recommendCap) outOfStock(ctx context.Context) (map[shelfwise.SKU]bool, error) {
+	now := time.Now
+	if rc.now != nil {
+		now = rc.now
+	}
+	fresh := func() *stockSnap {
+		if s := rc.stock.Load(); s != nil && now().Sub(s.at) < stockTTL {
+			return s
+		}
+		return nil
+	}
+	if s := fresh(); s != nil {
+		return s.out, nil
+	}
+	if rc.db == nil {
+		return nil, nil
+	}
+	rc.stockMu.Lock()
+	defer rc.stockMu.Unlock()
+	if s := fresh(); s != nil {
+		return s.out, nil
+	}
+	at := now()
+	levels, err := rc.db.StockLevels(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	rc.stock.Store(&stockSnap{at: at, out: outOfStockSet(levels)})
+	return rc.stock.Load().out, nil
+}
+
+// outOfStockSet reads stock levels (ordered by SKU, store and time, as
+// the store returns them) into the products whose latest level is zero or
+// less in every store.
+func outOfStockSet(levels []shelfwise.StockLevel) map[shelfwise.SKU]bool {
+	out := map[shelfwise.SKU]bool{}
+	for i, l := range levels {
+		if i+1 < len(levels) && levels[i+1].SKU == l.SKU && levels[i+1].Store == l.Store {
+			continue // not the store's latest level
+		}
+		if l.OnHand > 0 {
+			out[l.SKU] = false
+		} else if _, seen := out[l.SKU]; !seen {
+			out[l.SKU] = true
+		}
+	}
+	for sku, gone := range out {
+		if !gone {
+			delete(out, sku)
+		}
+	}
+	return out
 }
 
 // recommendRecipe was the registry artifact of a recommend model before
@@ -526,12 +597,20 @@ func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList
 	return shelfhttp.RecList{Items: items, Model: "hybrid " + e.Model().Version, Version: int(rc.version.Load())}
 }
 
-func recFilter(q shelfhttp.RecQuery) recommend.Filter {
-	f := recommend.Filter{Exclude: q.Exclude, NewOnly: q.NewOnly, DedupeVariants: true}
+// recFilter is the engine's filter for query q; out (may be nil) holds the
+// products out of stock, left out when q asks for stock.
+func recFilter(q shelfhttp.RecQuery, out map[shelfwise.SKU]bool) recommend.Filter {
+	ru := q.Rules
+	f := recommend.Filter{Exclude: q.Exclude, NewOnly: q.NewOnly, DedupeVariants: true,
+		MaxPerCategory: ru.MaxPerCategory, MinPrice: ru.MinPrice, MaxPrice: ru.MaxPrice,
+		Around: ru.Around, PriceBand: ru.PriceBand, Promoted: ru.Promoted, PromotedShare: ru.PromotedShare}
 	for _, c := range []string{q.Department, q.Category} {
 		if c != "" {
 			f.Categories = append(f.Categories, c)
 		}
+	}
+	if ru.InStock && len(out) > 0 {
+		f.InStock = func(s shelfwise.SKU) bool { return !out[s] }
 	}
 	return f
 }
@@ -545,7 +624,9 @@ func (rc *recommendCap) ForCustomer(ctx context.Context, c shelfwise.CustomerKey
 		return shelfhttp.RecList{}, err
 	}
 	cache := rc.cache.Load()
-	if cache == nil {
+	if cache == nil || q.Rules.InStock {
+		// Lists that follow the stock are not cached: the stock moves
+		// without the customer's events.
 		return rc.forCustomer(ctx, e, c, q)
 	}
 	k := keyOf(q)
@@ -563,7 +644,14 @@ func (rc *recommendCap) ForCustomer(ctx context.Context, c shelfwise.CustomerKey
 }
 
 func (rc *recommendCap) forCustomer(ctx context.Context, e *recommend.Engine, c shelfwise.CustomerKey, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
-	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: recFilter(q)})
+	var out map[shelfwise.SKU]bool
+	if q.Rules.InStock {
+		var err error
+		if out, err = rc.outOfStock(ctx); err != nil {
+			return shelfhttp.RecList{}, err
+		}
+	}
+	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: recFilter(q, out)})
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
@@ -586,7 +674,7 @@ func (rc *recommendCap) ForSession(ctx context.Context, s shelfwise.SessionID, s
 			}
 		}
 		e.Observe(views...)
-		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: recFilter(q)})
+		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: recFilter(q, nil)})
 		if err != nil {
 			return shelfhttp.RecList{}, err
 		}

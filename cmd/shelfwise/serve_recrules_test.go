@@ -1,0 +1,180 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
+)
+
+// TestRecommendCapRules checks that a customer's list keeps the business
+// rules the API passes: the category cap, the price range, the price band
+// around a product, the promoted share and the stock, which is read from
+// the store's latest levels and never served from the cache.
+func TestRecommendCapRules(t *testing.T) {
+	m, _ := capModel(t)
+	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	db := &stockDB{}
+	rc := &recommendCap{now: func() time.Time { return now }}
+	promote(t, rc, m, 1)
+	rc.db = db // after promotion, which reads the store's purchases
+	ctx := context.Background()
+	num := func(s shelfwise.SKU) int {
+		var n int
+		fmt.Sscanf(string(s), "P%d", &n)
+		return n
+	}
+	get := func(c shelfwise.CustomerKey, n int, ru shelfhttp.RecRules) []shelfwise.Recommendation {
+		t.Helper()
+		l, err := rc.ForCustomer(ctx, c, shelfhttp.RecQuery{N: n, Rules: ru})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+	t.Run("MaxPerCategory", func(t *testing.T) {
+		// c00 buys only group 0 (P00-P29), so without a cap its list is one
+		// category.
+		if l := get("c00", 3, shelfhttp.RecRules{}); num(l[0].SKU)/30 != 0 || num(l[2].SKU)/30 != 0 {
+			t.Fatalf("uncapped list not of the customer's group: %+v", l)
+		}
+		seen := map[int]bool{}
+		for _, r := range get("c00", 3, shelfhttp.RecRules{MaxPerCategory: 1}) {
+			if g := num(r.SKU) / 30; seen[g] {
+				t.Fatalf("two products of category g%d with a cap of 1", g)
+			} else {
+				seen[g] = true
+			}
+		}
+	})
+	t.Run("PriceRange", func(t *testing.T) {
+		l := get("c01", 8, shelfhttp.RecRules{MinPrice: 2, MaxPrice: 3})
+		for _, r := range l {
+			if p := capPrice(num(r.SKU)); p < 2 || p > 3 {
+				t.Fatalf("%s priced %g outside [2, 3]", r.SKU, p)
+			}
+		}
+		if len(l) != 8 {
+			t.Fatalf("%d products, want 8", len(l))
+		}
+	})
+	t.Run("AroundProduct", func(t *testing.T) {
+		// P34 costs 5: a band of 0.2 keeps 4 to 6, so only the 4s and 5s.
+		for _, r := range get("c01", 8, shelfhttp.RecRules{Around: "P34", PriceBand: 0.2}) {
+			if p := capPrice(num(r.SKU)); r.SKU == "P34" || p < 4 {
+				t.Fatalf("%s (price %g) in a list around P34 at ±20%%", r.SKU, p)
+			}
+		}
+	})
+	t.Run("Promoted", func(t *testing.T) {
+		promo := []shelfwise.SKU{"P70", "P71", "P72", "P73"} // group 2: not c00's taste
+		count := func(l []shelfwise.Recommendation) int {
+			n := 0
+			for _, r := range l {
+				if num(r.SKU) >= 70 && num(r.SKU) <= 73 {
+					n++
+				}
+			}
+			return n
+		}
+		if n := count(get("c00", 10, shelfhttp.RecRules{})); n != 0 {
+			t.Fatalf("%d of the promoted products already in c00's list: pick others", n)
+		}
+		if n := count(get("c00", 10, shelfhttp.RecRules{Promoted: promo, PromotedShare: 0.3})); n != 3 {
+			t.Fatalf("%d promoted products in a list of 10 at a share of 0.3, want 3", n)
+		}
+	})
+	t.Run("InStock", func(t *testing.T) {
+		base := get("c02", 5, shelfhttp.RecRules{})
+		gone, kept := base[0].SKU, base[1].SKU
+		db.levels = []shelfwise.StockLevel{
+			{SKU: gone, Store: "S1", Time: now.Add(-48 * time.Hour), OnHand: 7},
+			{SKU: gone, Store: "S1", Time: now.Add(-time.Hour), OnHand: 0}, // sold out in S1
+			{SKU: gone, Store: "S2", Time: now.Add(-time.Hour), OnHand: -1},
+			{SKU: kept, Store: "S1", Time: now.Add(-time.Hour), OnHand: 0},
+			{SKU: kept, Store: "S2", Time: now.Add(-time.Hour), OnHand: 2}, // still in S2
+		}
+		l := get("c02", 5, shelfhttp.RecRules{InStock: true})
+		for _, r := range l {
+			if r.SKU == gone {
+				t.Fatalf("%s is out of stock in every store but listed: %+v", gone, l)
+			}
+		}
+		if !slicesHas(l, kept) {
+			t.Fatalf("%s is in stock in S2 but left out: %+v", kept, l)
+		}
+		if get("c02", 5, shelfhttp.RecRules{})[0].SKU != gone {
+			t.Fatal("a list without in_stock follows the stock")
+		}
+		// Restocked: the snapshot serves for stockTTL, then the store is
+		// read again.
+		db.levels = append(db.levels, shelfwise.StockLevel{SKU: gone, Store: "S1", Time: now, OnHand: 3})
+		if slicesHas(get("c02", 5, shelfhttp.RecRules{InStock: true}), gone) {
+			t.Fatal("the stock was read again before stockTTL")
+		}
+		now = now.Add(stockTTL)
+		if l := get("c02", 5, shelfhttp.RecRules{InStock: true}); l[0].SKU != gone {
+			t.Fatalf("restocked %s not back at the top after stockTTL: %+v", gone, l)
+		}
+		if db.reads != 2 {
+			t.Fatalf("store read %d times, want 2", db.reads)
+		}
+	})
+}
+
+func slicesHas(l []shelfwise.Recommendation, s shelfwise.SKU) bool {
+	for _, r := range l {
+		if r.SKU == s {
+			return true
+		}
+	}
+	return false
+}
+
+// stockDB is a store that answers only StockLevels, sorted as the store
+// sorts them (SKU, store, time), and counts the reads.
+type stockDB struct {
+	shelfwise.DB
+	levels []shelfwise.StockLevel
+	reads  int
+}
+
+func (d *stockDB) StockLevels(context.Context, shelfwise.SKU) ([]shelfwise.StockLevel, error) {
+	d.reads++
+	l := append([]shelfwise.StockLevel(nil), d.levels...)
+	sortStock(l)
+	return l, nil
+}
+
+// TestOutOfStockSet reads hand-made levels: a product is out of stock
+// when its latest level is zero or less in every store with levels.
+func TestOutOfStockSet(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := []shelfwise.StockLevel{
+		{SKU: "A", Store: "S1", Time: t0, OnHand: 0},
+		{SKU: "A", Store: "S1", Time: t0.Add(time.Hour), OnHand: 4}, // restocked
+		{SKU: "B", Store: "S1", Time: t0, OnHand: 4},
+		{SKU: "B", Store: "S1", Time: t0.Add(time.Hour), OnHand: 0}, // sold out
+		{SKU: "C", Store: "", Time: t0, OnHand: 0},                  // chain-wide, sold out
+		{SKU: "D", Store: "S1", Time: t0, OnHand: 0},
+		{SKU: "D", Store: "S2", Time: t0, OnHand: 1},
+	}
+	sortStock(l)
+	got := outOfStockSet(l)
+	if want := map[shelfwise.SKU]bool{"B": true, "C": true}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("out of stock %v, want %v", got, want)
+	}
+}
+
+// sortStock orders levels as the store returns them: by SKU, store, time.
+func sortStock(l []shelfwise.StockLevel) {
+	slices.SortStableFunc(l, func(a, b shelfwise.StockLevel) int {
+		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Store, b.Store), a.Time.Compare(b.Time))
+	})
+}
