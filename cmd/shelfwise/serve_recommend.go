@@ -39,7 +39,10 @@ func (m *Main) wireCapabilities(db shelfwise.DB, mgr *registry.Manager, cfg *she
 	pc := &propensityCap{db: db}
 	mgr.AddTask(pc.task())
 	cfg.Propensity = pc
-	return rc.scrubbing.Wait
+	return func() {
+		rc.scrubbing.Wait()
+		rc.stockLoads.Wait()
+	}
 }
 
 // recommendCap serves recommendations from the promoted recommend model
@@ -75,10 +78,14 @@ type recommendCap struct {
 	// now is the clock (nil: time.Now), for tests.
 	now func() time.Time
 	// stock is the latest snapshot of the products out of stock, for
-	// in_stock lists (reloaded from the store after stockTTL; stockMu
-	// lets one request reload it while the others wait).
-	stock   atomic.Pointer[stockSnap]
-	stockMu sync.Mutex
+	// in_stock lists. The first is read while the request waits (stockMu
+	// lets one request read it); after stockTTL the stale one keeps
+	// serving while one reload runs in the background (stockLoading,
+	// stockLoads).
+	stock        atomic.Pointer[stockSnap]
+	stockMu      sync.Mutex
+	stockLoading atomic.Bool
+	stockLoads   sync.WaitGroup
 }
 
 // stockTTL is how long a snapshot of the stock levels serves in_stock
@@ -94,34 +101,52 @@ type stockSnap struct {
 
 // outOfStock returns the current out-of-stock set (nil without a store).
 func (rc *recommendCap) outOfStock(ctx context.Context) (map[shelfwise.SKU]bool, error) {
-	now := time.Now
-	if rc.now != nil {
-		now = rc.now
-	}
-	fresh := func() *stockSnap {
-		if s := rc.stock.Load(); s != nil && now().Sub(s.at) < stockTTL {
-			return s
-		}
-		return nil
-	}
-	if s := fresh(); s != nil {
-		return s.out, nil
-	}
 	if rc.db == nil {
 		return nil, nil
 	}
-	rc.stockMu.Lock()
-	defer rc.stockMu.Unlock()
-	if s := fresh(); s != nil {
+	if s := rc.stock.Load(); s != nil {
+		if rc.clock().Sub(s.at) >= stockTTL && rc.stockLoading.CompareAndSwap(false, true) {
+			rc.stockLoads.Add(1)
+			go func() {
+				defer rc.stockLoads.Done()
+				defer rc.stockLoading.Store(false)
+				ctx, cancel := context.WithTimeout(context.Background(), stockTTL)
+				defer cancel()
+				if err := rc.loadStock(ctx); err != nil {
+					rc.logger().Error("stock levels for in_stock lists: reload failed; the previous ones still serve", "err", err)
+				}
+			}()
+		}
 		return s.out, nil
 	}
-	at := now()
-	levels, err := rc.db.StockLevels(ctx, "")
-	if err != nil {
+	rc.stockMu.Lock()
+	defer rc.stockMu.Unlock()
+	if s := rc.stock.Load(); s != nil {
+		return s.out, nil
+	}
+	if err := rc.loadStock(ctx); err != nil {
 		return nil, err
 	}
-	rc.stock.Store(&stockSnap{at: at, out: outOfStockSet(levels)})
 	return rc.stock.Load().out, nil
+}
+
+// loadStock reads the store's stock levels into a new snapshot.
+func (rc *recommendCap) loadStock(ctx context.Context) error {
+	at := rc.clock()
+	levels, err := rc.db.StockLevels(ctx, "")
+	if err != nil {
+		return err
+	}
+	rc.stock.Store(&stockSnap{at: at, out: outOfStockSet(levels)})
+	return nil
+}
+
+// clock is the current time (rc.now in tests).
+func (rc *recommendCap) clock() time.Time {
+	if rc.now != nil {
+		return rc.now()
+	}
+	return time.Now()
 }
 
 // outOfStockSet reads stock levels (ordered by SKU, store and time, as
@@ -456,11 +481,7 @@ func (rc *recommendCap) sweep(ctx context.Context) error {
 // read starting in between still sees the customer: the margin counts such
 // an erasure as after the read (at worst, one more rewrite).
 func (rc *recommendCap) readAsOf() time.Time {
-	now := time.Now
-	if rc.now != nil {
-		now = rc.now
-	}
-	return now().Add(-5 * time.Second)
+	return rc.clock().Add(-5 * time.Second)
 }
 
 // registered is the task's Registered hook: a version trained while a

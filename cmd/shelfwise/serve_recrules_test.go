@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,18 +113,22 @@ func TestRecommendCapRules(t *testing.T) {
 		if get("c02", 5, shelfhttp.RecRules{})[0].SKU != gone {
 			t.Fatal("a list without in_stock follows the stock")
 		}
-		// Restocked: the snapshot serves for stockTTL, then the store is
-		// read again.
+		// Restocked: the snapshot serves for stockTTL; the first request
+		// after it still gets the old one and starts a reload.
 		db.levels = append(db.levels, shelfwise.StockLevel{SKU: gone, Store: "S1", Time: now, OnHand: 3})
 		if slicesHas(get("c02", 5, shelfhttp.RecRules{InStock: true}), gone) {
 			t.Fatal("the stock was read again before stockTTL")
 		}
 		now = now.Add(stockTTL)
-		if l := get("c02", 5, shelfhttp.RecRules{InStock: true}); l[0].SKU != gone {
-			t.Fatalf("restocked %s not back at the top after stockTTL: %+v", gone, l)
+		if slicesHas(get("c02", 5, shelfhttp.RecRules{InStock: true}), gone) {
+			t.Fatal("the request that found the snapshot stale waited for the reload")
 		}
-		if db.reads != 2 {
-			t.Fatalf("store read %d times, want 2", db.reads)
+		rc.stockLoads.Wait()
+		if l := get("c02", 5, shelfhttp.RecRules{InStock: true}); l[0].SKU != gone {
+			t.Fatalf("restocked %s not back at the top after the reload: %+v", gone, l)
+		}
+		if n := db.reads.Load(); n != 2 {
+			t.Fatalf("store read %d times, want 2", n)
 		}
 	})
 }
@@ -142,11 +147,11 @@ func slicesHas(l []shelfwise.Recommendation, s shelfwise.SKU) bool {
 type stockDB struct {
 	shelfwise.DB
 	levels []shelfwise.StockLevel
-	reads  int
+	reads  atomic.Int32
 }
 
 func (d *stockDB) StockLevels(context.Context, shelfwise.SKU) ([]shelfwise.StockLevel, error) {
-	d.reads++
+	d.reads.Add(1)
 	l := append([]shelfwise.StockLevel(nil), d.levels...)
 	sortStock(l)
 	return l, nil
