@@ -86,11 +86,20 @@ type SessionRecIn struct {
 	Department string   `json:"department,omitempty"`
 	Category   string   `json:"category,omitempty"`
 	Exclude    []string `json:"exclude,omitempty"`
+	// The business rules, as in the query of a customer's list.
+	MaxPerCategory int      `json:"max_per_category,omitempty"`
+	MinPrice       float64  `json:"min_price,omitempty"`
+	MaxPrice       float64  `json:"max_price,omitempty"`
+	Around         string   `json:"around,omitempty"`
+	PriceBand      float64  `json:"price_band,omitempty"`
+	InStock        bool     `json:"in_stock,omitempty"`
+	Promoted       []string `json:"promoted,omitempty"`
+	PromotedShare  float64  `json:"promoted_share,omitempty"`
 }
 
-// recQuery reads a recommendation query; withRules also reads the business
-// rules (recRules), which only a customer's list takes.
-func (s *Server) recQuery(r *http.Request, withRules bool) (RecQuery, error) {
+// recQuery reads a recommendation query with its business rules
+// (recRules).
+func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
 	v := r.URL.Query() // parsed once: this is on every recommendation request
 	n, err := intParam(v, "n", 10, 1, 100)
 	if err != nil {
@@ -107,10 +116,8 @@ func (s *Server) recQuery(r *http.Request, withRules bool) (RecQuery, error) {
 			q.Exclude = append(q.Exclude, shelfwise.SKU(strings.TrimSpace(x)))
 		}
 	}
-	if withRules {
-		if q.Rules, err = recRules(v); err != nil {
-			return RecQuery{}, err
-		}
+	if q.Rules, err = recRules(v); err != nil {
+		return RecQuery{}, err
 	}
 	return q, nil
 }
@@ -202,7 +209,7 @@ func (s *Server) recCustomer(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(raw) == "" || len(raw) > maxIDLen {
 		return shelfwise.Errorf(shelfwise.EINVALID, "the customer id must be 1 to %d bytes", maxIDLen)
 	}
-	q, err := s.recQuery(r, true)
+	q, err := s.recQuery(r)
 	if err != nil {
 		return err
 	}
@@ -243,6 +250,16 @@ func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
 	for _, x := range in.Exclude {
 		q.Exclude = append(q.Exclude, shelfwise.SKU(x))
 	}
+	q.Rules = RecRules{MaxPerCategory: in.MaxPerCategory, MinPrice: in.MinPrice, MaxPrice: in.MaxPrice,
+		Around: shelfwise.SKU(strings.TrimSpace(in.Around)), PriceBand: in.PriceBand, InStock: in.InStock, PromotedShare: in.PromotedShare}
+	for _, x := range in.Promoted {
+		if x = strings.TrimSpace(x); x != "" {
+			q.Rules.Promoted = append(q.Rules.Promoted, shelfwise.SKU(x))
+		}
+	}
+	if err := q.Rules.Check(func(p string) string { return "field " + p }); err != nil {
+		return err
+	}
 	l, err := rec.ForSession(r.Context(), shelfwise.SessionID(in.Session), skus, q)
 	if err != nil {
 		return err
@@ -258,7 +275,7 @@ func (s *Server) recBySKU(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	q, err := s.recQuery(r, false)
+	q, err := s.recQuery(r)
 	if err != nil {
 		return err
 	}
@@ -283,7 +300,7 @@ func (s *Server) recTrending(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := s.recQuery(r, false)
+	q, err := s.recQuery(r)
 	if err != nil {
 		return err
 	}

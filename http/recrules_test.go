@@ -83,6 +83,21 @@ func TestRecRulesReachRecommender(t *testing.T) {
 	if r.status != 400 || r.errCode() != shelfwise.EINVALID || !strings.Contains(string(r.body), "min_price") {
 		t.Fatalf("bad price range: %d %s", r.status, r.body)
 	}
+	// Item-to-item lists take the same query.
+	got = RecQuery{}
+	if r := e.do("GET", "/v1/products/X9/similar?max_price=4&in_stock=true", app, ""); r.status != 200 || got.Rules.MaxPrice != 4 || !got.Rules.InStock {
+		t.Fatalf("similar: %d %s, recommender got %+v", r.status, r.body, got)
+	}
+	// A session's rules come in its body; a bad one names the field.
+	r = e.do("POST", "/v1/recommendations/session", app, `{"skus":["A1"],"around":" A1 ","max_per_category":2,"promoted":["P1"]}`)
+	want = RecRules{MaxPerCategory: 2, Around: "A1", PriceBand: 0.5, Promoted: []shelfwise.SKU{"P1"}, PromotedShare: 0.2}
+	if r.status != 200 || !reflect.DeepEqual(got.Rules, want) {
+		t.Fatalf("session: %d %s, rules %+v, want %+v", r.status, r.body, got.Rules, want)
+	}
+	r = e.do("POST", "/v1/recommendations/session", app, `{"skus":["A1"],"price_band":0.2}`)
+	if r.status != 400 || !strings.Contains(string(r.body), "field price_band") || !strings.Contains(string(r.body), "around") {
+		t.Fatalf("session price_band without around: %d %s", r.status, r.body)
+	}
 }
 
 // capture is a recommender that records the query of ForCustomer.
@@ -94,10 +109,12 @@ func (c capture) ForCustomer(_ context.Context, _ shelfwise.CustomerKey, q RecQu
 }
 
 func (c capture) ForSession(ctx context.Context, s shelfwise.SessionID, skus []shelfwise.SKU, q RecQuery) (RecList, error) {
+	*c.q = q
 	return fakeRecommender{}.ForSession(ctx, s, skus, q)
 }
 
 func (c capture) Similar(ctx context.Context, sku shelfwise.SKU, q RecQuery) (RecList, error) {
+	*c.q = q
 	return fakeRecommender{}.Similar(ctx, sku, q)
 }
 

@@ -31,6 +31,8 @@
 //	eng.Similar(sku, n)          // co-purchase neighbours + latent and category similarity
 //	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift
 //	eng.Trending(category, n)    // time-decayed distinct buyers, per category
+//	eng.Model().Narrow(list, filter, n) // the same rules on any of these three lists
+//	eng.Model().Product(sku)     // the catalogue entry: name, categories
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
 //	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again)
 //

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -732,5 +733,68 @@ func TestSelectListMatchesMaps(t *testing.T) {
 		if got, want := c.selectList(cands, n), selectListMaps(c, cands, n); !slices.Equal(got, want) {
 			t.Fatalf("trial %d (n %d, filter %+v): %v, want %v", trial, n, *f, got, want)
 		}
+	}
+}
+
+// TestNarrow applies filters to an item-to-item list: the product rules
+// keep exactly the items a direct check keeps, in the list's order; the
+// category cap, the promoted share and stock hold; unknown items go.
+func TestNarrow(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	recs, err := e.Similar(sku(5), 300)
+	if err != nil || len(recs) < 60 {
+		t.Fatalf("similar: %d items, %v", len(recs), err)
+	}
+	price := func(s shelfwise.SKU) float64 { return float64(1 + s[4]%5) }
+	cat := func(s shelfwise.SKU) string { p, _ := m.Product(s); return p.Category }
+	var first shelfwise.SKU
+	for _, r := range recs {
+		if cat(r.SKU) == "cat0" {
+			first = r.SKU
+			break
+		}
+	}
+	var want []shelfwise.Recommendation
+	for _, r := range recs {
+		if cat(r.SKU) == "cat0" && price(r.SKU) <= 3 && r.SKU != first && len(want) < 8 {
+			want = append(want, r)
+		}
+	}
+	withUnknown := append([]shelfwise.Recommendation{{SKU: "NOT-IN-MODEL"}}, recs...)
+	got := m.Narrow(withUnknown, Filter{Categories: []string{"cat0"}, MaxPrice: 3, Exclude: []shelfwise.SKU{first}}, 8)
+	if len(want) != 8 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("narrowed:\n got  %+v\n want %+v", got, want)
+	}
+
+	seen := map[string]bool{}
+	for _, r := range m.Narrow(recs, Filter{MaxPerCategory: 1}, 3) {
+		if seen[cat(r.SKU)] {
+			t.Fatalf("two items of %s with a cap of 1", cat(r.SKU))
+		}
+		seen[cat(r.SKU)] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("%d categories, want 3", len(seen))
+	}
+
+	odd := func(s shelfwise.SKU) bool { return s[4]%2 == 1 }
+	for _, r := range m.Narrow(recs, Filter{InStock: odd}, 10) {
+		if !odd(r.SKU) {
+			t.Fatalf("%s out of stock but listed", r.SKU)
+		}
+	}
+
+	// Two items from far down the list, promoted at half of four places.
+	promo := []shelfwise.SKU{recs[50].SKU, recs[55].SKU}
+	got = m.Narrow(recs, Filter{Promoted: promo, PromotedShare: 0.5}, 4)
+	n := 0
+	for _, r := range got {
+		if slices.Contains(promo, r.SKU) {
+			n++
+		}
+	}
+	if len(got) != 4 || n != 2 {
+		t.Fatalf("%d promoted items of %d, want 2 of 4: %+v", n, len(got), got)
 	}
 }

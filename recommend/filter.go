@@ -239,3 +239,33 @@ func (c *compiled) filteredTopInto(dst []int32, buf []scored, scores []float64, 
 	}
 	return topKFloor(dst, buf, scores, want, c.allows, math.Inf(-1))
 }
+
+// Narrow applies f to recs, a ranked list from this model (Similar,
+// BoughtTogether, Trending): it keeps, in order, the items that pass the
+// product rules (categories, prices, the price band around a product,
+// stock, exclusions, non-products) and then picks up to n under the list
+// rules (category cap, variant deduplication, promoted share among the
+// items listed). NewOnly and Repeatable, which need a customer, are not
+// applied. Items the model does not know are left out.
+func (m *Model) Narrow(recs []shelfwise.Recommendation, f Filter, n int) []shelfwise.Recommendation {
+	f.NewOnly = false
+	c := m.compile(&f, nil)
+	cands := make([]int32, 0, len(recs))
+	at := make(map[int32]int, len(recs)) // item -> its first place in recs
+	for k, r := range recs {
+		i := m.Log.Item(r.SKU)
+		if i < 0 || !c.allows(int32(i)) {
+			continue
+		}
+		if _, dup := at[int32(i)]; !dup {
+			at[int32(i)] = k
+			cands = append(cands, int32(i))
+		}
+	}
+	picked := c.selectList(cands, n)
+	out := make([]shelfwise.Recommendation, len(picked))
+	for k, i := range picked {
+		out[k] = recs[at[i]]
+	}
+	return out
+}

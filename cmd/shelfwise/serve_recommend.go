@@ -665,14 +665,11 @@ func (rc *recommendCap) ForCustomer(ctx context.Context, c shelfwise.CustomerKey
 }
 
 func (rc *recommendCap) forCustomer(ctx context.Context, e *recommend.Engine, c shelfwise.CustomerKey, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
-	var out map[shelfwise.SKU]bool
-	if q.Rules.InStock {
-		var err error
-		if out, err = rc.outOfStock(ctx); err != nil {
-			return shelfhttp.RecList{}, err
-		}
+	f, err := rc.filter(ctx, q)
+	if err != nil {
+		return shelfhttp.RecList{}, err
 	}
-	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: recFilter(q, out)})
+	recs, err := e.Recommend(ctx, recommend.Request{Customer: c, N: q.N, Filter: f})
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
@@ -695,45 +692,62 @@ func (rc *recommendCap) ForSession(ctx context.Context, s shelfwise.SessionID, s
 			}
 		}
 		e.Observe(views...)
-		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: recFilter(q, nil)})
+		f, err := rc.filter(ctx, q)
+		if err != nil {
+			return shelfhttp.RecList{}, err
+		}
+		recs, err := e.Recommend(ctx, recommend.Request{Session: s, N: q.N, Filter: f})
 		if err != nil {
 			return shelfhttp.RecList{}, err
 		}
 		return rc.list(recs), nil
 	}
+	// Without a live session: what was bought with (or is similar to) the
+	// last three products given, the latest first, under q's rules.
 	seen := map[shelfwise.SKU]bool{}
-	for _, sku := range append(skus, q.Exclude...) {
+	for _, sku := range skus {
 		seen[sku] = true
 	}
-	var out []shelfwise.Recommendation
-	for i := len(skus) - 1; i >= 0 && i >= len(skus)-3 && len(out) < q.N; i-- {
-		recs, err := e.BoughtTogether(skus[i], q.N)
+	var cands []shelfwise.Recommendation
+	for i := len(skus) - 1; i >= 0 && i >= len(skus)-3; i-- {
+		recs, err := e.BoughtTogether(skus[i], lookupWidth)
 		if err != nil || len(recs) == 0 {
-			recs, _ = e.Similar(skus[i], q.N)
+			recs, _ = e.Similar(skus[i], lookupWidth)
 		}
 		for _, r := range recs {
-			if !seen[r.SKU] && len(out) < q.N {
+			if !seen[r.SKU] {
 				seen[r.SKU] = true
-				out = append(out, r)
+				cands = append(cands, r)
 			}
 		}
 	}
-	return rc.list(out), nil
+	return rc.narrow(ctx, e, cands, q)
 }
 
-// excluded drops q.Exclude from recs and cuts to q.N.
-func excluded(recs []shelfwise.Recommendation, q shelfhttp.RecQuery) []shelfwise.Recommendation {
-	drop := map[shelfwise.SKU]bool{}
-	for _, s := range q.Exclude {
-		drop[s] = true
+// lookupWidth is how many items an item-to-item list is asked for before
+// the query's filters and rules narrow it to the N wanted.
+const lookupWidth = 1000
+
+// narrow applies q's filters and rules to recs, an item-to-item list of
+// e's model, and cuts it to q.N.
+func (rc *recommendCap) narrow(ctx context.Context, e *recommend.Engine, recs []shelfwise.Recommendation, q shelfhttp.RecQuery) (shelfhttp.RecList, error) {
+	f, err := rc.filter(ctx, q)
+	if err != nil {
+		return shelfhttp.RecList{}, err
 	}
-	out := recs[:0]
-	for _, r := range recs {
-		if !drop[r.SKU] && len(out) < q.N {
-			out = append(out, r)
+	return rc.list(e.Model().Narrow(recs, f, q.N)), nil
+}
+
+// filter is the engine's filter for q, with the stock read when q asks.
+func (rc *recommendCap) filter(ctx context.Context, q shelfhttp.RecQuery) (recommend.Filter, error) {
+	var out map[shelfwise.SKU]bool
+	if q.Rules.InStock {
+		var err error
+		if out, err = rc.outOfStock(ctx); err != nil {
+			return recommend.Filter{}, err
 		}
 	}
-	return out
+	return recFilter(q, out), nil
 }
 
 // Similar implements shelfhttp.Recommender.
@@ -742,11 +756,11 @@ func (rc *recommendCap) Similar(ctx context.Context, sku shelfwise.SKU, q shelfh
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
-	recs, err := e.Similar(sku, q.N+len(q.Exclude))
+	recs, err := e.Similar(sku, lookupWidth)
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
-	return rc.list(excluded(recs, q)), nil
+	return rc.narrow(ctx, e, recs, q)
 }
 
 // BoughtTogether implements shelfhttp.Recommender.
@@ -755,11 +769,11 @@ func (rc *recommendCap) BoughtTogether(ctx context.Context, sku shelfwise.SKU, q
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
-	recs, err := e.BoughtTogether(sku, q.N+len(q.Exclude))
+	recs, err := e.BoughtTogether(sku, lookupWidth)
 	if err != nil {
 		return shelfhttp.RecList{}, err
 	}
-	return rc.list(excluded(recs, q)), nil
+	return rc.narrow(ctx, e, recs, q)
 }
 
 // Trending implements shelfhttp.Recommender.
@@ -772,5 +786,5 @@ func (rc *recommendCap) Trending(ctx context.Context, q shelfhttp.RecQuery) (she
 	if cat == "" {
 		cat = q.Department
 	}
-	return rc.list(excluded(e.Trending(cat, q.N+len(q.Exclude)), q)), nil
+	return rc.narrow(ctx, e, e.Trending(cat, lookupWidth), q)
 }

@@ -91,6 +91,31 @@ func TestRecommendCapRules(t *testing.T) {
 			t.Fatalf("%d promoted products in a list of 10 at a share of 0.3, want 3", n)
 		}
 	})
+	t.Run("ItemToItemLists", func(t *testing.T) {
+		// Similar, bought-together, a session without an id and trending
+		// take the same rules: a category and a price cap.
+		q := shelfhttp.RecQuery{N: 4, Category: "g1", Rules: shelfhttp.RecRules{MaxPrice: 3}}
+		lists := map[string]func() (shelfhttp.RecList, error){
+			"similar":         func() (shelfhttp.RecList, error) { return rc.Similar(ctx, "P05", q) },
+			"bought-together": func() (shelfhttp.RecList, error) { return rc.BoughtTogether(ctx, "P35", q) },
+			"session":         func() (shelfhttp.RecList, error) { return rc.ForSession(ctx, "", []shelfwise.SKU{"P05", "P35"}, q) },
+			"trending":        func() (shelfhttp.RecList, error) { return rc.Trending(ctx, q) },
+		}
+		for name, f := range lists {
+			l, err := f()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(l.Items) != 4 {
+				t.Fatalf("%s: %d items, want 4: %+v", name, len(l.Items), l.Items)
+			}
+			for _, r := range l.Items {
+				if n := num(r.SKU); n/30 != 1 || capPrice(n) > 3 {
+					t.Fatalf("%s listed %s (category g%d, price %g) for category g1 up to 3", name, r.SKU, n/30, capPrice(n))
+				}
+			}
+		}
+	})
 	t.Run("InStock", func(t *testing.T) {
 		base := get("c02", 5, shelfhttp.RecRules{})
 		gone, kept := base[0].SKU, base[1].SKU
