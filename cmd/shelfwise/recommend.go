@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,14 +145,16 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	return tw.Flush()
 }
 
-// productName is the catalogue name of sku in model m ("" when it has
-// none), cut to 40 characters for the table.
+// productName is the catalogue name of sku in model m, or its most
+// specific category when the catalogue has no names (dunnhumby's), cut to
+// 40 characters for the table; "" when the catalogue knows neither.
 func productName(m *recommend.Model, sku shelfwise.SKU) string {
 	p, _ := m.Product(sku)
-	if r := []rune(p.Name); len(r) > 40 {
+	name := cmp.Or(p.Name, p.Subcategory, p.Category, p.Department)
+	if r := []rune(name); len(r) > 40 {
 		return string(r[:39]) + "…"
 	}
-	return p.Name
+	return name
 }
 
 // recommendModelFile is where the CLI keeps the trained recommender.
