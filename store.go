@@ -57,6 +57,10 @@ type DB interface {
 	Prices(ctx context.Context, sku SKU) ([]Price, error)
 	Promotions(ctx context.Context, sku SKU) ([]Promotion, error)
 	StockLevels(ctx context.Context, sku SKU) ([]StockLevel, error)
+	// LatestStockLevels returns the latest stock level of each product at
+	// each store (chain-wide levels under the empty store), ordered by SKU
+	// and store: what is on hand now, without reading the history.
+	LatestStockLevels(ctx context.Context) ([]StockLevel, error)
 	Calendar(ctx context.Context) ([]CalendarEvent, error)
 	// Covariates returns the stored covariates matching q (see
 	// CovariateQuery: a Store or SKU also keeps the chain-wide rows that

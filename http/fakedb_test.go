@@ -207,6 +207,10 @@ func (f *fakeDB) StockLevels(context.Context, shelfwise.SKU) ([]shelfwise.StockL
 	return nil, notImpl()
 }
 
+func (f *fakeDB) LatestStockLevels(context.Context) ([]shelfwise.StockLevel, error) {
+	return nil, notImpl()
+}
+
 func (f *fakeDB) Calendar(context.Context) ([]shelfwise.CalendarEvent, error) { return nil, notImpl() }
 func (f *fakeDB) Covariates(context.Context, shelfwise.CovariateQuery) ([]shelfwise.Covariate, error) {
 	return nil, notImpl()

@@ -79,6 +79,29 @@ func (db *DB) StockLevels(ctx context.Context, sku shelfwise.SKU) ([]shelfwise.S
 	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), x.t, x.on_hand
 		FROM stock_levels x JOIN sku_dict s ON s.id = x.sku_id LEFT JOIN store_dict st ON st.id = x.store_id`+w.String()+`
 		ORDER BY s.code, st.code, x.t, x.id`, w.args...)
+	return scanStockLevels(rows, err)
+}
+
+// stockRanks numbers each product-store's stock levels from the latest
+// (k = 1).
+const stockRanks = `SELECT sku_id, store_id, t, on_hand,
+	ROW_NUMBER() OVER (PARTITION BY sku_id, store_id ORDER BY t DESC, id DESC) AS k FROM stock_levels`
+
+// LatestStockLevels returns each product's latest stock level at each
+// store (the last by time, then by arrival), ordered by SKU and store. The
+// window runs down the (sku, store, time) index: it sorts at most one
+// product-store's levels at a time, never the table.
+func (db *DB) LatestStockLevels(ctx context.Context) ([]shelfwise.StockLevel, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT s.code, COALESCE(st.code, ''), y.t, y.on_hand
+		FROM (`+stockRanks+`) y
+		JOIN sku_dict s ON s.id = y.sku_id LEFT JOIN store_dict st ON st.id = y.store_id
+		WHERE y.k = 1 ORDER BY s.code, st.code`)
+	return scanStockLevels(rows, err)
+}
+
+// scanStockLevels reads the rows (SKU, store, time, on hand) of a stock
+// level query that returned err.
+func scanStockLevels(rows *sql.Rows, err error) ([]shelfwise.StockLevel, error) {
 	if err != nil {
 		return nil, err
 	}

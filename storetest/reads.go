@@ -179,6 +179,14 @@ func (s *suite) testTimeVarying(t *testing.T) {
 		}
 		same(t, "stock levels", got, f.Stock)
 	})
+	t.Run("LatestStockLevels", func(t *testing.T) {
+		got, err := db.LatestStockLevels(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A1 at S1 sold out, then restocked: the restock is what is on hand.
+		same(t, "latest stock levels", got, f.Stock[len(f.Stock)-1:])
+	})
 	t.Run("Calendar", func(t *testing.T) {
 		got, err := db.Calendar(ctx)
 		if err != nil {

@@ -98,7 +98,7 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	}
 	var out map[shelfwise.SKU]bool
 	if fl.rules.InStock {
-		levels, err := db.StockLevels(ctx, "")
+		levels, err := db.LatestStockLevels(ctx)
 		if err != nil {
 			return err
 		}

@@ -133,7 +133,7 @@ func (rc *recommendCap) outOfStock(ctx context.Context) (map[shelfwise.SKU]bool,
 // loadStock reads the store's stock levels into a new snapshot.
 func (rc *recommendCap) loadStock(ctx context.Context) error {
 	at := rc.clock()
-	levels, err := rc.db.StockLevels(ctx, "")
+	levels, err := rc.db.LatestStockLevels(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,15 +149,12 @@ func (rc *recommendCap) clock() time.Time {
 	return time.Now()
 }
 
-// outOfStockSet reads stock levels (ordered by SKU, store and time, as
-// the store returns them) into the products whose latest level is zero or
+// outOfStockSet is the set of products whose latest stock level (levels
+// as LatestStockLevels returns them: one per product and store) is zero or
 // less in every store.
 func outOfStockSet(levels []shelfwise.StockLevel) map[shelfwise.SKU]bool {
 	out := map[shelfwise.SKU]bool{}
-	for i, l := range levels {
-		if i+1 < len(levels) && levels[i+1].SKU == l.SKU && levels[i+1].Store == l.Store {
-			continue // not the store's latest level
-		}
+	for _, l := range levels {
 		if l.OnHand > 0 {
 			out[l.SKU] = false
 		} else if _, seen := out[l.SKU]; !seen {

@@ -167,23 +167,37 @@ func slicesHas(l []shelfwise.Recommendation, s shelfwise.SKU) bool {
 	return false
 }
 
-// stockDB is a store that answers only StockLevels, sorted as the store
-// sorts them (SKU, store, time), and counts the reads.
+// stockDB is a store that answers only LatestStockLevels, from levels as
+// they arrived, and counts the reads.
 type stockDB struct {
 	shelfwise.DB
 	levels []shelfwise.StockLevel
 	reads  atomic.Int32
 }
 
-func (d *stockDB) StockLevels(context.Context, shelfwise.SKU) ([]shelfwise.StockLevel, error) {
+func (d *stockDB) LatestStockLevels(context.Context) ([]shelfwise.StockLevel, error) {
 	d.reads.Add(1)
-	l := append([]shelfwise.StockLevel(nil), d.levels...)
-	sortStock(l)
-	return l, nil
+	return latestOf(d.levels), nil
 }
 
-// TestOutOfStockSet reads hand-made levels: a product is out of stock
-// when its latest level is zero or less in every store with levels.
+// latestOf keeps the last level of each product and store (in time, then
+// arrival order), sorted by SKU and store, as the store returns them.
+func latestOf(levels []shelfwise.StockLevel) []shelfwise.StockLevel {
+	l := slices.Clone(levels)
+	slices.SortStableFunc(l, func(a, b shelfwise.StockLevel) int {
+		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Store, b.Store), a.Time.Compare(b.Time))
+	})
+	var out []shelfwise.StockLevel
+	for i, x := range l {
+		if i+1 == len(l) || l[i+1].SKU != x.SKU || l[i+1].Store != x.Store {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// TestOutOfStockSet reads hand-made latest levels: a product is out of
+// stock when its level is zero or less in every store with one.
 func TestOutOfStockSet(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := []shelfwise.StockLevel{
@@ -195,16 +209,8 @@ func TestOutOfStockSet(t *testing.T) {
 		{SKU: "D", Store: "S1", Time: t0, OnHand: 0},
 		{SKU: "D", Store: "S2", Time: t0, OnHand: 1},
 	}
-	sortStock(l)
-	got := outOfStockSet(l)
+	got := outOfStockSet(latestOf(l))
 	if want := map[shelfwise.SKU]bool{"B": true, "C": true}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("out of stock %v, want %v", got, want)
 	}
-}
-
-// sortStock orders levels as the store returns them: by SKU, store, time.
-func sortStock(l []shelfwise.StockLevel) {
-	slices.SortStableFunc(l, func(a, b shelfwise.StockLevel) int {
-		return cmp.Or(cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.Store, b.Store), a.Time.Compare(b.Time))
-	})
 }
