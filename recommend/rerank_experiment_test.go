@@ -157,7 +157,11 @@ func TestRerankExperiment(t *testing.T) {
 							}
 						}
 						best = max(best, bg)
-						parts = append(parts, fmt.Sprintf("top%d %+.5f (blend %g)", tops[i], bg, bb))
+						var each []string
+						for b, x := range g {
+							each = append(each, fmt.Sprintf("%g:%+.5f", rerankBlends[b], x))
+						}
+						parts = append(parts, fmt.Sprintf("top%d %+.5f (blend %g) [%s]", tops[i], bg, bb, strings.Join(each, " ")))
 					}
 					t.Logf("RESULT seed=%d new=%v temporal=%v %-14s best %+.5f | %s | trees %s | %.0fs", seed, modes[k], temporal, v.name, best, strings.Join(parts, ", "), strings.Join(trees, " "), time.Since(start).Seconds())
 					trees = nil
