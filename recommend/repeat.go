@@ -3,7 +3,9 @@ package recommend
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 )
 
@@ -52,11 +54,12 @@ type Summary struct {
 // Summarize builds the Summary of a history.
 func Summarize(h []Event) *Summary {
 	sm := &Summary{}
-	pos := make(map[int32]int, len(h)) // item -> its place in sm.Items
+	buf := summarizePool.Get().(*summarizeBuf)
+	defer summarizePool.Put(buf)
+	clear(buf.pos)
+	items := buf.items[:0]
 	// Per item (by place): the basket of its latest line and of its first.
-	lastBasket := make([]int32, 0, len(h))
-	firstBasket := make([]int32, 0, len(h))
-	basketLast := make(map[int32]int64) // basket -> time of its latest line
+	lastBasket, firstBasket := buf.lastBasket[:0], buf.firstBasket[:0]
 	var end int64
 	if len(h) > 0 {
 		end = h[len(h)-1].Time
@@ -64,17 +67,11 @@ func Summarize(h []Event) *Summary {
 	first := int32(-3)
 	repeats, later := 0, 0
 	for k, e := range h {
-		if t, ok := basketLast[e.Basket]; !ok {
-			basketLast[e.Basket] = e.Time
-			sm.Baskets++
-		} else if e.Time > t {
-			basketLast[e.Basket] = e.Time
-		}
 		if k == 0 {
 			first = e.Basket
 			sm.First = e.Time
 		}
-		p, ok := pos[e.Item]
+		p, ok := buf.pos[e.Item]
 		if e.Basket != first {
 			later++
 			if ok && firstBasket[p] != e.Basket {
@@ -82,13 +79,13 @@ func Summarize(h []Event) *Summary {
 			}
 		}
 		if !ok {
-			p = len(sm.Items)
-			pos[e.Item] = p
-			sm.Items = append(sm.Items, ItemStats{Item: e.Item, First: e.Time})
+			p = int32(len(items))
+			buf.pos[e.Item] = p
+			items = append(items, ItemStats{Item: e.Item, First: e.Time})
 			lastBasket = append(lastBasket, -2)
 			firstBasket = append(firstBasket, e.Basket)
 		}
-		s := &sm.Items[p]
+		s := &items[p]
 		s.Lines++
 		if end-e.Time <= RecentDays*86400 {
 			s.Recent++
@@ -101,16 +98,65 @@ func Summarize(h []Event) *Summary {
 		}
 		sm.MaxLines = max(sm.MaxLines, s.Lines)
 	}
+	if len(items) > 0 {
+		sm.Items = slices.Clone(items)
+	}
+	buf.items, buf.lastBasket, buf.firstBasket = items, lastBasket, firstBasket
 	if later > 0 {
 		sm.RepeatRate = float64(repeats) / float64(later)
 	}
 	sm.Last = end
-	for _, t := range basketLast {
-		if end-t <= RecentDays*86400 {
-			sm.RecentBaskets++
+	sm.Baskets, sm.RecentBaskets = basketCounts(h, end)
+	return sm
+}
+
+// summarizeBuf holds Summarize's scratch between calls (summarizePool).
+type summarizeBuf struct {
+	pos                     map[int32]int32 // item -> its place in items
+	items                   []ItemStats
+	lastBasket, firstBasket []int32
+}
+
+var summarizePool = sync.Pool{New: func() any { return &summarizeBuf{pos: map[int32]int32{}} }}
+
+// basketCounts returns the number of distinct baskets of history h and how
+// many of them have their latest line within RecentDays of end. A history
+// read from the store holds each basket in one run of lines, the runs in
+// increasing basket order; that is checked as it goes, and any other
+// history is counted with a map.
+func basketCounts(h []Event, end int64) (baskets, recent int) {
+	runs := 0
+	for k := 0; k < len(h); {
+		b, latest := h[k].Basket, h[k].Time
+		k++
+		for ; k < len(h) && h[k].Basket == b; k++ {
+			latest = max(latest, h[k].Time)
+		}
+		if k < len(h) && h[k].Basket <= b {
+			return basketCountsMap(h, end) // a basket may come back later
+		}
+		runs++
+		if end-latest <= RecentDays*86400 {
+			recent++
 		}
 	}
-	return sm
+	return runs, recent
+}
+
+// basketCountsMap is basketCounts for any history.
+func basketCountsMap(h []Event, end int64) (baskets, recent int) {
+	last := make(map[int32]int64) // basket -> time of its latest line
+	for _, e := range h {
+		if t, ok := last[e.Basket]; !ok || e.Time > t {
+			last[e.Basket] = e.Time
+		}
+	}
+	for _, t := range last {
+		if end-t <= RecentDays*86400 {
+			recent++
+		}
+	}
+	return len(last), recent
 }
 
 // RepeatFeatures are the repeat-purchase signals of one history item at a
