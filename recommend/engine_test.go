@@ -798,3 +798,72 @@ func TestNarrow(t *testing.T) {
 		t.Fatalf("%d promoted items of %d, want 2 of 4: %+v", n, len(got), got)
 	}
 }
+
+// TestNewOnlyKeepsRepeatable checks the rule "exclude already bought
+// except repeatable items": with NewOnly, a customer's own item that
+// Repeatable accepts (a consumable) stays in the list where the
+// all-items ranking puts it, every other own item goes; without
+// Repeatable no own item is listed. Both with and without rerankers.
+func TestNewOnlyKeepsRepeatable(t *testing.T) {
+	base, _ := testModel(t)
+	reranked := withReranker(t, base)
+	nw := *reranked.New
+	nw.Rerank = &Reranker{Trees: reranked.All.Rerank.Trees, Top: 30, Blend: 0.1, Facts: reranked.All.Rerank.Facts}
+	reranked.New = &nw
+	ctx := context.Background()
+	for name, m := range map[string]*Model{"blend": base, "reranked": reranked} {
+		e := NewEngine(m)
+		c := cust(4)
+		u := m.Log.User(c)
+		own := map[shelfwise.SKU]bool{}
+		for _, ev := range m.Log.Histories[u] {
+			own[m.Log.Items[ev.Item]] = true
+		}
+		all, err := e.Recommend(ctx, Request{Customer: c, N: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var staple shelfwise.SKU // the customer's own item the all-items list ranks first
+		for _, r := range all {
+			if own[r.SKU] {
+				staple = r.SKU
+				break
+			}
+		}
+		if staple == "" {
+			t.Fatalf("%s: no own item in %+v", name, all)
+		}
+		plain, _ := e.Recommend(ctx, Request{Customer: c, N: 10, Filter: Filter{NewOnly: true}})
+		kept, _ := e.Recommend(ctx, Request{Customer: c, N: 10, Filter: Filter{NewOnly: true,
+			Repeatable: func(s shelfwise.SKU) bool { return s == staple }}})
+		for _, r := range plain {
+			if own[r.SKU] {
+				t.Fatalf("%s: new only listed own item %s", name, r.SKU)
+			}
+		}
+		found := false
+		for _, r := range kept {
+			if own[r.SKU] && r.SKU != staple {
+				t.Fatalf("%s: own item %s listed, only %s is repeatable", name, r.SKU, staple)
+			}
+			found = found || r.SKU == staple
+		}
+		if len(kept) != 10 || !found {
+			t.Fatalf("%s: the repeatable staple %s (in the all-items top 10) is not in the new-only list %+v", name, staple, kept)
+		}
+		// The staple's category kept whole: its bought items may stay,
+		// other bought items go.
+		p, _ := m.Product(staple)
+		byCat, _ := e.Recommend(ctx, Request{Customer: c, N: 10, Filter: Filter{NewOnly: true, RepeatableCategories: []string{p.Category}}})
+		found = false
+		for _, r := range byCat {
+			if q, _ := m.Product(r.SKU); own[r.SKU] && q.Category != p.Category {
+				t.Fatalf("%s: own item %s of %s listed, only %s is repeatable", name, r.SKU, q.Category, p.Category)
+			}
+			found = found || r.SKU == staple
+		}
+		if !found {
+			t.Fatalf("%s: the staple %s of repeatable category %s is not in %+v", name, staple, p.Category, byCat)
+		}
+	}
+}

@@ -26,9 +26,13 @@ type Filter struct {
 	// Exclude lists items never to recommend.
 	Exclude []shelfwise.SKU
 	// NewOnly drops items the customer already bought, except those
-	// Repeatable accepts (consumables), and ranks with the new-items blend.
-	NewOnly    bool
-	Repeatable func(shelfwise.SKU) bool
+	// Repeatable accepts or RepeatableCategories (departments, categories
+	// or subcategories) hold: consumables. Without such a rule it ranks
+	// with the new-items blend; with one, with the all-items blend, which
+	// ranks the kept items among the new ones.
+	NewOnly              bool
+	Repeatable           func(shelfwise.SKU) bool
+	RepeatableCategories []string
 	// MaxPerCategory caps items per category in the list (0 = no cap).
 	MaxPerCategory int
 	// Promoted items take PromotedShare (0..1) of the list when they are
@@ -78,7 +82,14 @@ func (m *Model) compile(f *Filter, own []int32) *compiled {
 		}
 	}
 	if f.NewOnly {
+		var keep map[string]bool
+		if len(f.RepeatableCategories) > 0 {
+			keep = setOf(f.RepeatableCategories)
+		}
 		for _, it := range own {
+			if p := &m.products[it]; keep != nil && (keep[p.Department] || keep[p.Category] || keep[p.Subcategory]) {
+				continue
+			}
 			if f.Repeatable == nil || !f.Repeatable(m.Log.Items[it]) {
 				c.excludeItem(it)
 			}

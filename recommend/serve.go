@@ -31,8 +31,12 @@ func (r *ranked) at(it int32) int {
 
 // recommend scores, filters and explains for one query.
 func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recommendation {
+	// New only ranks with the new-items blend, trained to discover; with
+	// repeatable items kept it is the all-items ranking without the other
+	// items the customer bought (the new-items blend, and its reranker,
+	// would push every bought item down).
 	h := m.All
-	if req.Filter.NewOnly {
+	if f := &req.Filter; f.NewOnly && f.Repeatable == nil && len(f.RepeatableCategories) == 0 {
 		h = m.New
 	}
 	sm := q.Summary()
