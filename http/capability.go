@@ -16,8 +16,10 @@ type RecQuery struct {
 	Category   string
 	// Exclude removes these products (e.g. what is already in the cart).
 	Exclude []shelfwise.SKU
-	// NewOnly removes products the customer already bought.
-	NewOnly bool
+	// NewOnly removes products the customer already bought, except those
+	// of the Repeatable departments, categories or subcategories.
+	NewOnly    bool
+	Repeatable []string
 	// Rules are the business rules of a customer's or a session's list.
 	Rules RecRules
 	// Now is the time of the request.

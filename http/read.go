@@ -119,6 +119,16 @@ func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
 	if q.Rules, err = recRules(v); err != nil {
 		return RecQuery{}, err
 	}
+	if rep := v.Get("repeatable"); rep != "" {
+		if !q.NewOnly {
+			return RecQuery{}, shelfwise.Errorf(shelfwise.EINVALID, "parameter repeatable: needs new_only=true (it names what a new-only list keeps)")
+		}
+		for _, c := range strings.Split(rep, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				q.Repeatable = append(q.Repeatable, c)
+			}
+		}
+	}
 	return q, nil
 }
 

@@ -83,6 +83,13 @@ func TestRecRulesReachRecommender(t *testing.T) {
 	if r.status != 400 || r.errCode() != shelfwise.EINVALID || !strings.Contains(string(r.body), "min_price") {
 		t.Fatalf("bad price range: %d %s", r.status, r.body)
 	}
+	// repeatable names what a new-only list keeps, so it needs new_only.
+	if r := e.do("GET", "/v1/customers/c1/recommendations?new_only=true&repeatable=Dairy,%20Bakery", app, ""); r.status != 200 || !reflect.DeepEqual(got.Repeatable, []string{"Dairy", "Bakery"}) {
+		t.Fatalf("repeatable: %d %s, recommender got %+v", r.status, r.body, got)
+	}
+	if r := e.do("GET", "/v1/customers/c1/recommendations?repeatable=Dairy", app, ""); r.status != 400 || !strings.Contains(string(r.body), "new_only") {
+		t.Fatalf("repeatable without new_only: %d %s", r.status, r.body)
+	}
 	// Item-to-item lists take the same query.
 	got = RecQuery{}
 	if r := e.do("GET", "/v1/products/X9/similar?max_price=4&in_stock=true", app, ""); r.status != 200 || got.Rules.MaxPrice != 4 || !got.Rules.InStock {

@@ -79,8 +79,9 @@ func (s *Server) apiRoutes() []route {
 
 		{method: "GET", path: "/v1/customers/{id}/recommendations", roles: rolesAnyKey, tag: "recommendations",
 			summary: "Recommendations for a customer (the retailer's id), with reasons.",
-			query:   append(slices.Clip(recQuery), param{"new_only", "boolean", "leave out products the customer already bought"}),
-			resp:    RecListOut{Items: []RecItem{{}}}, h: s.recCustomer},
+			query: append(slices.Clip(recQuery), param{"new_only", "boolean", "leave out products the customer already bought"},
+				param{"repeatable", "string", "with new_only: comma-separated departments, categories or subcategories whose products stay even when bought (consumables)"}),
+			resp: RecListOut{Items: []RecItem{{}}}, h: s.recCustomer},
 		{method: "POST", path: "/v1/recommendations/session", roles: rolesAnyKey, tag: "recommendations",
 			summary: "Recommendations for an anonymous session from the products it viewed or carted.",
 			body:    SessionRecIn{SKUs: []string{""}}, resp: RecListOut{Items: []RecItem{{}}}, h: s.recSession},

@@ -26,6 +26,7 @@ type recommendFlags struct {
 	newOnly    bool
 	rules      shelfhttp.RecRules
 	promoted   []string
+	repeatable []string
 	json       bool
 	retrain    bool
 }
@@ -55,6 +56,7 @@ products.`,
 	f.IntVar(&fl.n, "n", 10, "number of products")
 	f.StringSliceVar(&fl.categories, "category", nil, "only products of these departments, categories or subcategories")
 	f.BoolVar(&fl.newOnly, "new-only", false, "only products the customer has not bought")
+	f.StringSliceVar(&fl.repeatable, "repeatable", nil, "with --new-only: departments, categories or subcategories whose products stay even when bought")
 	f.IntVar(&fl.rules.MaxPerCategory, "max-per-category", 0, "at most this many products per category (0 = no cap)")
 	f.Float64Var(&fl.rules.MinPrice, "min-price", 0, "leave out products priced below this (unknown prices stay)")
 	f.Float64Var(&fl.rules.MaxPrice, "max-price", 0, "leave out products priced above this (0 = no limit)")
@@ -74,6 +76,9 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	}
 	if fl.n <= 0 {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--n must be positive")
+	}
+	if len(fl.repeatable) > 0 && !fl.newOnly {
+		return shelfwise.Errorf(shelfwise.EINVALID, "--repeatable needs --new-only (it names what a new-only list keeps)")
 	}
 	for _, p := range fl.promoted {
 		fl.rules.Promoted = append(fl.rules.Promoted, shelfwise.SKU(p))
@@ -107,7 +112,7 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 		}
 		out = outOfStockSet(levels)
 	}
-	filter := recFilter(shelfhttp.RecQuery{NewOnly: fl.newOnly, Rules: fl.rules}, out)
+	filter := recFilter(shelfhttp.RecQuery{NewOnly: fl.newOnly, Repeatable: fl.repeatable, Rules: fl.rules}, out)
 	filter.Categories = fl.categories
 	key := ps.Key(fl.customer)
 	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: filter})

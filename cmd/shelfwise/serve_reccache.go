@@ -38,6 +38,7 @@ type recKey struct {
 	newOnly              bool
 	department, category string
 	exclude              string // SKUs joined by "\x00"
+	repeatable           string // categories joined by "\x00"
 	rules                recRulesKey
 }
 
@@ -58,6 +59,7 @@ func newRecCache(m *recommend.Model) *recCache {
 func keyOf(q shelfhttp.RecQuery) recKey {
 	ru := q.Rules
 	return recKey{n: q.N, newOnly: q.NewOnly, department: q.Department, category: q.Category, exclude: joinSKUs(q.Exclude),
+		repeatable: strings.Join(q.Repeatable, "\x00"),
 		rules: recRulesKey{perCat: ru.MaxPerCategory, minPrice: ru.MinPrice, maxPrice: ru.MaxPrice, around: ru.Around,
 			band: ru.PriceBand, share: ru.PromotedShare, promoted: joinSKUs(ru.Promoted)}}
 }

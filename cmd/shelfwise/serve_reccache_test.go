@@ -46,7 +46,9 @@ func TestRecCache(t *testing.T) {
 		_, _, s, gen := c.get("c1", k)
 		c.put("c1", k, s, gen, list("A"))
 		for _, q2 := range []shelfhttp.RecQuery{{N: 5}, {N: 10, NewOnly: true}, {N: 10, Category: "x"},
-			{N: 10, Department: "x"}, {N: 10, Exclude: []shelfwise.SKU{"A"}}} {
+			{N: 10, Department: "x"}, {N: 10, Exclude: []shelfwise.SKU{"A"}}, {N: 10, NewOnly: true, Repeatable: []string{"x"}},
+			{N: 10, Rules: shelfhttp.RecRules{MaxPerCategory: 2}}, {N: 10, Rules: shelfhttp.RecRules{Around: "A", PriceBand: 0.5}},
+			{N: 10, Rules: shelfhttp.RecRules{Promoted: []shelfwise.SKU{"A"}, PromotedShare: 0.2}}} {
 			if _, ok, _, _ := c.get("c1", keyOf(q2)); ok {
 				t.Errorf("query %+v hit the list of %+v", q2, q)
 			}

@@ -619,7 +619,7 @@ func (rc *recommendCap) list(items []shelfwise.Recommendation) shelfhttp.RecList
 // products out of stock, left out when q asks for stock.
 func recFilter(q shelfhttp.RecQuery, out map[shelfwise.SKU]bool) recommend.Filter {
 	ru := q.Rules
-	f := recommend.Filter{Exclude: q.Exclude, NewOnly: q.NewOnly, DedupeVariants: true,
+	f := recommend.Filter{Exclude: q.Exclude, NewOnly: q.NewOnly, RepeatableCategories: q.Repeatable, DedupeVariants: true,
 		MaxPerCategory: ru.MaxPerCategory, MinPrice: ru.MinPrice, MaxPrice: ru.MaxPrice,
 		Around: ru.Around, PriceBand: ru.PriceBand, Promoted: ru.Promoted, PromotedShare: ru.PromotedShare}
 	for _, c := range []string{q.Department, q.Category} {

@@ -19,7 +19,7 @@ import (
 // around a product, the promoted share and the stock, which is read from
 // the store's latest levels and never served from the cache.
 func TestRecommendCapRules(t *testing.T) {
-	m, _ := capModel(t)
+	m, ps := capModel(t)
 	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	db := &stockDB{}
 	rc := &recommendCap{now: func() time.Time { return now }}
@@ -89,6 +89,40 @@ func TestRecommendCapRules(t *testing.T) {
 		}
 		if n := count(get("c00", 10, shelfhttp.RecRules{Promoted: promo, PromotedShare: 0.3})); n != 3 {
 			t.Fatalf("%d promoted products in a list of 10 at a share of 0.3, want 3", n)
+		}
+	})
+	t.Run("NewOnlyRepeatable", func(t *testing.T) {
+		bought := map[shelfwise.SKU]bool{} // c00's: all of g0
+		for _, p := range ps {
+			if p.Customer == "c00" {
+				bought[p.SKU] = true
+			}
+		}
+		owns := func(q shelfhttp.RecQuery) int {
+			t.Helper()
+			l, err := rc.ForCustomer(ctx, "c00", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, r := range l.Items {
+				if bought[r.SKU] {
+					if num(r.SKU) >= 30 {
+						t.Fatalf("c00 bought %s, outside g0", r.SKU)
+					}
+					n++
+				}
+			}
+			return n
+		}
+		if n := owns(shelfhttp.RecQuery{N: 10}); n == 0 {
+			t.Fatal("no g0 product in c00's list: pick another customer")
+		}
+		if n := owns(shelfhttp.RecQuery{N: 10, NewOnly: true, Repeatable: []string{"g2"}}); n != 0 {
+			t.Fatalf("%d bought g0 products in a new-only list keeping g2", n)
+		}
+		if n := owns(shelfhttp.RecQuery{N: 10, NewOnly: true, Repeatable: []string{"g0"}}); n == 0 {
+			t.Fatal("no bought g0 product in a new-only list keeping g0")
 		}
 	})
 	t.Run("ItemToItemLists", func(t *testing.T) {
