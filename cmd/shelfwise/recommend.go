@@ -27,8 +27,10 @@ type recommendFlags struct {
 	rules      shelfhttp.RecRules
 	promoted   []string
 	repeatable []string
-	json       bool
-	retrain    bool
+	// customersFile and outFile: the batch mode (recommendBatch).
+	customersFile, outFile string
+	json                   bool
+	retrain                bool
 }
 
 // newRecommendCmd is "shelfwise recommend": train on the store's purchases
@@ -36,7 +38,7 @@ type recommendFlags struct {
 func (m *Main) newRecommendCmd() *cobra.Command {
 	var fl recommendFlags
 	cmd := &cobra.Command{
-		Use:   "recommend --customer ID",
+		Use:   "recommend --customer ID | --customers FILE",
 		Short: "Recommend products to a customer, with the reason for each",
 		Long: `recommend lists the top products for a customer with the reason for each,
 from the recommendation engine trained on the purchases in the store (the
@@ -47,12 +49,20 @@ catalogue are unchanged; it is retrained when they change, when the file is
 absent, or with --retrain ("shelfwise train recommend" trains it ahead).
 ID is the retailer's customer identifier as in the imported export; it is
 pseudonymised before the lookup. An unknown customer gets trending
-products.`,
+products.
+
+--customers FILE recommends to every customer of a file (one identifier per
+line; a first line "customer" or "customer_id" is a header) and writes one
+CSV row per product: customer, rank, sku, product, score, reason, source,
+known. The identifiers come from your file, not the store, which holds only
+pseudonyms.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return m.runRecommend(cmd.Context(), fl) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.customer, "customer", "", "the retailer's customer identifier")
+	f.StringVar(&fl.customersFile, "customers", "", "a file of customer identifiers, one per line: recommend to each (CSV out)")
+	f.StringVar(&fl.outFile, "out", "", "with --customers: write the CSV to this file (written whole or not at all; default stdout)")
 	f.IntVar(&fl.n, "n", 10, "number of products")
 	f.StringSliceVar(&fl.categories, "category", nil, "only products of these departments, categories or subcategories")
 	f.BoolVar(&fl.newOnly, "new-only", false, "only products the customer has not bought")
@@ -71,8 +81,11 @@ products.`,
 }
 
 func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
-	if fl.customer == "" {
-		return shelfwise.Errorf(shelfwise.EINVALID, "recommend needs --customer ID")
+	if (fl.customer == "") == (fl.customersFile == "") {
+		return shelfwise.Errorf(shelfwise.EINVALID, "recommend needs --customer ID or --customers FILE (one of them)")
+	}
+	if fl.outFile != "" && fl.customersFile == "" {
+		return shelfwise.Errorf(shelfwise.EINVALID, "--out writes the lists of --customers FILE")
 	}
 	if fl.n <= 0 {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--n must be positive")
@@ -114,6 +127,9 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	}
 	filter := recFilter(shelfhttp.RecQuery{NewOnly: fl.newOnly, Repeatable: fl.repeatable, Rules: fl.rules}, out)
 	filter.Categories = fl.categories
+	if fl.customersFile != "" {
+		return m.recommendBatch(ctx, eng, ps, fl, filter)
+	}
 	key := ps.Key(fl.customer)
 	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: filter})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +21,19 @@ import (
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/sqlite"
 )
+
+// retailStore is a store folder holding the generated invoices
+// (writeRetailFixture).
+func retailStore(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(t.TempDir(), "retail.csv.gz")
+	writeRetailFixture(t, data, false)
+	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", data); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	return dir
+}
 
 // recommendJSON runs "recommend --json" and decodes its answer.
 func recommendJSON(t *testing.T, dir string, args ...string) (map[string]any, string, int) {
@@ -39,12 +54,7 @@ func recommendJSON(t *testing.T, dir string, args ...string) (map[string]any, st
 // the store is unchanged, retrained when the store changes or on
 // --retrain, and a damaged file is a clear error naming it.
 func TestRecommendSavedModel(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(t.TempDir(), "retail.csv.gz")
-	writeRetailFixture(t, data, false)
-	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", data); code != 0 {
-		t.Fatalf("import: exit %d: %s", code, errOut)
-	}
+	dir := retailStore(t)
 	file := filepath.Join(dir, "models", "recommend.swm")
 
 	first, errOut, code := recommendJSON(t, dir)
@@ -154,12 +164,7 @@ func (n noOrderLines) AuditLog(ctx context.Context) ([]sqlite.AuditEntry, error)
 // no trained models in memory) it is loaded without reading the purchases,
 // answers as the trained one did, and a damaged artifact is refused.
 func TestServeRecommendArtifactIsModel(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(t.TempDir(), "retail.csv.gz")
-	writeRetailFixture(t, data, false)
-	if _, errOut, code := runImportCLI(t, dir, "import", "--format", "online-retail", "--data", data); code != 0 {
-		t.Fatalf("import: exit %d: %s", code, errOut)
-	}
+	dir := retailStore(t)
 	ctx := context.Background()
 	db, err := openStore(ctx, dir)
 	if err != nil {
@@ -213,4 +218,74 @@ func mustSecret(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// TestRecommendBatch runs "recommend --customers FILE --out CSV": one row
+// per product for every customer of the file, in its order, the same
+// lists as --customer gives, unknown customers marked and served trending
+// products, and bad input refused with the file and line, writing nothing.
+func TestRecommendBatch(t *testing.T) {
+	dir := retailStore(t)
+	work := t.TempDir()
+	ids := filepath.Join(work, "ids.txt")
+	if err := os.WriteFile(ids, []byte("customer_id\n12004\n\n 12005 \n99999\n12006\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(work, "recs.csv")
+	_, errOut, code := runImportCLI(t, dir, "recommend", "--customers", ids, "--n", "3", "--out", out)
+	if code != 0 || !strings.Contains(errOut, "wrote 12 recommendations for 4 customers") || !strings.Contains(errOut, "1 not in the purchases") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"customer", "rank", "sku", "product", "score", "reason", "source", "known"}; !reflect.DeepEqual(rows[0], want) || len(rows) != 13 {
+		t.Fatalf("header %v and %d rows, want %v and 12", rows[0], len(rows)-1, want)
+	}
+	for i, r := range rows[1:] {
+		cust := []string{"12004", "12005", "99999", "12006"}[i/3]
+		if r[0] != cust || r[1] != fmt.Sprint(i%3+1) || r[3] != "ITEM "+r[2] || r[7] != strconv.FormatBool(cust != "99999") {
+			t.Fatalf("row %d: %v (customer %s)", i+1, r, cust)
+		}
+		if cust == "99999" && r[6] != "trending" {
+			t.Fatalf("unknown customer's row %v: want trending", r)
+		}
+	}
+	// The same list as one customer's request.
+	one, _, _ := recommendJSON(t, dir, "--n", "3")
+	for k, r := range one["recommendations"].([]any) {
+		if sku := r.(map[string]any)["sku"]; rows[1+k][2] != sku {
+			t.Fatalf("batch rank %d of 12004 is %s, --customer gives %v", k+1, rows[1+k][2], sku)
+		}
+	}
+
+	bad := filepath.Join(work, "bad.txt")
+	if err := os.WriteFile(bad, []byte("12004\nab\x01c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(work, "never.csv")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--customers", bad, "--out", out2}, bad + " line 2"},
+		{[]string{"--customers", filepath.Join(work, "missing.txt"), "--out", out2}, "missing.txt"},
+		{[]string{"--customers", ids, "--customer", "12004"}, "one of them"},
+		{[]string{"--customer", "12004", "--out", out2}, "--out writes the lists of --customers"},
+		{[]string{"--customers", ids, "--out", filepath.Join(work, "no", "such", "dir.csv")}, "--out"},
+	} {
+		_, errOut, code := runImportCLI(t, dir, append([]string{"recommend"}, c.args...)...)
+		if code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want an error naming %q", c.args, code, errOut, c.want)
+		}
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Fatalf("a failed run wrote %s (%v)", out2, err)
+	}
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/internal/parallel"
+	"github.com/shelfwise/shelfwise/recommend"
+)
+
+// maxCustomerID bounds an identifier read from a --customers file.
+const maxCustomerID = 256
+
+// readCustomerIDs reads a --customers file: one identifier per line,
+// surrounding spaces trimmed, blank lines skipped, and a first line
+// "customer" or "customer_id" (any case) taken as a header.
+func readCustomerIDs(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "--customers: %v", err)
+	}
+	defer f.Close()
+	var ids []string
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		id := strings.TrimSpace(sc.Text())
+		switch {
+		case id == "":
+			continue
+		case line == 1 && (strings.EqualFold(id, "customer") || strings.EqualFold(id, "customer_id")):
+			continue
+		case len(id) > maxCustomerID || strings.ContainsFunc(id, func(r rune) bool { return r < ' ' }):
+			return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s line %d: a customer identifier must be 1 to %d bytes without control characters", path, line, maxCustomerID)
+		}
+		ids = append(ids, id)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: %v", path, err)
+	}
+	if len(ids) == 0 {
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: no customer identifiers", path)
+	}
+	return ids, nil
+}
+
+// recommendBatch is "recommend --customers FILE": every customer's list,
+// ranked on all cores, written as CSV in the file's order to fl.outFile
+// (through a temporary file renamed at the end) or stdout.
+func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *shelfwise.Pseudonymizer, fl recommendFlags, filter recommend.Filter) error {
+	ids, err := readCustomerIDs(fl.customersFile)
+	if err != nil {
+		return err
+	}
+	model := eng.Model()
+	lists := make([][]shelfwise.Recommendation, len(ids))
+	known := make([]bool, len(ids))
+	errs := make([]error, len(ids))
+	err = parallel.Chunks(ctx, len(ids), 0, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			key := ps.Key(ids[i])
+			known[i] = model.Log.User(key) >= 0
+			lists[i], errs[i] = eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: filter})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i, e := range errs {
+		if e != nil {
+			return fmt.Errorf("customer on line %d of %s: %w", i+1, fl.customersFile, e)
+		}
+	}
+	write := func(w io.Writer) (int, error) {
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"customer", "rank", "sku", "product", "score", "reason", "source", "known"})
+		rows := 0
+		for i, l := range lists {
+			for k, r := range l {
+				cw.Write([]string{ids[i], strconv.Itoa(k + 1), string(r.SKU), productName(model, r.SKU),
+					strconv.FormatFloat(r.Score, 'g', 6, 64), r.Reason, r.Source, strconv.FormatBool(known[i])})
+				rows++
+			}
+		}
+		cw.Flush()
+		return rows, cw.Error()
+	}
+	unknown := 0
+	for _, k := range known {
+		if !k {
+			unknown++
+		}
+	}
+	dest := "stdout"
+	var rows int
+	if fl.outFile == "" {
+		if rows, err = write(m.Stdout); err != nil {
+			return err
+		}
+	} else {
+		dest = fl.outFile
+		if rows, err = writeFileWhole(fl.outFile, write); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(m.Stderr, "wrote %d recommendations for %d customers to %s (%d not in the purchases got trending products)\n",
+		rows, len(ids), dest, unknown)
+	return nil
+}
+
+// writeFileWhole writes path through a temporary file in its folder,
+// renamed over it only when write succeeds: the file is written whole or
+// not at all.
+func writeFileWhole(path string, write func(io.Writer) (int, error)) (int, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("--out %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	n, err := write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = tmp.Close()
+	} else {
+		tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("--out %s: %w", path, err)
+	}
+	return n, nil
+}
