@@ -154,12 +154,13 @@ func floatParam(v url.Values, name string, def, lo, hi float64) (float64, error)
 	return f, nil
 }
 
-// skuList splits a comma-separated list of SKUs, dropping empty entries.
-func skuList(s string) []shelfwise.SKU {
-	var out []shelfwise.SKU
+// commaList splits a comma-separated list (of SKUs, categories) into its
+// entries, trimmed, dropping empty ones.
+func commaList[S ~string](s string) []S {
+	var out []S
 	for _, x := range strings.Split(s, ",") {
 		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, shelfwise.SKU(x))
+			out = append(out, S(x))
 		}
 	}
 	return out

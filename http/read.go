@@ -123,11 +123,7 @@ func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
 		if !q.NewOnly {
 			return RecQuery{}, shelfwise.Errorf(shelfwise.EINVALID, "parameter repeatable: needs new_only=true (it names what a new-only list keeps)")
 		}
-		for _, c := range strings.Split(rep, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				q.Repeatable = append(q.Repeatable, c)
-			}
-		}
+		q.Repeatable = commaList[string](rep)
 	}
 	return q, nil
 }
@@ -157,7 +153,7 @@ func recRules(v url.Values) (RecRules, error) {
 	if ru.InStock, err = boolParam(v, "in_stock", false); err != nil {
 		return ru, err
 	}
-	ru.Promoted = skuList(v.Get("promoted"))
+	ru.Promoted = commaList[shelfwise.SKU](v.Get("promoted"))
 	if ru.PromotedShare, err = floatParam(v, "promoted_share", 0, 0, 1); err != nil {
 		return ru, err
 	}

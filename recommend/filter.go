@@ -87,7 +87,7 @@ func (m *Model) compile(f *Filter, own []int32) *compiled {
 			keep = setOf(f.RepeatableCategories)
 		}
 		for _, it := range own {
-			if p := &m.products[it]; keep != nil && (keep[p.Department] || keep[p.Category] || keep[p.Subcategory]) {
+			if keep != nil && inCategories(keep, &m.products[it]) {
 				continue
 			}
 			if f.Repeatable == nil || !f.Repeatable(m.Log.Items[it]) {
@@ -115,6 +115,12 @@ func (c *compiled) excludeItem(i int32) {
 	c.exclude[i] = true
 }
 
+// inCategories reports whether product p's department, category or
+// subcategory is in set.
+func inCategories(set map[string]bool, p *shelfwise.Product) bool {
+	return set[p.Department] || set[p.Category] || set[p.Subcategory]
+}
+
 func setOf(ss []string) map[string]bool {
 	m := make(map[string]bool, len(ss))
 	for _, s := range ss {
@@ -131,10 +137,10 @@ func (c *compiled) allows(i int32) bool {
 	}
 	if c.cats != nil || c.excats != nil {
 		p := &m.products[i]
-		if c.cats != nil && !c.cats[p.Department] && !c.cats[p.Category] && !c.cats[p.Subcategory] {
+		if c.cats != nil && !inCategories(c.cats, p) {
 			return false
 		}
-		if c.excats != nil && (c.excats[p.Department] || c.excats[p.Category] || c.excats[p.Subcategory]) {
+		if c.excats != nil && inCategories(c.excats, p) {
 			return false
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -78,10 +77,10 @@ func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *sh
 			return fmt.Errorf("customer on line %d of %s: %w", i+1, fl.customersFile, e)
 		}
 	}
-	write := func(w io.Writer) (int, error) {
+	rows := 0
+	write := func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"customer", "rank", "sku", "product", "score", "reason", "source", "known"})
-		rows := 0
 		for i, l := range lists {
 			for k, r := range l {
 				cw.Write([]string{ids[i], strconv.Itoa(k + 1), string(r.SKU), productName(model, r.SKU),
@@ -90,7 +89,7 @@ func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *sh
 			}
 		}
 		cw.Flush()
-		return rows, cw.Error()
+		return cw.Error()
 	}
 	unknown := 0
 	for _, k := range known {
@@ -99,46 +98,17 @@ func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *sh
 		}
 	}
 	dest := "stdout"
-	var rows int
 	if fl.outFile == "" {
-		if rows, err = write(m.Stdout); err != nil {
+		if err := write(m.Stdout); err != nil {
 			return err
 		}
 	} else {
 		dest = fl.outFile
-		if rows, err = writeFileWhole(fl.outFile, write); err != nil {
-			return err
+		if err := writeAtomic(fl.outFile, write); err != nil {
+			return fmt.Errorf("--out %s: %w", fl.outFile, err)
 		}
 	}
 	fmt.Fprintf(m.Stderr, "wrote %d recommendations for %d customers to %s (%d not in the purchases got trending products)\n",
 		rows, len(ids), dest, unknown)
 	return nil
-}
-
-// writeFileWhole writes path through a temporary file in its folder,
-// renamed over it only when write succeeds: the file is written whole or
-// not at all.
-func writeFileWhole(path string, write func(io.Writer) (int, error)) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("--out %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	n, err := write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("--out %s: %w", path, err)
-	}
-	return n, nil
 }

@@ -58,17 +58,14 @@ func newRecCache(m *recommend.Model) *recCache {
 
 func keyOf(q shelfhttp.RecQuery) recKey {
 	ru := q.Rules
-	return recKey{n: q.N, newOnly: q.NewOnly, department: q.Department, category: q.Category, exclude: joinSKUs(q.Exclude),
-		repeatable: strings.Join(q.Repeatable, "\x00"),
+	return recKey{n: q.N, newOnly: q.NewOnly, department: q.Department, category: q.Category, exclude: joinKey(q.Exclude),
+		repeatable: joinKey(q.Repeatable),
 		rules: recRulesKey{perCat: ru.MaxPerCategory, minPrice: ru.MinPrice, maxPrice: ru.MaxPrice, around: ru.Around,
-			band: ru.PriceBand, share: ru.PromotedShare, promoted: joinSKUs(ru.Promoted)}}
+			band: ru.PriceBand, share: ru.PromotedShare, promoted: joinKey(ru.Promoted)}}
 }
 
-// joinSKUs joins SKUs with "\x00", which no SKU holds.
-func joinSKUs(ss []shelfwise.SKU) string {
-	if len(ss) == 0 {
-		return ""
-	}
+// joinKey joins SKUs or categories with "\x00", which none holds.
+func joinKey[S ~string](ss []S) string {
 	var sb strings.Builder
 	for i, s := range ss {
 		if i > 0 {

@@ -78,14 +78,13 @@ type recommendCap struct {
 	// now is the clock (nil: time.Now), for tests.
 	now func() time.Time
 	// stock is the latest snapshot of the products out of stock, for
-	// in_stock lists. The first is read while the request waits (stockMu
-	// lets one request read it); after stockTTL the stale one keeps
-	// serving while one reload runs in the background (stockLoading,
-	// stockLoads).
-	stock        atomic.Pointer[stockSnap]
-	stockMu      sync.Mutex
-	stockLoading atomic.Bool
-	stockLoads   sync.WaitGroup
+	// in_stock lists. stockMu is held by the one read of the store at a
+	// time: the first snapshot is read while the request waits; after
+	// stockTTL the stale one keeps serving while a background reload
+	// (stockLoads) holds it.
+	stock      atomic.Pointer[stockSnap]
+	stockMu    sync.Mutex
+	stockLoads sync.WaitGroup
 }
 
 // stockTTL is how long a snapshot of the stock levels serves in_stock
@@ -105,11 +104,11 @@ func (rc *recommendCap) outOfStock(ctx context.Context) (map[shelfwise.SKU]bool,
 		return nil, nil
 	}
 	if s := rc.stock.Load(); s != nil {
-		if rc.clock().Sub(s.at) >= stockTTL && rc.stockLoading.CompareAndSwap(false, true) {
+		if rc.clock().Sub(s.at) >= stockTTL && rc.stockMu.TryLock() {
 			rc.stockLoads.Add(1)
 			go func() {
 				defer rc.stockLoads.Done()
-				defer rc.stockLoading.Store(false)
+				defer rc.stockMu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), stockTTL)
 				defer cancel()
 				if err := rc.loadStock(ctx); err != nil {
