@@ -99,7 +99,12 @@ import (
 // bagged trees) .1650 / .1624 / .1652 (mean .1642, .3378); 60% of rows
 // and features per model (bagsub06) .1628 / .1658 / .1664 (mean .1650,
 // .3355); 80% of rows and all features (bagrow08) .1643 / .1655 / .1655
-// (mean .1651, .3355).
+// (mean .1651, .3355). The noise floor of these runs: the kept
+// configuration with the ALS component's seed 2 instead of 1 (alsseed2)
+// gave .1631 / .1659 / .1669 (mean .1653, NDCG@10 .3350), as far from
+// it as bagging moved the mean, so a dev-period difference under about
+// .002 in the mean tells nothing by itself; the bagging was also backed
+// by both validation gains.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
@@ -131,6 +136,7 @@ func TestDevExperiment(t *testing.T) {
 		"bagleaf50": func(*HybridConfig) { rerankParams.MinSamplesLeaf = 50 },
 		"bagsub06":  func(*HybridConfig) { rerankParams.RowSubsample, rerankParams.ColSubsample = 0.6, 0.6 },
 		"bagrow08":  func(*HybridConfig) { rerankParams.ColSubsample = 1 },
+		"alsseed2":  func(c *HybridConfig) { c.ALS.Seed = 2 },
 		"blend03":   func(*HybridConfig) { rerankBlends = []float64{0.3} },
 		"blend05":   func(*HybridConfig) { rerankBlends = []float64{0.5} },
 		"blend1":    func(*HybridConfig) { rerankBlends = []float64{1} },
