@@ -87,7 +87,8 @@
 //     carved from the end of the training data; an optional gradient-boosted
 //     Reranker re-orders the blend's best Top items (25 or 50, chosen with
 //     the blend of the two on validation; the trees learn from the best
-//     2 x Top) and is kept only if it helps on held-out validation
+//     2 x Top; three models on 80% of rows and features, averaged) and is
+//     kept only if it helps on held-out validation
 //     customers (cross-fitted on two halves). Its rows
 //     add to the blend's features the customer's raw component maxima and
 //     item extras: days and baskets since the item was last bought, the

@@ -17,6 +17,8 @@ import (
 // sum cannot (e.g. how much a frequent buyer's own items should outrank
 // collaborative picks).
 type Reranker struct {
+	// Trees are the boosted models averaged (rerankBag of them, their
+	// trees back to back with leaves divided by the count).
 	Trees *gbdt.Model
 	// Top is how many of the blend's best items are re-ordered.
 	Top int
@@ -322,7 +324,9 @@ func (t *tuningTable) trainReranker(ctx context.Context, w []float64, top int, s
 }
 
 // trainRerankRows fits a reranker of the blend's best top items on rows
-// (rerankData's) with labels y and weights wt: nil without rows.
+// (rerankData's) with labels y and weights wt: rerankBag boosted models
+// (seeds seed, seed+1000, ...) averaged into one gbdt.Model; nil without
+// rows.
 func trainRerankRows(ctx context.Context, rows [][]float64, y, wt []float64, top int, seed uint64) (*Reranker, error) {
 	if len(rows) == 0 {
 		return nil, nil
