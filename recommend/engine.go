@@ -519,13 +519,20 @@ func (e *Engine) summary(m *Model, u int) *Summary {
 }
 
 // Warm summarises every trained customer of the served model ahead of
-// their first request, which otherwise pays for it. It uses every core and returns
+// their first request, which otherwise pays for it, and lays out the
+// rerankers' trees for prediction (which the first reranked request
+// would otherwise do). It uses every core and returns
 // when all are done, when ctx ends (its error) or when another model is
 // swapped in (nil: the new model needs its own Warm). Servers run it in
 // the background after NewEngine, Swap and Replace; requests meanwhile are
 // served as usual.
 func (e *Engine) Warm(ctx context.Context) error {
 	m := e.model.Load()
+	for _, h := range []*Hybrid{m.All, m.New} {
+		if h != nil && ctx.Err() == nil {
+			h.prepareRerank(m.Log.NumItems())
+		}
+	}
 	n := m.Log.NumUsers()
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -192,3 +192,33 @@ func TestWarmConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmPreparesReranker: Warm lays out the reranker's trees and builds
+// its strong items, the same set the first reranked request builds
+// without Warm, so that request does not pay for either.
+func TestWarmPreparesReranker(t *testing.T) {
+	base, _ := testModel(t)
+	m := withReranker(t, base)
+	r := m.All.Rerank
+	if r.flat.Load() != nil || r.strong.Load() != nil {
+		t.Fatal("a new reranker is already prepared")
+	}
+	if err := NewEngine(m).Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r.flat.Load() == nil || r.strong.Load() == nil {
+		t.Fatalf("after Warm: trees laid out %v, strong items built %v", r.flat.Load() != nil, r.strong.Load() != nil)
+	}
+	// The same reranker, unprepared, through a request.
+	cold := *m
+	all := *m.All
+	all.Rerank = &Reranker{Trees: r.Trees, Top: r.Top, Blend: r.Blend, Facts: r.Facts}
+	cold.All = &all
+	if _, err := NewEngine(&cold).Recommend(context.Background(), Request{Customer: m.Log.Users[0], N: 10}); err != nil {
+		t.Fatal(err)
+	}
+	got, want := all.Rerank.strong.Load(), r.strong.Load()
+	if got == nil || !reflect.DeepEqual(*got, *want) {
+		t.Fatalf("strong items: Warm built %v, a request %v", want, got)
+	}
+}

@@ -759,6 +759,16 @@ func (buf *rerankBuf) topFloor(sel []float64, own []ItemStats, strong []int32, p
 	return c[k-1].s
 }
 
+// prepareRerank builds what the reranker otherwise builds on the first
+// reranked request: its trees laid out for prediction and the strong items
+// of a catalogue of n items. Nothing without a reranker.
+func (h *Hybrid) prepareRerank(n int) {
+	if r := h.Rerank; r != nil && r.Trees != nil {
+		r.flatTrees()
+		h.strongItems(n)
+	}
+}
+
 // strongItems are the 2 x Top items of n that the blend's
 // customer-independent components (popularity, trending, repeatability)
 // score highest, built on first use: a starting set for topFloor.

@@ -38,6 +38,17 @@ type Reranker struct {
 	strong atomic.Pointer[[]int32]
 }
 
+// flatTrees returns the trees laid out for PredictRawBatch, flattening
+// them on first use (or after Trees was replaced).
+func (r *Reranker) flatTrees() *gbdt.Flat {
+	f := r.flat.Load()
+	if f == nil || f.Model() != r.Trees {
+		f = r.Trees.Flatten()
+		r.flat.Store(f)
+	}
+	return f
+}
+
 // predict writes the trees' log-odds of each row (nf float32 values per
 // row, back to back) to raw: bit-identical to Trees.PredictRaw of the row
 // widened to float64.
@@ -45,12 +56,7 @@ func (r *Reranker) predict(rows []float32, nf int, raw []float64) {
 	if len(raw) == 0 {
 		return
 	}
-	f := r.flat.Load()
-	if f == nil || f.Model() != r.Trees {
-		f = r.Trees.Flatten()
-		r.flat.Store(f)
-	}
-	if nf == r.Trees.NumFeatures && f.PredictRawBatch(rows, raw) == nil {
+	if nf == r.Trees.NumFeatures && r.flatTrees().PredictRawBatch(rows, raw) == nil {
 		return
 	}
 	// A row of another width than the trees were trained on: go through
