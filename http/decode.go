@@ -156,9 +156,13 @@ func floatParam(v url.Values, name string, def, lo, hi float64) (float64, error)
 
 // commaList splits a comma-separated list (of SKUs, categories) into its
 // entries, trimmed, dropping empty ones.
-func commaList[S ~string](s string) []S {
+func commaList[S ~string](s string) []S { return trimmedList[S](strings.Split(s, ",")) }
+
+// trimmedList is the entries of xs (SKUs, categories) trimmed, without
+// the empty ones.
+func trimmedList[S ~string](xs []string) []S {
 	var out []S
-	for _, x := range strings.Split(s, ",") {
+	for _, x := range xs {
 		if x = strings.TrimSpace(x); x != "" {
 			out = append(out, S(x))
 		}

@@ -111,11 +111,7 @@ func (s *Server) recQuery(r *http.Request) (RecQuery, error) {
 	}
 	q := RecQuery{N: n, Department: v.Get("department"), Category: v.Get("category"),
 		NewOnly: newOnly, Now: s.cfg.Now()}
-	if ex := v.Get("exclude"); ex != "" {
-		for _, x := range strings.Split(ex, ",") {
-			q.Exclude = append(q.Exclude, shelfwise.SKU(strings.TrimSpace(x)))
-		}
-	}
+	q.Exclude = commaList[shelfwise.SKU](v.Get("exclude"))
 	if q.Rules, err = recRules(v); err != nil {
 		return RecQuery{}, err
 	}
@@ -257,12 +253,8 @@ func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
 		q.Exclude = append(q.Exclude, shelfwise.SKU(x))
 	}
 	q.Rules = RecRules{MaxPerCategory: in.MaxPerCategory, MinPrice: in.MinPrice, MaxPrice: in.MaxPrice,
-		Around: shelfwise.SKU(strings.TrimSpace(in.Around)), PriceBand: in.PriceBand, InStock: in.InStock, PromotedShare: in.PromotedShare}
-	for _, x := range in.Promoted {
-		if x = strings.TrimSpace(x); x != "" {
-			q.Rules.Promoted = append(q.Rules.Promoted, shelfwise.SKU(x))
-		}
-	}
+		Around: shelfwise.SKU(strings.TrimSpace(in.Around)), PriceBand: in.PriceBand, InStock: in.InStock,
+		Promoted: trimmedList[shelfwise.SKU](in.Promoted), PromotedShare: in.PromotedShare}
 	if err := q.Rules.Check(func(p string) string { return "field " + p }); err != nil {
 		return err
 	}
