@@ -20,14 +20,14 @@ const maxCustomerID = 256
 
 // readCustomerIDs reads a --customers file: one identifier per line,
 // surrounding spaces trimmed, blank lines skipped, and a first line
-// "customer" or "customer_id" (any case) taken as a header.
-func readCustomerIDs(path string) ([]string, error) {
+// "customer" or "customer_id" (any case) taken as a header. lines holds
+// the file line of each identifier, for messages.
+func readCustomerIDs(path string) (ids []string, lines []int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, shelfwise.Errorf(shelfwise.EINVALID, "--customers: %v", err)
+		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "--customers: %v", err)
 	}
 	defer f.Close()
-	var ids []string
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		id := strings.TrimSpace(sc.Text())
@@ -37,24 +37,24 @@ func readCustomerIDs(path string) ([]string, error) {
 		case line == 1 && (strings.EqualFold(id, "customer") || strings.EqualFold(id, "customer_id")):
 			continue
 		case len(id) > maxCustomerID || strings.ContainsFunc(id, func(r rune) bool { return r < ' ' }):
-			return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s line %d: a customer identifier must be 1 to %d bytes without control characters", path, line, maxCustomerID)
+			return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "%s line %d: a customer identifier must be 1 to %d bytes without control characters", path, line, maxCustomerID)
 		}
-		ids = append(ids, id)
+		ids, lines = append(ids, id), append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: %v", path, err)
+		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: %v", path, err)
 	}
 	if len(ids) == 0 {
-		return nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: no customer identifiers", path)
+		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "%s: no customer identifiers", path)
 	}
-	return ids, nil
+	return ids, lines, nil
 }
 
 // recommendBatch is "recommend --customers FILE": every customer's list,
 // ranked on all cores, written as CSV in the file's order to fl.outFile
 // (through a temporary file renamed at the end) or stdout.
 func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *shelfwise.Pseudonymizer, fl recommendFlags, filter recommend.Filter) error {
-	ids, err := readCustomerIDs(fl.customersFile)
+	ids, lines, err := readCustomerIDs(fl.customersFile)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func (m *Main) recommendBatch(ctx context.Context, eng *recommend.Engine, ps *sh
 	}
 	for i, e := range errs {
 		if e != nil {
-			return fmt.Errorf("customer on line %d of %s: %w", i+1, fl.customersFile, e)
+			return fmt.Errorf("customer on line %d of %s: %w", lines[i], fl.customersFile, e)
 		}
 	}
 	rows := 0

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -287,5 +288,22 @@ func TestRecommendBatch(t *testing.T) {
 	}
 	if _, err := os.Stat(out2); !os.IsNotExist(err) {
 		t.Fatalf("a failed run wrote %s (%v)", out2, err)
+	}
+}
+
+// TestReadCustomerIDs: the identifiers of a --customers file, trimmed,
+// without the header and blank lines, each with its line in the file
+// (what a message about that customer names).
+func TestReadCustomerIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ids.txt")
+	if err := os.WriteFile(path, []byte("Customer_ID\n\n17850\n  13047 \n\n12583\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ids, lines, err := readCustomerIDs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, []string{"17850", "13047", "12583"}) || !slices.Equal(lines, []int{3, 4, 6}) {
+		t.Fatalf("ids %q on lines %v, want 17850, 13047, 12583 on lines 3, 4, 6", ids, lines)
 	}
 }
