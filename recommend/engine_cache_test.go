@@ -222,3 +222,15 @@ func TestWarmPreparesReranker(t *testing.T) {
 		t.Fatalf("strong items: Warm built %v, a request %v", want, got)
 	}
 }
+
+// TestTrendTopIsTopK: the trending cache answers every width as TopK of
+// the trending scores would, beyond the catalogue too.
+func TestTrendTopIsTopK(t *testing.T) {
+	m, _ := testModel(t)
+	ni := m.Log.NumItems()
+	for _, n := range []int{1, 10, ni / 2, ni, ni + 5} {
+		if got, want := m.trendTop(n), TopK(m.Trending.Scores, n); !slices.Equal(got, want) {
+			t.Fatalf("trendTop(%d) = %v, TopK %v", n, got, want)
+		}
+	}
+}

@@ -168,10 +168,11 @@ func scoreSubset(sc Scorer, q *Query, items []int32, pos map[int32]int32, out []
 	}
 }
 
-// trendTop returns the n most trending items.
+// trendTop returns the n most trending items, from the cache of all of
+// them by trend (restoreCatalogue) when the model has one.
 func (m *Model) trendTop(n int) []int32 {
-	if len(m.trendCache) >= n {
-		return m.trendCache[:n]
+	if m.trendCache != nil {
+		return m.trendCache[:min(n, len(m.trendCache))]
 	}
 	return TopK(m.Trending.Scores, n)
 }

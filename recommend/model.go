@@ -75,7 +75,7 @@ type Model struct {
 	knn        *ItemKNN
 	index      *Index
 	indexAbove int
-	trendCache []int32 // the 500 most trending items
+	trendCache []int32 // the items by trend, best first (every trending score but -Inf and NaN)
 }
 
 // TrainModel fits a model on the input. The blends are tuned on the last

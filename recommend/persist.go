@@ -172,9 +172,9 @@ func (m *Model) restoreCatalogue() {
 		m.category[i] = firstNonEmpty(p.Subcategory, p.Category, p.Department)
 		m.family[i] = firstNonEmpty(p.Attributes["family"], VariantFamily(m.Log.Items[i]))
 	}
-	m.trendCache = TopK(m.Trending.Scores, 500)
+	m.trendCache = TopK(m.Trending.Scores, n)
 	m.catTop = map[string][]int32{}
-	for _, it := range TopK(m.Trending.Scores, n) {
+	for _, it := range m.trendCache {
 		c := m.category[it]
 		if c != "" && len(m.catTop[c]) < 200 {
 			m.catTop[c] = append(m.catTop[c], it)
