@@ -272,8 +272,11 @@ func (a *ALS) ytyCached() []float64 {
 }
 
 // Score implements Scorer: the dot product of user and item factors.
-func (a *ALS) Score(q *Query, out []float64) {
-	u := a.UserVector(q)
+func (a *ALS) Score(q *Query, out []float64) { a.scoreVec(a.UserVector(q), out) }
+
+// scoreVec writes the dot product of factors u with each item's factors to
+// out (one per item, in float32 as Score computes them).
+func (a *ALS) scoreVec(u []float64, out []float64) {
 	f := a.f
 	v := a.v32.Load()
 	if v == nil {

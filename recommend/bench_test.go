@@ -309,3 +309,40 @@ func (m *Model) withAll(h *Hybrid) *Model {
 	c.All = h
 	return &c
 }
+
+// BenchmarkLookupOnlineRetail times the item-to-item lists on the real
+// Online Retail model, at the width the HTTP layer asks for before its
+// rules narrow the list (1,000) and at 10; the anchor products cycle
+// through the 200 most trending.
+func BenchmarkLookupOnlineRetail(b *testing.B) {
+	m := onlineRetailModel(b)
+	e := NewEngine(m)
+	if err := e.Warm(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	var skus []shelfwise.SKU
+	for _, it := range m.trendTop(200) {
+		skus = append(skus, m.Log.Items[it])
+	}
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("Similar/%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Similar(skus[i%len(skus)], n); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("BoughtTogether/%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := e.BoughtTogether(skus[i%len(skus)], n); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("Trending/%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				e.Trending("", n)
+			}
+		})
+	}
+}

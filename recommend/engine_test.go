@@ -867,3 +867,36 @@ func TestNewOnlyKeepsRepeatable(t *testing.T) {
 		}
 	}
 }
+
+// TestSimilarOrder: the similar items come best first, equal scores by
+// item index (as TopK), and a shorter list is the start of a longer one.
+func TestSimilarOrder(t *testing.T) {
+	m, _ := testModel(t)
+	e := NewEngine(m)
+	for _, s := range []shelfwise.SKU{sku(5), sku(17), "NEW1"} {
+		long, err := e.Similar(s, 300)
+		if err != nil || len(long) < 20 {
+			t.Fatalf("similar to %s: %d items, %v", s, len(long), err)
+		}
+		ties := 0
+		for k := 1; k < len(long); k++ {
+			a, b := long[k-1], long[k]
+			ia, ib := m.Log.Item(a.SKU), m.Log.Item(b.SKU)
+			if a.Score < b.Score || a.Score == b.Score && ia > ib {
+				t.Fatalf("similar to %s: %s (%v, item %d) before %s (%v, item %d)", s, a.SKU, a.Score, ia, b.SKU, b.Score, ib)
+			}
+			if a.Score == b.Score {
+				ties++
+			}
+		}
+		if ties == 0 {
+			t.Logf("similar to %s: no tied scores", s)
+		}
+		for _, n := range []int{1, 5, 19} {
+			short, _ := e.Similar(s, n)
+			if !slices.Equal(short, long[:n]) {
+				t.Fatalf("similar to %s: the best %d are %+v, not the start of the longer list %+v", s, n, short, long[:n])
+			}
+		}
+	}
+}

@@ -190,7 +190,7 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 	if n <= 0 {
 		n = 10
 	}
-	score := map[int32]float64{}
+	score := make(map[int32]float64, 256)
 	if m.knn != nil {
 		mx := 0.0
 		for _, nb := range m.knn.Neighbors[it] {
@@ -207,9 +207,7 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 			near = m.index.Search(v, 50, nil)
 		} else {
 			s := make([]float64, m.Log.NumItems())
-			for j := range s {
-				s[j] = dot(v, m.als.ItemVector(j))
-			}
+			m.als.scoreVec(v, s)
 			near = TopK(s, 50)
 		}
 		for _, j := range near {
@@ -222,17 +220,28 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 		}
 	}
 	delete(score, it)
-	items := make([]int32, 0, len(score))
-	for j := range score {
+	items := make([]scored, 0, len(score))
+	for j, s := range score {
 		if !m.nonProduct[j] && m.family[j] != m.family[it] {
-			items = append(items, j)
+			items = append(items, scored{j, s})
 		}
 	}
-	itemsByScore(items, func(j int32) float64 { return score[j] })
+	// Best first, ties by index (as TopK); the scores are finite and the
+	// items distinct, so this order is total.
+	slices.SortFunc(items, func(a, b scored) int {
+		switch {
+		case b.less(a):
+			return -1
+		case a.less(b):
+			return 1
+		}
+		return 0
+	})
 	items = items[:min(n, len(items))]
 	out := make([]shelfwise.Recommendation, len(items))
+	reason := "similar to " + m.name(it)
 	for k, j := range items {
-		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[j], Score: score[j], Reason: "similar to " + m.name(it), Source: "similar"}
+		out[k] = shelfwise.Recommendation{SKU: m.Log.Items[j.i], Score: j.s, Reason: reason, Source: "similar"}
 	}
 	return out, nil
 }
