@@ -258,8 +258,9 @@ func (e *Engine) BoughtTogether(sku shelfwise.SKU, n int) ([]shelfwise.Recommend
 	if n <= 0 {
 		n = 10
 	}
-	var out []shelfwise.Recommendation
-	for _, r := range m.FBT.Rules[i] {
+	rules := m.FBT.Rules[i]
+	out := make([]shelfwise.Recommendation, 0, min(n, len(rules)))
+	for _, r := range rules {
 		if len(out) >= n {
 			break
 		}
@@ -298,7 +299,7 @@ func (e *Engine) Trending(category string, n int) []shelfwise.Recommendation {
 	} else {
 		items = m.trendTop(n + 20)
 	}
-	var out []shelfwise.Recommendation
+	out := make([]shelfwise.Recommendation, 0, min(n, len(items)))
 	for _, it := range items {
 		if len(out) >= n {
 			break
