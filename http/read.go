@@ -249,9 +249,7 @@ func (s *Server) recSession(w http.ResponseWriter, r *http.Request) error {
 	for i, x := range in.SKUs {
 		skus[i] = shelfwise.SKU(x)
 	}
-	for _, x := range in.Exclude {
-		q.Exclude = append(q.Exclude, shelfwise.SKU(x))
-	}
+	q.Exclude = trimmedList[shelfwise.SKU](in.Exclude)
 	q.Rules = RecRules{MaxPerCategory: in.MaxPerCategory, MinPrice: in.MinPrice, MaxPrice: in.MaxPrice,
 		Around: shelfwise.SKU(strings.TrimSpace(in.Around)), PriceBand: in.PriceBand, InStock: in.InStock,
 		Promoted: trimmedList[shelfwise.SKU](in.Promoted), PromotedShare: in.PromotedShare}

@@ -96,10 +96,14 @@ func TestRecRulesReachRecommender(t *testing.T) {
 		t.Fatalf("similar: %d %s, recommender got %+v", r.status, r.body, got)
 	}
 	// A session's rules come in its body; a bad one names the field.
-	r = e.do("POST", "/v1/recommendations/session", app, `{"skus":["A1"],"around":" A1 ","max_per_category":2,"promoted":["P1"]}`)
+	r = e.do("POST", "/v1/recommendations/session", app, `{"skus":["A1"],"around":" A1 ","max_per_category":2,"promoted":["P1"],"exclude":[" B2 ","","C3"]}`)
 	want = RecRules{MaxPerCategory: 2, Around: "A1", PriceBand: 0.5, Promoted: []shelfwise.SKU{"P1"}, PromotedShare: 0.2}
 	if r.status != 200 || !reflect.DeepEqual(got.Rules, want) {
 		t.Fatalf("session: %d %s, rules %+v, want %+v", r.status, r.body, got.Rules, want)
+	}
+	// Its exclusions are trimmed as the query string's are.
+	if wantEx := []shelfwise.SKU{"B2", "C3"}; !reflect.DeepEqual(got.Exclude, wantEx) {
+		t.Fatalf("session exclude %q, want %q", got.Exclude, wantEx)
 	}
 	r = e.do("POST", "/v1/recommendations/session", app, `{"skus":["A1"],"price_band":0.2}`)
 	if r.status != 400 || !strings.Contains(string(r.body), "field price_band") || !strings.Contains(string(r.body), "around") {
