@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"gonum.org/v1/gonum/floats"
 )
 
 // HybridConfig sets up the hybrid: its components and how it tunes itself.
@@ -358,10 +359,7 @@ func normalizeMax(s []float64) float64 {
 		}
 	}
 	if m > 0 {
-		inv := 1 / m
-		for i := range s {
-			s[i] *= inv
-		}
+		floats.Scale(1/m, s)
 	}
 	return m
 }
@@ -379,19 +377,10 @@ func addNormalized(out, s []float64, w float64) float64 {
 			m = v
 		}
 	}
-	out = out[:len(s)]
 	if m > 0 {
-		inv := 1 / m
-		for i, v := range s {
-			v *= inv
-			s[i] = v
-			out[i] += w * v
-		}
-		return m
+		floats.Scale(1/m, s)
 	}
-	for i, v := range s {
-		out[i] += w * v
-	}
+	floats.AddScaled(out[:len(s)], w, s)
 	return m
 }
 
@@ -563,9 +552,7 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 			fs := f.normalized()
 			buf, p.maxes[c] = fs.v, fs.max
 			if w != 0 {
-				for i, v := range buf {
-					out[i] += w * v
-				}
+				floats.AddScaled(out, w, buf)
 			}
 		} else {
 			if c != scored {
