@@ -86,9 +86,15 @@ func NewIndex32(V []float32, f int, seed uint64) *Index {
 func (x *Index) Score(q []float64, items []int32, out []float64) {
 	f := x.f
 	q32 := toFloat32(q)
+	var y [1]float32
 	for k, it := range items {
 		r := int(x.rowOf[it])
-		out[k] = float64(dot(q32, x.vecs[r*f:(r+1)*f]))
+		row := x.vecs[r*f : (r+1)*f]
+		if matVecFast(row, q32, y[:]) { // as ALS.Score computes it
+			out[k] = float64(y[0])
+		} else {
+			out[k] = float64(dot(q32, row))
+		}
 	}
 }
 
