@@ -365,22 +365,12 @@ func normalizeMax(s []float64) float64 {
 }
 
 // addNormalized normalises s as normalizeMax does and, when w is not 0,
-// adds w times the normalised scores to out, in one pass; it returns the
-// maximum.
+// adds w times the normalised scores to out; it returns the maximum.
 func addNormalized(out, s []float64, w float64) float64 {
-	if w == 0 {
-		return normalizeMax(s)
+	m := normalizeMax(s)
+	if w != 0 {
+		floats.AddScaled(out[:len(s)], w, s)
 	}
-	m := 0.0
-	for _, v := range s {
-		if v > m {
-			m = v
-		}
-	}
-	if m > 0 {
-		floats.Scale(1/m, s)
-	}
-	floats.AddScaled(out[:len(s)], w, s)
 	return m
 }
 

@@ -61,16 +61,7 @@ func TestIndexRecall(t *testing.T) {
 // float32 precision, whatever the item's place in the index.
 func TestIndexScore(t *testing.T) {
 	const n, f = 3000, 8
-	rng := rand.New(rand.NewPCG(4, 4))
-	V := make([]float64, n*f)
-	for i := range V {
-		V[i] = rng.NormFloat64()
-	}
-	x := NewIndex(V, f, 1)
-	q := make([]float64, f)
-	for i := range q {
-		q[i] = rng.NormFloat64()
-	}
+	x, V, q := randomIndex(4, n, f)
 	items := []int32{0, 17, 2999, 1500, 17}
 	out := make([]float64, len(items))
 	x.Score(q, items, out)
@@ -146,16 +137,7 @@ func TestIndexScoreAsDense(t *testing.T) {
 	if !matVecFast(make([]float32, f), q32, make([]float32, 1)) {
 		t.Skip("no AVX here: the full scan goes through gonum and the index through its own dot")
 	}
-	rng := rand.New(rand.NewPCG(5, 5))
-	V := make([]float64, n*f)
-	for i := range V {
-		V[i] = rng.NormFloat64()
-	}
-	x := NewIndex(V, f, 1)
-	q := make([]float64, f)
-	for i := range q {
-		q[i] = rng.NormFloat64()
-	}
+	x, V, q := randomIndex(5, n, f)
 	dense := make([]float32, n)
 	matVec32(toFloat32(V), toFloat32(q), dense)
 	items := make([]int32, n)
@@ -169,4 +151,19 @@ func TestIndexScoreAsDense(t *testing.T) {
 			t.Fatalf("item %d: index score %v, full scan %v", it, out[k], dense[it])
 		}
 	}
+}
+
+// randomIndex indexes n random factor rows of f values (standard normal,
+// seeded) and draws a random query: the index, the rows and the query.
+func randomIndex(seed uint64, n, f int) (*Index, []float64, []float64) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	V := make([]float64, n*f)
+	for i := range V {
+		V[i] = rng.NormFloat64()
+	}
+	q := make([]float64, f)
+	for i := range q {
+		q[i] = rng.NormFloat64()
+	}
+	return NewIndex(V, f, 1), V, q
 }

@@ -226,17 +226,8 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 			items = append(items, scored{j, s})
 		}
 	}
-	// Best first, ties by index (as TopK); the scores are finite and the
-	// items distinct, so this order is total.
-	slices.SortFunc(items, func(a, b scored) int {
-		switch {
-		case b.less(a):
-			return -1
-		case a.less(b):
-			return 1
-		}
-		return 0
-	})
+	// The scores are finite and the items distinct: the order is total.
+	slices.SortFunc(items, bestFirst)
 	items = items[:min(n, len(items))]
 	out := make([]shelfwise.Recommendation, len(items))
 	reason := "similar to " + m.name(it)

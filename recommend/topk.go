@@ -189,6 +189,18 @@ func (a scored) less(b scored) bool {
 	return a.i > b.i
 }
 
+// bestFirst orders entries for slices.SortFunc: higher scores first,
+// equal scores by index (as TopK).
+func bestFirst(a, b scored) int {
+	if b.less(a) {
+		return -1
+	}
+	if a.less(b) {
+		return 1
+	}
+	return 0
+}
+
 type topHeap []scored
 
 func (h *topHeap) push(i int32, s float64) {
@@ -227,15 +239,7 @@ func (h topHeap) sorted() []int32 { return h.appendSorted(nil) }
 
 // appendSorted sorts h best first and appends its items to dst.
 func (h topHeap) appendSorted(dst []int32) []int32 {
-	slices.SortFunc(h, func(a, b scored) int {
-		if b.less(a) {
-			return -1
-		}
-		if a.less(b) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(h, bestFirst)
 	dst = slices.Grow(dst, len(h))
 	for _, e := range h {
 		dst = append(dst, e.i)
