@@ -45,20 +45,23 @@ var (
 )
 
 // benchModel4k trains a model on a simulated shop of 4,000 items and 2,000
-// customers (40 taste groups, fortnightly staples) with categories.
+// customers (40 taste groups, fortnightly staples) with categories, cached
+// in the file SHELFWISE_BENCH_MODEL4K names (see cachedModel).
 func benchModel4k(b *testing.B) *Model {
 	benchOnce.Do(func() {
-		ps, _ := synth(21, 2000, 4000, 40, 180, 14)
-		var prods []shelfwise.Product
-		for i := 0; i < 4000; i++ {
-			prods = append(prods, shelfwise.Product{SKU: sku(i), Name: fmt.Sprintf("item %d", i), Category: fmt.Sprintf("cat%d", i/100)})
-		}
-		for k := range ps {
-			ps[k].Price = float64(1 + ps[k].SKU[4]%5)
-		}
-		cfg := DefaultModel
-		cfg.Hybrid.ValidationDays = 14
-		benchModel, benchErr = TrainModel(context.Background(), TrainInput{Purchases: ps, Products: prods}, cfg)
+		benchModel, benchErr = cachedModel(b, "SHELFWISE_BENCH_MODEL4K", func() (*Model, error) {
+			ps, _ := synth(21, 2000, 4000, 40, 180, 14)
+			var prods []shelfwise.Product
+			for i := 0; i < 4000; i++ {
+				prods = append(prods, shelfwise.Product{SKU: sku(i), Name: fmt.Sprintf("item %d", i), Category: fmt.Sprintf("cat%d", i/100)})
+			}
+			for k := range ps {
+				ps[k].Price = float64(1 + ps[k].SKU[4]%5)
+			}
+			cfg := DefaultModel
+			cfg.Hybrid.ValidationDays = 14
+			return TrainModel(context.Background(), TrainInput{Purchases: ps, Products: prods}, cfg)
+		})
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -268,39 +271,47 @@ func BenchmarkRecommendOnlineRetail(b *testing.B) {
 	}
 }
 
-// onlineRetailModel trains the default model on all of Online Retail. With
-// SHELFWISE_BENCH_MODEL set to a file path it reads the model from that
-// file when it exists and writes it there after training otherwise, so
-// repeated benchmark runs of the same code skip the minute of training
-// (delete the file after changing anything the training does).
+// onlineRetailModel trains the default model on all of Online Retail,
+// cached in the file SHELFWISE_BENCH_MODEL names (see cachedModel).
 func onlineRetailModel(b *testing.B) *Model {
 	b.Helper()
-	cache := os.Getenv("SHELFWISE_BENCH_MODEL")
+	m, err := cachedModel(b, "SHELFWISE_BENCH_MODEL", func() (*Model, error) {
+		ps := PurchasesFromLines(loadOnlineRetail(b))
+		return TrainModel(context.Background(), TrainInput{Purchases: ps}, DefaultModel)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// cachedModel returns train's model. With the environment variable env set
+// to a file path it reads the model from that file when it exists and
+// writes it there after training otherwise, so repeated benchmark runs of
+// the same code skip the training (delete the file after changing
+// anything the training does).
+func cachedModel(b *testing.B, env string, train func() (*Model, error)) (*Model, error) {
+	b.Helper()
+	cache := os.Getenv(env)
 	if cache != "" {
 		if data, err := os.ReadFile(cache); err == nil {
 			m, err := UnmarshalModel(data)
 			if err != nil {
-				b.Fatalf("%s: %v", cache, err)
+				return nil, fmt.Errorf("%s: %w", cache, err)
 			}
 			b.Logf("model read from %s", cache)
-			return m
+			return m, nil
 		}
 	}
-	ps := PurchasesFromLines(loadOnlineRetail(b))
-	m, err := TrainModel(context.Background(), TrainInput{Purchases: ps}, DefaultModel)
+	m, err := train()
+	if err != nil || cache == "" {
+		return m, err
+	}
+	data, err := m.MarshalBinary()
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
-	if cache != "" {
-		data, err := m.MarshalBinary()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(cache, data, 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return m
+	return m, os.WriteFile(cache, data, 0o600)
 }
 
 // withAll is a copy of m serving the all-items blend h.
