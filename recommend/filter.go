@@ -46,11 +46,15 @@ type Filter struct {
 
 // compiled is a Filter resolved against one model.
 type compiled struct {
-	f        *Filter
-	m        *Model
-	cats     map[string]bool
-	excats   map[string]bool
-	exclude  map[int32]bool
+	f       *Filter
+	m       *Model
+	cats    map[string]bool
+	excats  map[string]bool
+	exclude map[int32]bool
+	// exBits is a bitFilter of the excluded items: an item whose bit is
+	// clear is not excluded, which allows learns without a look-up in the
+	// map (most items it is asked about are not excluded).
+	exBits   [64]uint64
 	promoted map[int32]bool
 	lo, hi   float64
 }
@@ -113,6 +117,29 @@ func (c *compiled) excludeItem(i int32) {
 		c.exclude = map[int32]bool{}
 	}
 	c.exclude[i] = true
+	bitFilter(c.exBits[:]).add(i)
+}
+
+// excluded tells whether item i is among the excluded items.
+func (c *compiled) excluded(i int32) bool {
+	return bitFilter(c.exBits[:]).mayHave(i) && c.exclude[i]
+}
+
+// bitFilter is a set of item indexes that may answer "maybe" for an item
+// not in it (one bit per item index modulo its size, a power of two words)
+// but never "no" for one in it: put in front of a map, it spares the map
+// look-up of most items not in the set, and leaves the answers the map's.
+type bitFilter []uint64
+
+// newBitFilter returns an empty filter of words 64-bit words (a power of
+// two).
+func newBitFilter(words int) bitFilter { return make(bitFilter, words) }
+
+func (b bitFilter) add(i int32) { b[(uint32(i)/64)&uint32(len(b)-1)] |= 1 << (uint32(i) % 64) }
+
+// mayHave is false when i was never added.
+func (b bitFilter) mayHave(i int32) bool {
+	return b[(uint32(i)/64)&uint32(len(b)-1)]&(1<<(uint32(i)%64)) != 0
 }
 
 // inCategories reports whether product p's department, category or
@@ -132,7 +159,7 @@ func setOf(ss []string) map[string]bool {
 // allows applies the item-level rules (not the list-level ones).
 func (c *compiled) allows(i int32) bool {
 	m := c.m
-	if m.nonProduct[i] || (len(c.exclude) > 0 && c.exclude[i]) {
+	if m.nonProduct[i] || c.excluded(i) {
 		return false
 	}
 	if c.cats != nil || c.excats != nil {

@@ -352,16 +352,41 @@ func (l *LastBasket) Score(q *Query, out []float64) {
 // normalizeMax divides scores by their maximum when it is positive and
 // returns that maximum.
 func normalizeMax(s []float64) float64 {
-	m := 0.0
-	for _, v := range s {
-		if v > m {
-			m = v
-		}
-	}
+	m := positiveMax(s)
 	if m > 0 {
 		floats.Scale(1/m, s)
 	}
 	return m
+}
+
+// positiveMax is the largest of s and 0 (NaN is passed over). It keeps
+// four running maxima, over the elements at each position mod 4, so that
+// a comparison does not wait for the one before it: the maximum of a set
+// is the same whatever the order it is taken in.
+func positiveMax(s []float64) float64 {
+	var m0, m1, m2, m3 float64
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		v := s[i : i+4 : i+4]
+		if v[0] > m0 {
+			m0 = v[0]
+		}
+		if v[1] > m1 {
+			m1 = v[1]
+		}
+		if v[2] > m2 {
+			m2 = v[2]
+		}
+		if v[3] > m3 {
+			m3 = v[3]
+		}
+	}
+	for _, v := range s[i:] {
+		if v > m0 {
+			m0 = v
+		}
+	}
+	return max(m0, m1, m2, m3)
 }
 
 // addNormalized normalises s as normalizeMax does and, when w is not 0,

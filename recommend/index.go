@@ -83,20 +83,43 @@ func NewIndex32(V []float32, f int, seed uint64) *Index {
 // Score writes the inner product of q with each item's vector to out (in
 // float32 precision, as Search ranks): half the memory traffic of the
 // float64 factors for items scattered over a large catalogue.
+//
+// The items' vectors lie scattered over the index, so nearly every one is
+// a cache miss: they are copied, scoreChunk at a time, into one block
+// first (copies of different rows do not wait for each other, so their
+// misses overlap, where a dot product per row would wait on each row in
+// turn), and the block is scored in one matrix-vector product, which
+// gives each row the bits a product of that row alone gives.
 func (x *Index) Score(q []float64, items []int32, out []float64) {
 	f := x.f
 	q32 := toFloat32(q)
-	var y [1]float32
-	for k, it := range items {
-		r := int(x.rowOf[it])
-		row := x.vecs[r*f : (r+1)*f]
-		if matVecFast(row, q32, y[:]) { // as ALS.Score computes it
-			out[k] = float64(y[0])
-		} else {
-			out[k] = float64(dot(q32, row))
+	var rows [scoreChunk]int32
+	var ys [scoreChunk]float32
+	block := make([]float32, min(len(items), scoreChunk)*f)
+	for lo := 0; lo < len(items); lo += scoreChunk {
+		chunk := items[lo:min(len(items), lo+scoreChunk)]
+		for j, it := range chunk {
+			rows[j] = x.rowOf[it]
+		}
+		for j := range chunk {
+			r := int(rows[j])
+			copy(block[j*f:(j+1)*f], x.vecs[r*f:(r+1)*f])
+		}
+		y := ys[:len(chunk)]
+		if matVecFast(block[:len(chunk)*f], q32, y) { // as ALS.Score computes it
+			for j, v := range y {
+				out[lo+j] = float64(v)
+			}
+			continue
+		}
+		for j := range chunk {
+			out[lo+j] = float64(dot(q32, block[j*f:(j+1)*f]))
 		}
 	}
 }
+
+// scoreChunk is how many items Index.Score copies together.
+const scoreChunk = 64
 
 // kmeans clusters the rows `rows` of V into k centroids (Lloyd, on a sample
 // of at most 20,000 rows, 8 iterations). Empty clusters keep their seed row.

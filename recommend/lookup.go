@@ -54,10 +54,7 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		cands = append(cands, it)
 	}
 	slices.Sort(cands)
-	pos := make(map[int32]int32, len(cands))
-	for k, it := range cands {
-		pos[it] = int32(k)
-	}
+	pos := newPositions(cands)
 	flat := make([]float64, len(cands)*slots)
 	contrib := make([][]float64, len(cands))
 	for k := range contrib {
@@ -92,7 +89,7 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		}
 	}
 	for _, s := range sm.Items {
-		if k, ok := pos[s.Item]; ok {
+		if k, ok := pos.of(s.Item); ok {
 			v := Repeat(s, sm, q.Now, itemCycle(h.Components, s.Item)).Vector()
 			for f := range v {
 				contrib[k][nc] += h.W[f] * v[f]
@@ -134,10 +131,41 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 	return r
 }
 
+// positions maps each of a request's candidate items to its index among
+// them. Components score the candidates by walking neighbour lists, whose
+// items are mostly not candidates: the filter answers for those without a
+// look-up in the map.
+type positions struct {
+	at     map[int32]int32
+	filter bitFilter
+}
+
+// positionWords is the size of positions.filter: 65,536 bits, so a few
+// thousand candidates leave most bits clear.
+const positionWords = 1024
+
+func newPositions(items []int32) positions {
+	p := positions{at: make(map[int32]int32, len(items)), filter: newBitFilter(positionWords)}
+	for k, it := range items {
+		p.at[it] = int32(k)
+		p.filter.add(it)
+	}
+	return p
+}
+
+// of is item it's index among the candidates; false when it is not one.
+func (p positions) of(it int32) (int32, bool) {
+	if !p.filter.mayHave(it) {
+		return 0, false
+	}
+	k, ok := p.at[it]
+	return k, ok
+}
+
 // scoreSubset scores only the given items (pos: item -> its index in
 // items) with a component, without a pass over the catalogue for the
 // component types the hybrid uses.
-func scoreSubset(sc Scorer, q *Query, items []int32, pos map[int32]int32, out []float64) {
+func scoreSubset(sc Scorer, q *Query, items []int32, pos positions, out []float64) {
 	clear(out)
 	switch s := sc.(type) {
 	case *ALS:
@@ -152,7 +180,7 @@ func scoreSubset(sc Scorer, q *Query, items []int32, pos map[int32]int32, out []
 	case *ItemKNN:
 		for _, w := range historyWeights(tail(q.History, 500), q.Now, s.Cfg.HalfLifeDays) {
 			for _, nb := range s.Neighbors[w.Item] {
-				if k, ok := pos[nb.Item]; ok {
+				if k, ok := pos.of(nb.Item); ok {
 					out[k] += w.Sim * float64(nb.Sim)
 				}
 			}
@@ -160,7 +188,7 @@ func scoreSubset(sc Scorer, q *Query, items []int32, pos map[int32]int32, out []
 	case *LastBasket:
 		for _, a := range lastBasketItems(q.History) {
 			for _, nb := range s.KNN.Neighbors[a] {
-				if k, ok := pos[nb.Item]; ok {
+				if k, ok := pos.of(nb.Item); ok {
 					out[k] += float64(nb.Sim)
 				}
 			}

@@ -262,3 +262,47 @@ func TestALSScoreSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestPositiveMax: the four-way maximum is the one-by-one loop's, for
+// every length up to 41 (the tail after the last full group of four
+// included), with NaN, infinities, negative scores and zeros of both signs
+// anywhere, and normalizeMax divides by it.
+func TestPositiveMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -3, math.Copysign(0, -1), 0}
+	for n := 0; n <= 41; n++ {
+		for trial := 0; trial < 50; trial++ {
+			s := make([]float64, n)
+			for i := range s {
+				s[i] = rng.NormFloat64()
+				if rng.IntN(5) == 0 {
+					s[i] = special[rng.IntN(len(special))]
+				}
+				if trial%3 == 0 {
+					s[i] = -math.Abs(s[i]) // all below zero: the answer is 0
+				}
+			}
+			want := 0.0
+			for _, v := range s {
+				if v > want {
+					want = v
+				}
+			}
+			got := positiveMax(s)
+			if math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("n=%d %v: positiveMax %v, want %v", n, s, got, want)
+			}
+			if want > 0 && !math.IsInf(want, 1) {
+				c := append([]float64(nil), s...)
+				if m := normalizeMax(c); m != want {
+					t.Fatalf("normalizeMax returned %v, want %v", m, want)
+				}
+				for i := range c {
+					if w := s[i] * (1 / want); math.Float64bits(c[i]) != math.Float64bits(w) {
+						t.Fatalf("normalizeMax: item %d %v -> %v, want %v", i, s[i], c[i], w)
+					}
+				}
+			}
+		}
+	}
+}
