@@ -736,8 +736,9 @@ func TestSelectListMatchesMaps(t *testing.T) {
 	}
 }
 
-// TestBitFilters: the bit filters in front of the excluded items' map and
-// of the candidates' positions never change an answer, for items far apart
+// TestBitFilters: an itemSet holds exactly the items added (sizes around
+// the 64-bit word), and the bit filters in front of the excluded items' map
+// and of the candidates' positions never change an answer, for items far apart
 // that share a bit (i and i + 4096k, i + 65536k) and items next to ones in
 // the set, over catalogues of 20,000 and 200,000 items.
 func TestBitFilters(t *testing.T) {
@@ -753,6 +754,19 @@ func TestBitFilters(t *testing.T) {
 		for i := int32(0); i < 20000; i++ {
 			if got := c.excluded(i); got != want[i] {
 				t.Fatalf("trial %d: item %d excluded %v, want %v", trial, i, got, want[i])
+			}
+		}
+	}
+	for _, n := range []int{1, 63, 64, 65, 1000, 4097} {
+		set, want := newItemSet(n), make([]bool, n)
+		for range rng.IntN(n) + 1 {
+			i := rng.IntN(n)
+			set.add(int32(i))
+			want[i] = true
+		}
+		for i := range n {
+			if set.has(int32(i)) != want[i] {
+				t.Fatalf("item set of %d: item %d in it %v, want %v", n, i, set.has(int32(i)), want[i])
 			}
 		}
 	}

@@ -250,7 +250,7 @@ func (e *Engine) Similar(sku shelfwise.SKU, n int) ([]shelfwise.Recommendation, 
 	delete(score, it)
 	items := make([]scored, 0, len(score))
 	for j, s := range score {
-		if !m.nonProduct[j] && m.family[j] != m.family[it] {
+		if !m.nonProduct.has(j) && m.family[j] != m.family[it] {
 			items = append(items, scored{j, s})
 		}
 	}
@@ -283,7 +283,7 @@ func (e *Engine) BoughtTogether(sku shelfwise.SKU, n int) ([]shelfwise.Recommend
 		if len(out) >= n {
 			break
 		}
-		if m.nonProduct[r.Item] {
+		if m.nonProduct.has(r.Item) {
 			continue
 		}
 		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[r.Item], Score: r.Confidence,
@@ -323,7 +323,7 @@ func (e *Engine) Trending(category string, n int) []shelfwise.Recommendation {
 		if len(out) >= n {
 			break
 		}
-		if m.nonProduct[it] {
+		if m.nonProduct.has(it) {
 			continue
 		}
 		out = append(out, shelfwise.Recommendation{SKU: m.Log.Items[it], Score: m.Trending.Scores[it], Reason: m.trendReason(it), Source: "trending"})

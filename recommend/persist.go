@@ -166,9 +166,11 @@ func (m *Model) restoreCatalogue() {
 	n := m.Log.NumItems()
 	m.category = make([]string, n)
 	m.family = make([]string, n)
-	m.nonProduct = make([]bool, n)
+	m.nonProduct = newItemSet(n)
 	for i, p := range m.products {
-		m.nonProduct[i] = p.NonProduct
+		if p.NonProduct {
+			m.nonProduct.add(int32(i))
+		}
 		m.category[i] = firstNonEmpty(p.Subcategory, p.Category, p.Department)
 		m.family[i] = firstNonEmpty(p.Attributes["family"], VariantFamily(m.Log.Items[i]))
 	}
