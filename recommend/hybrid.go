@@ -588,8 +588,9 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		}
 	}
 	cycles := itemCycles(h.Components)
+	u := repeatOf(sm, q.Now)
 	for k, s := range sm.Items {
-		v := Repeat(s, sm, q.Now, cycleOf(cycles, s.Item)).Vector()
+		v := u.item(s, cycleOf(cycles, s.Item)).Vector()
 		sum := 0.0
 		for f := range v {
 			sum += h.W[f] * v[f]

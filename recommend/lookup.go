@@ -88,9 +88,10 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 			}
 		}
 	}
+	rep := repeatOf(sm, q.Now)
 	for _, s := range sm.Items {
 		if k, ok := pos.of(s.Item); ok {
-			v := Repeat(s, sm, q.Now, itemCycle(h.Components, s.Item)).Vector()
+			v := rep.item(s, itemCycle(h.Components, s.Item)).Vector()
 			for f := range v {
 				contrib[k][nc] += h.W[f] * v[f]
 			}

@@ -200,13 +200,41 @@ const NumRepeatFeatures = 15
 // Repeat computes the repeat features of item statistics s of a customer
 // summarised by sm at time now. itemCycle is the item's typical buying
 // cycle over all customers in days (0 if unknown): it makes an item bought
-// once "due" when that typical interval has passed.
+// once "due" when that typical interval has passed. For many items of one
+// customer, repeatOf computes the customer's part once.
 func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatures {
+	u := repeatOf(sm, now)
+	return u.item(s, itemCycle)
+}
+
+// customerRepeat is the part of the repeat features that depends on the
+// customer only, at one scoring time.
+type customerRepeat struct {
+	now, last                              int64
+	baskets                                int
+	repeatRate, logBaskets, logRecent, act float64
+}
+
+// repeatOf is the customer part of the repeat features of sm's items at
+// time now.
+func repeatOf(sm *Summary, now int64) customerRepeat {
+	return customerRepeat{
+		now: now, last: sm.Last, baskets: sm.Baskets,
+		repeatRate: sm.RepeatRate,
+		logBaskets: log1pCount(sm.Baskets),
+		logRecent:  log1pCount(sm.RecentBaskets),
+		act:        math.Exp(-math.Max(0, float64(now-sm.Last)/86400) / 30),
+	}
+}
+
+// item is Repeat of the customer's item statistics s.
+func (u *customerRepeat) item(s ItemStats, itemCycle float64) RepeatFeatures {
+	now := u.now
 	age := math.Max(0, float64(now-s.Last)/86400)
 	f := RepeatFeatures{
-		LogLines:  math.Log1p(float64(s.Lines)),
-		LogRecent: math.Log1p(float64(s.Recent)),
-		Share:     float64(s.Baskets) / float64(max(1, sm.Baskets)),
+		LogLines:  log1pCount(s.Lines),
+		LogRecent: log1pCount(s.Recent),
+		Share:     float64(s.Baskets) / float64(max(1, u.baskets)),
 		Rec7:      math.Exp(-age / 7),
 		Rec30:     math.Exp(-age / 30),
 		Rec120:    math.Exp(-age / 120),
@@ -214,12 +242,16 @@ func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatur
 	if span := math.Max(30, float64(now-s.First)/86400); s.Baskets > 0 {
 		f.Rate30 = 1 - math.Exp(-30*float64(s.Baskets)/span)
 	}
-	f.RecentRate = 1 - math.Exp(-30*float64(s.Recent)/RecentDays)
-	f.RepeatRate = sm.RepeatRate
-	f.UserBaskets = math.Log1p(float64(sm.Baskets))
-	f.UserRecent = math.Log1p(float64(sm.RecentBaskets))
-	f.UserActive = math.Exp(-math.Max(0, float64(now-sm.Last)/86400) / 30)
-	if s.Last == sm.Last {
+	if s.Recent >= 0 && s.Recent < len(recentRates) {
+		f.RecentRate = recentRates[s.Recent]
+	} else {
+		f.RecentRate = recentRate(s.Recent)
+	}
+	f.RepeatRate = u.repeatRate
+	f.UserBaskets = u.logBaskets
+	f.UserRecent = u.logRecent
+	f.UserActive = u.act
+	if s.Last == u.last {
 		f.LastBasket = 1
 	}
 	if c := s.CycleDays(); c > 0 {
@@ -232,6 +264,29 @@ func Repeat(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatur
 	}
 	return f
 }
+
+// recentRate is RepeatFeatures.RecentRate of n lines in the last
+// RecentDays.
+func recentRate(n int) float64 { return 1 - math.Exp(-30*float64(n)/RecentDays) }
+
+// log1pCount is log(1 + n), from a table for small counts (the same
+// values: the table holds math.Log1p's).
+func log1pCount(n int) float64 {
+	if n >= 0 && n < len(log1pCounts) {
+		return log1pCounts[n]
+	}
+	return math.Log1p(float64(n))
+}
+
+// log1pCounts and recentRates hold log1pCount and recentRate of the
+// counts below 256, which cover nearly every customer and item.
+var log1pCounts, recentRates = func() (l, r [256]float64) {
+	for n := range l {
+		l[n] = math.Log1p(float64(n))
+		r[n] = recentRate(n)
+	}
+	return l, r
+}()
 
 // Vector returns the features in a fixed order.
 func (f RepeatFeatures) Vector() [NumRepeatFeatures]float64 {
@@ -274,8 +329,9 @@ func (r *RepeatModel) Score(q *Query, out []float64) {
 		out[i] *= 1e-3
 	}
 	sm := q.Summary()
+	rep := repeatOf(sm, q.Now)
 	for _, s := range sm.Items {
-		v := Repeat(s, sm, q.Now, 0).Vector()
+		v := rep.item(s, 0).Vector()
 		sum := 1.0
 		for k, w := range r.Weights {
 			sum += w * v[k]

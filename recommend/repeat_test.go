@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -81,6 +82,78 @@ func TestRepeatReason(t *testing.T) {
 	} {
 		if got := repeatReason(sm, c.item, last+c.days*day); got != c.want {
 			t.Errorf("item %d, %d days on: %q, want %q", c.item, c.days, got, c.want)
+		}
+	}
+}
+
+// repeatReference is Repeat written out once per item, as before the
+// customer part and the count tables: the reference of TestRepeatAsFormula.
+func repeatReference(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatures {
+	age := math.Max(0, float64(now-s.Last)/86400)
+	f := RepeatFeatures{
+		LogLines:  math.Log1p(float64(s.Lines)),
+		LogRecent: math.Log1p(float64(s.Recent)),
+		Share:     float64(s.Baskets) / float64(max(1, sm.Baskets)),
+		Rec7:      math.Exp(-age / 7),
+		Rec30:     math.Exp(-age / 30),
+		Rec120:    math.Exp(-age / 120),
+	}
+	if span := math.Max(30, float64(now-s.First)/86400); s.Baskets > 0 {
+		f.Rate30 = 1 - math.Exp(-30*float64(s.Baskets)/span)
+	}
+	f.RecentRate = 1 - math.Exp(-30*float64(s.Recent)/RecentDays)
+	f.RepeatRate = sm.RepeatRate
+	f.UserBaskets = math.Log1p(float64(sm.Baskets))
+	f.UserRecent = math.Log1p(float64(sm.RecentBaskets))
+	f.UserActive = math.Exp(-math.Max(0, float64(now-sm.Last)/86400) / 30)
+	if s.Last == sm.Last {
+		f.LastBasket = 1
+	}
+	if c := s.CycleDays(); c > 0 {
+		x := math.Log((age + 1) / (c + 1))
+		f.Due = math.Exp(-x * x / 2)
+	}
+	if itemCycle > 0 {
+		x := math.Log((age + 1) / (itemCycle + 1))
+		f.ItemDue = math.Exp(-x * x / 2)
+	}
+	return f
+}
+
+// TestRepeatAsFormula: the repeat features from the customer part computed
+// once and the tables of small counts are bit for bit the formula's, for
+// counts on both sides of the tables' 256 entries.
+func TestRepeatAsFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 11))
+	now := int64(1_700_000_000)
+	count := func() int {
+		if rng.IntN(4) == 0 {
+			return 200 + rng.IntN(400)
+		}
+		return rng.IntN(20)
+	}
+	for trial := range 2000 {
+		sm := &Summary{Baskets: count(), RecentBaskets: count(), RepeatRate: rng.Float64(), Last: now - int64(rng.IntN(400*86400))}
+		rep := repeatOf(sm, now)
+		for range 5 {
+			first := now - int64(rng.IntN(700*86400))
+			s := ItemStats{Item: int32(rng.IntN(100)), Lines: count(), Recent: count(), Baskets: 1 + count(), First: first,
+				Last: first + int64(rng.IntN(int(now-first)+1))}
+			if rng.IntN(3) == 0 {
+				s.Last = sm.Last
+			}
+			cycle := 0.0
+			if rng.IntN(2) == 0 {
+				cycle = rng.Float64() * 90
+			}
+			want := repeatReference(s, sm, now, cycle).Vector()
+			for _, got := range [][NumRepeatFeatures]float64{Repeat(s, sm, now, cycle).Vector(), rep.item(s, cycle).Vector()} {
+				for f := range got {
+					if math.Float64bits(got[f]) != math.Float64bits(want[f]) {
+						t.Fatalf("trial %d, %+v: %s %v, want %v", trial, s, RepeatNames[f], got[f], want[f])
+					}
+				}
+			}
 		}
 	}
 }

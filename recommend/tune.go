@@ -107,6 +107,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			ufeat: userFeatures(sm, q.Now), cmax: cmax, tails: make([]float32, 0, len(cands)*numItemTail)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
+		rep := repeatOf(sm, now)
 		for ci, it := range cands {
 			clear(row)
 			k, isOwn := own[it]
@@ -116,7 +117,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			}
 			tu.tails = appendItemTail(tu.tails, st, brec[it], sm.Baskets, now, itemCycle(h.Components, it), facts, it)
 			if isOwn {
-				v := Repeat(stats[k], sm, now, itemCycle(h.Components, it)).Vector()
+				v := rep.item(stats[k], itemCycle(h.Components, it)).Vector()
 				for f := range v {
 					row[f] = float32(v[f])
 				}
