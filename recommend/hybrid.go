@@ -588,9 +588,9 @@ func (h *Hybrid) score(q *Query, out []float64, p *scoreParts) {
 		}
 	}
 	cycles := itemCycles(h.Components)
-	u := repeatOf(sm, q.Now)
+	rep := repeatOf(sm, q.Now)
 	for k, s := range sm.Items {
-		v := u.item(s, cycleOf(cycles, s.Item)).Vector()
+		v := rep.item(s, cycleOf(cycles, s.Item)).Vector()
 		sum := 0.0
 		for f := range v {
 			sum += h.W[f] * v[f]
