@@ -736,7 +736,7 @@ func TestSelectListMatchesMaps(t *testing.T) {
 	}
 }
 
-// TestBitFilters: an itemSet holds exactly the items added (sizes around
+// TestBitFilters: an item set (newItemSet) holds exactly the items added (sizes around
 // the 64-bit word), and the bit filters in front of the excluded items' map
 // and of the candidates' positions never change an answer, for items far apart
 // that share a bit (i and i + 4096k, i + 65536k) and items next to ones in

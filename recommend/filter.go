@@ -51,7 +51,7 @@ type compiled struct {
 	cats    map[string]bool
 	excats  map[string]bool
 	exclude map[int32]bool
-	// exBits is a bitFilter of the excluded items: an item whose bit is
+	// exBits is a bit filter of the excluded items: an item whose bit is
 	// clear is not excluded, which allows learns without a look-up in the
 	// map (most items it is asked about are not excluded).
 	exBits   [64]uint64
@@ -117,41 +117,43 @@ func (c *compiled) excludeItem(i int32) {
 		c.exclude = map[int32]bool{}
 	}
 	c.exclude[i] = true
-	bitFilter(c.exBits[:]).add(i)
+	bitSet(c.exBits[:]).add(i)
 }
 
 // excluded tells whether item i is among the excluded items.
 func (c *compiled) excluded(i int32) bool {
-	return bitFilter(c.exBits[:]).mayHave(i) && c.exclude[i]
+	return bitSet(c.exBits[:]).has(i) && c.exclude[i]
 }
 
-// bitFilter is a set of item indexes that may answer "maybe" for an item
-// not in it (one bit per item index modulo its size, a power of two words)
-// but never "no" for one in it: put in front of a map, it spares the map
-// look-up of most items not in the set, and leaves the answers the map's.
-type bitFilter []uint64
+// bitSet holds item indexes a bit each, item i at bit i modulo its size
+// (64 x a power of two words). Sized for the whole catalogue (newItemSet)
+// no two items share a bit and it holds exactly the items added: an eighth
+// of the memory of a []bool, so checks of items scattered over a large
+// catalogue miss the cache less often. Smaller (newBitFilter), items share
+// bits, and has is "maybe" for a set bit but a sure "no" for a clear one:
+// put in front of a map, it spares the map look-up of most items not in
+// the set and leaves the answers the map's.
+type bitSet []uint64
+
+// newItemSet returns an empty set that holds any of n items exactly.
+func newItemSet(n int) bitSet {
+	words := 1
+	for words*64 < n {
+		words *= 2
+	}
+	return make(bitSet, words)
+}
 
 // newBitFilter returns an empty filter of words 64-bit words (a power of
 // two).
-func newBitFilter(words int) bitFilter { return make(bitFilter, words) }
+func newBitFilter(words int) bitSet { return make(bitSet, words) }
 
-func (b bitFilter) add(i int32) { b[(uint32(i)/64)&uint32(len(b)-1)] |= 1 << (uint32(i) % 64) }
+func (b bitSet) add(i int32) { b[(uint32(i)/64)&uint32(len(b)-1)] |= 1 << (uint32(i) % 64) }
 
-// mayHave is false when i was never added.
-func (b bitFilter) mayHave(i int32) bool {
+// has tells whether i's bit is set (see bitSet: exact for an item set).
+func (b bitSet) has(i int32) bool {
 	return b[(uint32(i)/64)&uint32(len(b)-1)]&(1<<(uint32(i)%64)) != 0
 }
-
-// itemSet is a set of item indexes, a bit each: an eighth of the memory
-// of a []bool, so checking items scattered over a large catalogue misses
-// the cache less often.
-type itemSet []uint64
-
-func newItemSet(n int) itemSet { return make(itemSet, (n+63)/64) }
-
-func (s itemSet) add(i int32) { s[uint32(i)/64] |= 1 << (uint32(i) % 64) }
-
-func (s itemSet) has(i int32) bool { return s[uint32(i)/64]&(1<<(uint32(i)%64)) != 0 }
 
 // inCategories reports whether product p's department, category or
 // subcategory is in set.

@@ -93,16 +93,12 @@ func NewIndex32(V []float32, f int, seed uint64) *Index {
 func (x *Index) Score(q []float64, items []int32, out []float64) {
 	f := x.f
 	q32 := toFloat32(q)
-	var rows [scoreChunk]int32
 	var ys [scoreChunk]float32
 	block := make([]float32, min(len(items), scoreChunk)*f)
 	for lo := 0; lo < len(items); lo += scoreChunk {
 		chunk := items[lo:min(len(items), lo+scoreChunk)]
 		for j, it := range chunk {
-			rows[j] = x.rowOf[it]
-		}
-		for j := range chunk {
-			r := int(rows[j])
+			r := int(x.rowOf[it])
 			copy(block[j*f:(j+1)*f], x.vecs[r*f:(r+1)*f])
 		}
 		y := ys[:len(chunk)]

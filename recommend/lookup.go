@@ -138,7 +138,7 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 // look-up in the map.
 type positions struct {
 	at     map[int32]int32
-	filter bitFilter
+	filter bitSet
 }
 
 // positionWords is the size of positions.filter: 65,536 bits, so a few
@@ -156,7 +156,7 @@ func newPositions(items []int32) positions {
 
 // of is item it's index among the candidates; false when it is not one.
 func (p positions) of(it int32) (int32, bool) {
-	if !p.filter.mayHave(it) {
+	if !p.filter.has(it) {
 		return 0, false
 	}
 	k, ok := p.at[it]

@@ -66,7 +66,7 @@ type Model struct {
 
 	products   []shelfwise.Product // aligned with Log.Items
 	known      []bool              // item is in the catalogue
-	nonProduct itemSet             // products[i].NonProduct, a bit per item for filters
+	nonProduct bitSet              // products[i].NonProduct, a bit per item for filters
 	category   []string
 	family     []string // variant family, for deduplication
 	price      []float64

@@ -242,11 +242,7 @@ func (u *customerRepeat) item(s ItemStats, itemCycle float64) RepeatFeatures {
 	if span := math.Max(30, float64(now-s.First)/86400); s.Baskets > 0 {
 		f.Rate30 = 1 - math.Exp(-30*float64(s.Baskets)/span)
 	}
-	if s.Recent >= 0 && s.Recent < len(recentRates) {
-		f.RecentRate = recentRates[s.Recent]
-	} else {
-		f.RecentRate = recentRate(s.Recent)
-	}
+	f.RecentRate = counted(&recentRates, s.Recent, recentRate)
 	f.RepeatRate = u.repeatRate
 	f.UserBaskets = u.logBaskets
 	f.UserRecent = u.logRecent
@@ -269,20 +265,26 @@ func (u *customerRepeat) item(s ItemStats, itemCycle float64) RepeatFeatures {
 // RecentDays.
 func recentRate(n int) float64 { return 1 - math.Exp(-30*float64(n)/RecentDays) }
 
-// log1pCount is log(1 + n), from a table for small counts (the same
-// values: the table holds math.Log1p's).
-func log1pCount(n int) float64 {
-	if n >= 0 && n < len(log1pCounts) {
-		return log1pCounts[n]
+// log1pInt is log(1 + n).
+func log1pInt(n int) float64 { return math.Log1p(float64(n)) }
+
+// log1pCount is log1pInt(n), from its table for small counts.
+func log1pCount(n int) float64 { return counted(&log1pCounts, n, log1pInt) }
+
+// counted is f(n), read from tab (f of 0 to 255) when n is in it: the same
+// values, without the logarithm or exponential.
+func counted(tab *[256]float64, n int, f func(int) float64) float64 {
+	if n >= 0 && n < len(tab) {
+		return tab[n]
 	}
-	return math.Log1p(float64(n))
+	return f(n)
 }
 
-// log1pCounts and recentRates hold log1pCount and recentRate of the
-// counts below 256, which cover nearly every customer and item.
+// log1pCounts and recentRates hold log1pInt and recentRate of the counts
+// below 256, which cover nearly every customer and item.
 var log1pCounts, recentRates = func() (l, r [256]float64) {
 	for n := range l {
-		l[n] = math.Log1p(float64(n))
+		l[n] = log1pInt(n)
 		r[n] = recentRate(n)
 	}
 	return l, r

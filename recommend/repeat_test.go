@@ -86,43 +86,12 @@ func TestRepeatReason(t *testing.T) {
 	}
 }
 
-// repeatReference is Repeat written out once per item, as before the
-// customer part and the count tables: the reference of TestRepeatAsFormula.
-func repeatReference(s ItemStats, sm *Summary, now int64, itemCycle float64) RepeatFeatures {
-	age := math.Max(0, float64(now-s.Last)/86400)
-	f := RepeatFeatures{
-		LogLines:  math.Log1p(float64(s.Lines)),
-		LogRecent: math.Log1p(float64(s.Recent)),
-		Share:     float64(s.Baskets) / float64(max(1, sm.Baskets)),
-		Rec7:      math.Exp(-age / 7),
-		Rec30:     math.Exp(-age / 30),
-		Rec120:    math.Exp(-age / 120),
-	}
-	if span := math.Max(30, float64(now-s.First)/86400); s.Baskets > 0 {
-		f.Rate30 = 1 - math.Exp(-30*float64(s.Baskets)/span)
-	}
-	f.RecentRate = 1 - math.Exp(-30*float64(s.Recent)/RecentDays)
-	f.RepeatRate = sm.RepeatRate
-	f.UserBaskets = math.Log1p(float64(sm.Baskets))
-	f.UserRecent = math.Log1p(float64(sm.RecentBaskets))
-	f.UserActive = math.Exp(-math.Max(0, float64(now-sm.Last)/86400) / 30)
-	if s.Last == sm.Last {
-		f.LastBasket = 1
-	}
-	if c := s.CycleDays(); c > 0 {
-		x := math.Log((age + 1) / (c + 1))
-		f.Due = math.Exp(-x * x / 2)
-	}
-	if itemCycle > 0 {
-		x := math.Log((age + 1) / (itemCycle + 1))
-		f.ItemDue = math.Exp(-x * x / 2)
-	}
-	return f
-}
-
-// TestRepeatAsFormula: the repeat features from the customer part computed
-// once and the tables of small counts are bit for bit the formula's, for
-// counts on both sides of the tables' 256 entries.
+// TestRepeatAsFormula: the features the count tables and the customer
+// part (repeatOf, computed once per customer) give are bit for bit their
+// formulas, for counts on both sides of the tables' 256 entries: log(1 +
+// n) of lines, recent lines, baskets and recent baskets, the recent rate,
+// the basket share, the repeat rate, the activity and the latest-basket
+// flag.
 func TestRepeatAsFormula(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 11))
 	now := int64(1_700_000_000)
@@ -132,27 +101,31 @@ func TestRepeatAsFormula(t *testing.T) {
 		}
 		return rng.IntN(20)
 	}
+	same := func(name string, got, want float64) {
+		t.Helper()
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%s %v, want %v", name, got, want)
+		}
+	}
 	for trial := range 2000 {
 		sm := &Summary{Baskets: count(), RecentBaskets: count(), RepeatRate: rng.Float64(), Last: now - int64(rng.IntN(400*86400))}
 		rep := repeatOf(sm, now)
 		for range 5 {
-			first := now - int64(rng.IntN(700*86400))
-			s := ItemStats{Item: int32(rng.IntN(100)), Lines: count(), Recent: count(), Baskets: 1 + count(), First: first,
-				Last: first + int64(rng.IntN(int(now-first)+1))}
-			if rng.IntN(3) == 0 {
-				s.Last = sm.Last
+			s := ItemStats{Lines: count(), Recent: count(), Baskets: 1 + count(), First: now - 700*86400, Last: sm.Last - int64(rng.IntN(2)*86400)}
+			f := rep.item(s, 0)
+			if Repeat(s, sm, now, 0) != f {
+				t.Fatalf("trial %d: Repeat and repeatOf(...).item differ", trial)
 			}
-			cycle := 0.0
-			if rng.IntN(2) == 0 {
-				cycle = rng.Float64() * 90
-			}
-			want := repeatReference(s, sm, now, cycle).Vector()
-			for _, got := range [][NumRepeatFeatures]float64{Repeat(s, sm, now, cycle).Vector(), rep.item(s, cycle).Vector()} {
-				for f := range got {
-					if math.Float64bits(got[f]) != math.Float64bits(want[f]) {
-						t.Fatalf("trial %d, %+v: %s %v, want %v", trial, s, RepeatNames[f], got[f], want[f])
-					}
-				}
+			same("LogLines", f.LogLines, math.Log1p(float64(s.Lines)))
+			same("LogRecent", f.LogRecent, math.Log1p(float64(s.Recent)))
+			same("RecentRate", f.RecentRate, 1-math.Exp(-30*float64(s.Recent)/RecentDays))
+			same("Share", f.Share, float64(s.Baskets)/float64(max(1, sm.Baskets)))
+			same("RepeatRate", f.RepeatRate, sm.RepeatRate)
+			same("UserBaskets", f.UserBaskets, math.Log1p(float64(sm.Baskets)))
+			same("UserRecent", f.UserRecent, math.Log1p(float64(sm.RecentBaskets)))
+			same("UserActive", f.UserActive, math.Exp(-math.Max(0, float64(now-sm.Last)/86400)/30))
+			if last := s.Last == sm.Last; (f.LastBasket == 1) != last {
+				t.Fatalf("trial %d: LastBasket %v with the item's latest purchase in the latest basket %v", trial, f.LastBasket, last)
 			}
 		}
 	}
