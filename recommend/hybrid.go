@@ -456,6 +456,12 @@ type scoreParts struct {
 	// the reranker did not run or some other item may score as high (see
 	// placeAbove).
 	placed []int32
+	// listed, when set, is the request's filter: only the items it
+	// allows can be listed, so the reranker scores only those (each
+	// item's reranked score depends on its own row alone) and places
+	// them; the others keep their blend scores. Nil scores every item,
+	// as the evaluation does.
+	listed *compiled
 }
 
 // partsPool recycles component buffers between requests.
@@ -481,6 +487,7 @@ func getParts(nc, n int) *scoreParts {
 	p.own = p.own[:n]
 	p.sm = nil
 	p.placed = p.placed[:0]
+	p.listed = nil
 	return p
 }
 
@@ -652,6 +659,7 @@ var rerankPool = sync.Pool{New: func() any { return new(rerankBuf) }}
 // Reranker.rescore): they move above every other item, in its order. The
 // rows of the top items are assembled once, in float32 (the trees compare
 // float32 values), and the trees score them together (Reranker.predict).
+// With p.listed set, only the top items that filter allows are reranked.
 func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	sm, comps := p.sm, p.comps
 	nc := len(h.Components)
@@ -663,6 +671,15 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 		sel = buf.sel
 	}
 	top := h.rerankTop(buf, sel, sm.Items, p)
+	if c := p.listed; c != nil {
+		kept := top[:0]
+		for _, it := range top {
+			if c.allows(it) {
+				kept = append(kept, it)
+			}
+		}
+		top = kept
+	}
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)
 	brec := buf.basketRecency(q.History, p)

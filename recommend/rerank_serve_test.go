@@ -305,3 +305,73 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 	}
 	t.Logf("%d lists read from the placed items, %d declined", shortcuts, declined)
 }
+
+// TestRerankListedMatchesAll: reranking only the top items a request's
+// filter allows (scoreParts.listed, as served) lists exactly what
+// reranking every top item and then filtering lists, for both blends,
+// filters that drop few or most of the top items, and list lengths, read
+// from the placed items or from a scan; the allowed items keep their
+// order and the others their blend scores.
+func TestRerankListedMatchesAll(t *testing.T) {
+	m, qs, tr, facts := rerankSetup(t)
+	ni := m.Log.NumItems()
+	filters := []Filter{{}, {MaxPrice: 3}, {Categories: []string{"cat0", "cat1"}},
+		{Exclude: []shelfwise.SKU{sku(1), sku(2), sku(3), sku(5), sku(8), sku(13)}, MinPrice: 2}}
+	lists, skipped := 0, 0
+	for _, hb := range []*Hybrid{m.All, m.New} {
+		h := *hb
+		h.Rerank = &Reranker{Trees: tr, Top: 50, Blend: 0.1, Facts: facts}
+		for qi, q := range qs {
+			if qi%3 != 0 {
+				continue
+			}
+			all := make([]float64, ni)
+			pa := getParts(len(h.Components), ni)
+			qa := *q
+			h.score(&qa, all, pa)
+			blend := make([]float64, ni)
+			pb := getParts(len(h.Components), ni)
+			qb := *q
+			h.Rerank, pb.listed = nil, nil
+			h.score(&qb, blend, pb)
+			h.Rerank = &Reranker{Trees: tr, Top: 50, Blend: 0.1, Facts: facts}
+			for fi := range filters {
+				c := m.compile(&filters[fi], nil)
+				got := make([]float64, ni)
+				p := getParts(len(h.Components), ni)
+				p.listed = c
+				qq := *q
+				h.score(&qq, got, p)
+				for i := range ni {
+					it := int32(i)
+					if !c.allows(it) && got[i] != blend[i] {
+						t.Fatalf("new items %v, filter %d, user %d: item %d not allowed scored %v, blend %v",
+							h.Cfg.NewItems, fi, q.User, i, got[i], blend[i])
+					}
+					if !c.allows(it) && all[i] != blend[i] {
+						skipped++
+					}
+				}
+				for _, want := range []int{10, 40} {
+					ref := c.filteredTop(all, want)
+					list := placedTop(nil, p.placed, want, nil, c)
+					if list == nil {
+						list = c.filteredTop(got, want)
+					}
+					if !slices.Equal(list, ref) {
+						t.Fatalf("new items %v, filter %d, want %d, user %d: listed-only %v, all %v",
+							h.Cfg.NewItems, fi, want, q.User, list, ref)
+					}
+					lists++
+				}
+				partsPool.Put(p)
+			}
+			partsPool.Put(pa)
+			partsPool.Put(pb)
+		}
+	}
+	if lists < 200 || skipped < 1000 {
+		t.Fatalf("%d lists, %d top items not reranked: the comparison is weak", lists, skipped)
+	}
+	t.Logf("%d lists, %d top items not reranked", lists, skipped)
+}

@@ -116,6 +116,7 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 	p := getParts(nc, ni)
 	defer partsPool.Put(p)
 	p.sm = sm
+	p.listed = c
 	h.score(q, out, p)
 	var sessBuf []float64
 	if len(sess) > 0 {
