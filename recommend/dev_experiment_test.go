@@ -145,7 +145,14 @@ import (
 // draws, not from these choices. Deeper reranker trees, depth 6 (d6):
 // .1624 / .1681 / .1658 (mean .1654, NDCG@10 .3374) although the held-out
 // validation gains rose (+.0056 / +.0095 / +.0077 against +.0044 / +.0071
-// / +.0063): not kept.
+// / +.0063): not kept. Then (seventh session) monotone constraints on the
+// reranker's trees (gbdt code written for this and not kept: LightGBM's
+// basic method, children of a split on a constrained feature kept in
+// order and their subtrees bounded at the mean), rising with each
+// component's score and the blend score: .1646 / .1654 / .1637 (mean
+// .1646, NDCG@10 .3350); the same and rising with the own-item flag and
+// seven repeat features (counts, basket share, 30- and 120-day recency,
+// both rates): .1630 / .1661 / .1639 (mean .1643, .3346). Not kept.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
