@@ -736,11 +736,12 @@ func TestSelectListMatchesMaps(t *testing.T) {
 	}
 }
 
-// TestBitFilters: an item set (newItemSet) holds exactly the items added (sizes around
-// the 64-bit word), and the bit filters in front of the excluded items' map
-// and of the candidates' positions never change an answer, for items far apart
-// that share a bit (i and i + 4096k, i + 65536k) and items next to ones in
-// the set, over catalogues of 20,000 and 200,000 items.
+// TestBitFilters: an item set (newItemSet) holds exactly the items added
+// (sizes around the 64-bit word), and the bit filters in front of the
+// excluded items' map and of the candidates' positions never change an
+// answer, for items far apart that share a bit (i and i + 4096k, i +
+// 65536k) and items next to ones in the set, over catalogues of 20,000 and
+// 200,000 items.
 func TestBitFilters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 5))
 	for trial := range 200 {

@@ -672,13 +672,7 @@ func (h *Hybrid) rerank(q *Query, out []float64, p *scoreParts) {
 	}
 	top := h.rerankTop(buf, sel, sm.Items, p)
 	if c := p.listed; c != nil {
-		kept := top[:0]
-		for _, it := range top {
-			if c.allows(it) {
-				kept = append(kept, it)
-			}
-		}
-		top = kept
+		top = slices.DeleteFunc(top, func(it int32) bool { return !c.allows(it) })
 	}
 	uf := userFeatures(sm, q.Now)
 	nf := rerankWidth(nc)

@@ -254,6 +254,25 @@ func BenchmarkRankWithReranker(b *testing.B) {
 	})
 }
 
+// rerankFilters are the request filters the reranker tests list with: none,
+// a price cap, two categories, and excluded items with a price floor.
+func rerankFilters() []Filter {
+	return []Filter{{}, {MaxPrice: 3}, {Categories: []string{"cat0", "cat1"}},
+		{Exclude: []shelfwise.SKU{sku(1), sku(2), sku(3), sku(5), sku(8), sku(13)}, MinPrice: 2}}
+}
+
+// rerankedParts scores q with h, reranker included, as a request with
+// filter listed does (nil: as the evaluation does), and returns the scores
+// and the parts (put them back in partsPool).
+func rerankedParts(h *Hybrid, q *Query, ni int, listed *compiled) ([]float64, *scoreParts) {
+	out := make([]float64, ni)
+	p := getParts(len(h.Components), ni)
+	p.listed = listed
+	qq := *q
+	h.score(&qq, out, p)
+	return out, p
+}
+
 // TestPlacedTopMatchesFilteredTop: when the reranker placed its top items
 // above all others, reading the best allowed items from them (placedTop)
 // gives exactly filteredTop's scan of the catalogue, for both blends,
@@ -262,8 +281,7 @@ func BenchmarkRankWithReranker(b *testing.B) {
 func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 	m, qs, tr, facts := rerankSetup(t)
 	ni := m.Log.NumItems()
-	filters := []Filter{{}, {MaxPrice: 3}, {Categories: []string{"cat0", "cat1"}},
-		{Exclude: []shelfwise.SKU{sku(1), sku(2), sku(3), sku(5), sku(8), sku(13)}, MinPrice: 2}}
+	filters := rerankFilters()
 	shortcuts, declined := 0, 0
 	for _, hb := range []*Hybrid{m.All, m.New} {
 		for _, top := range []int{25, 50} {
@@ -273,10 +291,7 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 				if qi%3 != 0 {
 					continue
 				}
-				out := make([]float64, ni)
-				p := getParts(len(h.Components), ni)
-				qq := *q
-				h.score(&qq, out, p)
+				out, p := rerankedParts(&h, q, ni, nil)
 				for fi := range filters {
 					c := m.compile(&filters[fi], nil)
 					for _, want := range []int{10, 20, 40} {
@@ -315,8 +330,7 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 func TestRerankListedMatchesAll(t *testing.T) {
 	m, qs, tr, facts := rerankSetup(t)
 	ni := m.Log.NumItems()
-	filters := []Filter{{}, {MaxPrice: 3}, {Categories: []string{"cat0", "cat1"}},
-		{Exclude: []shelfwise.SKU{sku(1), sku(2), sku(3), sku(5), sku(8), sku(13)}, MinPrice: 2}}
+	filters := rerankFilters()
 	lists, skipped := 0, 0
 	for _, hb := range []*Hybrid{m.All, m.New} {
 		h := *hb
@@ -325,23 +339,11 @@ func TestRerankListedMatchesAll(t *testing.T) {
 			if qi%3 != 0 {
 				continue
 			}
-			all := make([]float64, ni)
-			pa := getParts(len(h.Components), ni)
-			qa := *q
-			h.score(&qa, all, pa)
-			blend := make([]float64, ni)
-			pb := getParts(len(h.Components), ni)
-			qb := *q
-			h.Rerank, pb.listed = nil, nil
-			h.score(&qb, blend, pb)
-			h.Rerank = &Reranker{Trees: tr, Top: 50, Blend: 0.1, Facts: facts}
+			all, pa := rerankedParts(&h, q, ni, nil)
+			blend, pb := blendParts(&h, q, ni)
 			for fi := range filters {
 				c := m.compile(&filters[fi], nil)
-				got := make([]float64, ni)
-				p := getParts(len(h.Components), ni)
-				p.listed = c
-				qq := *q
-				h.score(&qq, got, p)
+				got, p := rerankedParts(&h, q, ni, c)
 				for i := range ni {
 					it := int32(i)
 					if !c.allows(it) && got[i] != blend[i] {
