@@ -42,15 +42,38 @@ func topKWhere(scores []float64, k int, ok func(int32) bool) []int32 {
 // best score (e.g. the k-th best of any k distinct items; -Inf when none
 // is known), so those cannot be among the best k, and skipping them
 // spares the selections they would cause without changing the answer.
+//
+// On a long list (n >= 32 k) it first guesses a higher floor from a
+// sample (sampleFloor) and scans with it; the guess is kept only when at
+// least k allowed scores reach it, which makes it a floor as above, so
+// the answer is the same either way. Else (about 1 time in 100) it scans
+// again with the given floor.
 func topKFloor(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool, floor float64) ([]int32, []scored) {
 	if k <= 0 {
 		return dst, buf
 	}
-	full := slices.Grow(buf[:0], min(2*k, len(scores)))
+	if g := sampleFloor(scores, k, ok); g > floor {
+		n0 := len(dst)
+		out, full, passed := topKScan(dst, buf, scores, k, ok, g)
+		if passed >= k {
+			return out, full
+		}
+		dst, buf = out[:n0], full
+	}
+	out, full, _ := topKScan(dst, buf, scores, k, ok, floor)
+	return out, full
+}
+
+// topKScan is topKFloor's selection with the floor it is given; passed
+// counts the scores that entered the buffer, which is every allowed score
+// at or above floor when it is under k (no selection ran before the end).
+func topKScan(dst []int32, buf []scored, scores []float64, k int, ok func(int32) bool, floor float64) (out []int32, full []scored, passed int) {
+	full = slices.Grow(buf[:0], min(2*k, len(scores)))
 	buf = full[:0:min(2*k, len(scores))]
 	bar := math.Inf(-1)
-	for i, s := range scores {
-		if s < floor || !(s > bar) || (ok != nil && !ok(int32(i))) {
+	for i := nextAbove(scores, 0, floor, bar); i < len(scores); i = nextAbove(scores, i+1, floor, bar) {
+		s := scores[i]
+		if ok != nil && !ok(int32(i)) {
 			continue
 		}
 		if len(buf) == cap(buf) {
@@ -61,12 +84,51 @@ func topKFloor(dst []int32, buf []scored, scores []float64, k int, ok func(int32
 			}
 		}
 		buf = append(buf, scored{int32(i), s})
+		passed++
 	}
 	if len(buf) > k {
 		selectBest(buf, k)
 		buf = buf[:k]
 	}
-	return topHeap(buf).appendSorted(dst), full
+	return topHeap(buf).appendSorted(dst), full, passed
+}
+
+// nextAbove returns the first index from i on whose score is at least
+// floor and above bar (never a NaN), or len(scores). It is the selections'
+// scan, kept apart as a tight loop: most scores fail both tests.
+func nextAbove(scores []float64, i int, floor, bar float64) int {
+	for ; i < len(scores); i++ {
+		if s := scores[i]; s >= floor && s > bar {
+			return i
+		}
+	}
+	return len(scores)
+}
+
+// sampleFloor guesses a floor for the best k of a long list of scores:
+// the smallK-th best allowed score among every stride-th item, the stride
+// set so that about 2.5 k scores of the whole list reach it on average
+// (with randomly placed scores, fewer than k about 1 time in 100). -Inf
+// when the list is short (under 32 k) or the sample holds too few allowed
+// finite scores.
+func sampleFloor(scores []float64, k int, ok func(int32) bool) float64 {
+	n := len(scores)
+	stride := k * 10 / 64 // smallK x stride = 2.5 k
+	if n < 32*k || stride < 2 {
+		return math.Inf(-1)
+	}
+	st := smallTop{k: smallK, bar: math.Inf(-1)}
+	for i := 0; i < n; i += stride {
+		s := scores[i]
+		if !(s > st.bar) || (ok != nil && !ok(int32(i))) {
+			continue
+		}
+		st.push(scored{int32(i), s})
+	}
+	if st.n < smallK {
+		return math.Inf(-1)
+	}
+	return st.bar
 }
 
 // smallK is the largest k topKWhere keeps in a sorted array (topKSmall)
@@ -78,11 +140,11 @@ const smallK = 16
 // topKSmall is topKWhere for k <= smallK (see smallTop).
 func topKSmall(scores []float64, k int, ok func(int32) bool) []int32 {
 	st := smallTop{k: k, bar: math.Inf(-1)}
-	for i, s := range scores {
-		if !(s > st.bar) || (ok != nil && !ok(int32(i))) {
+	for i := nextAbove(scores, 0, math.Inf(-1), st.bar); i < len(scores); i = nextAbove(scores, i+1, math.Inf(-1), st.bar) {
+		if ok != nil && !ok(int32(i)) {
 			continue
 		}
-		st.push(scored{int32(i), s})
+		st.push(scored{int32(i), scores[i]})
 	}
 	top := st.arr[:st.n]
 	out := make([]int32, len(top))

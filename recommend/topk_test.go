@@ -177,3 +177,57 @@ func TestTopKFloor(t *testing.T) {
 		t.Fatal("no floor ever skipped a score")
 	}
 }
+
+// TestTopKSampleFloor: on long lists topKFloor scans with the floor
+// sampleFloor guesses when enough allowed scores reach it, and scans again
+// without it when too few do; both give the full sort's answer. The
+// adversarial lists put high scores on exactly the sampled places, so the
+// guess is too high and only the second scan can be right.
+func TestTopKSampleFloor(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 5))
+	kept, redone := 0, 0
+	for trial := range 60 {
+		k := 20 + rng.IntN(60)
+		n := 32*k + rng.IntN(4000)
+		stride := k * 10 / 64
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = rng.NormFloat64()
+			if trial%2 == 1 && i%stride == 0 {
+				s[i] = 100 + rng.NormFloat64() // only the sample is high
+			}
+			if rng.IntN(10) == 0 {
+				s[i] = float64(rng.IntN(3)) // ties
+			}
+		}
+		refuse := func(i int32) bool { return i%5 != 2 }
+		masked := slices.Clone(s)
+		for i := range masked {
+			if !refuse(int32(i)) {
+				masked[i] = math.Inf(-1)
+			}
+		}
+		g := sampleFloor(s, k, refuse)
+		if math.IsInf(g, -1) {
+			t.Fatalf("trial %d: no guess for n %d, k %d", trial, n, k)
+		}
+		reach := 0
+		for _, v := range masked {
+			if v >= g {
+				reach++
+			}
+		}
+		if reach >= k {
+			kept++
+		} else {
+			redone++
+		}
+		got, _ := topKFloor(nil, nil, s, k, refuse, math.Inf(-1))
+		if want := topKReference(masked, k); !slices.Equal(got, want) {
+			t.Fatalf("trial %d (n %d, k %d, guess %v reached by %d): %v, want %v", trial, n, k, g, reach, got, want)
+		}
+	}
+	if kept < 20 || redone < 20 {
+		t.Fatalf("guess kept %d times, scanned again %d times: both paths must run", kept, redone)
+	}
+}
