@@ -273,6 +273,23 @@ func rerankedParts(h *Hybrid, q *Query, ni int, listed *compiled) ([]float64, *s
 	return out, p
 }
 
+// eachRerankedQuery calls fn for every third query of qs with each blend
+// of m (all items, new items) reranked by trees tr (with facts) over each
+// of tops, at Blend 0.1.
+func eachRerankedQuery(m *Model, qs []*Query, tr *gbdt.Model, facts []float32, tops []int, fn func(h *Hybrid, top int, q *Query)) {
+	for _, hb := range []*Hybrid{m.All, m.New} {
+		for _, top := range tops {
+			h := *hb
+			h.Rerank = &Reranker{Trees: tr, Top: top, Blend: 0.1, Facts: facts}
+			for qi, q := range qs {
+				if qi%3 == 0 {
+					fn(&h, top, q)
+				}
+			}
+		}
+	}
+}
+
 // TestPlacedTopMatchesFilteredTop: when the reranker placed its top items
 // above all others, reading the best allowed items from them (placedTop)
 // gives exactly filteredTop's scan of the catalogue, for both blends,
@@ -283,38 +300,29 @@ func TestPlacedTopMatchesFilteredTop(t *testing.T) {
 	ni := m.Log.NumItems()
 	filters := rerankFilters()
 	shortcuts, declined := 0, 0
-	for _, hb := range []*Hybrid{m.All, m.New} {
-		for _, top := range []int{25, 50} {
-			h := *hb
-			h.Rerank = &Reranker{Trees: tr, Top: top, Blend: 0.1, Facts: facts}
-			for qi, q := range qs {
-				if qi%3 != 0 {
+	eachRerankedQuery(m, qs, tr, facts, []int{25, 50}, func(h *Hybrid, top int, q *Query) {
+		out, p := rerankedParts(h, q, ni, nil)
+		defer partsPool.Put(p)
+		for fi := range filters {
+			c := m.compile(&filters[fi], nil)
+			for _, want := range []int{10, 20, 40} {
+				got := placedTop(nil, p.placed, want, nil, c)
+				if got == nil {
+					declined++
 					continue
 				}
-				out, p := rerankedParts(&h, q, ni, nil)
-				for fi := range filters {
-					c := m.compile(&filters[fi], nil)
-					for _, want := range []int{10, 20, 40} {
-						got := placedTop(nil, p.placed, want, nil, c)
-						if got == nil {
-							declined++
-							continue
-						}
-						shortcuts++
-						ref := c.filteredTop(out, want)
-						if !slices.Equal(got, ref) {
-							t.Fatalf("new items %v, top %d, filter %d, want %d, user %d: placed %v, scan %v",
-								h.Cfg.NewItems, top, fi, want, q.User, got, ref)
-						}
-					}
-					if placedTop(nil, p.placed, 10, []int32{0}, c) != nil {
-						t.Fatal("a live session: placedTop answered")
-					}
+				shortcuts++
+				ref := c.filteredTop(out, want)
+				if !slices.Equal(got, ref) {
+					t.Fatalf("new items %v, top %d, filter %d, want %d, user %d: placed %v, scan %v",
+						h.Cfg.NewItems, top, fi, want, q.User, got, ref)
 				}
-				partsPool.Put(p)
+			}
+			if placedTop(nil, p.placed, 10, []int32{0}, c) != nil {
+				t.Fatal("a live session: placedTop answered")
 			}
 		}
-	}
+	})
 	if shortcuts < 500 || declined < 100 {
 		t.Fatalf("%d lists read from the placed items, %d declined: the comparison is weak", shortcuts, declined)
 	}
@@ -332,46 +340,41 @@ func TestRerankListedMatchesAll(t *testing.T) {
 	ni := m.Log.NumItems()
 	filters := rerankFilters()
 	lists, skipped := 0, 0
-	for _, hb := range []*Hybrid{m.All, m.New} {
-		h := *hb
-		h.Rerank = &Reranker{Trees: tr, Top: 50, Blend: 0.1, Facts: facts}
-		for qi, q := range qs {
-			if qi%3 != 0 {
-				continue
-			}
-			all, pa := rerankedParts(&h, q, ni, nil)
-			blend, pb := blendParts(&h, q, ni)
-			for fi := range filters {
-				c := m.compile(&filters[fi], nil)
-				got, p := rerankedParts(&h, q, ni, c)
-				for i := range ni {
-					it := int32(i)
-					if !c.allows(it) && got[i] != blend[i] {
-						t.Fatalf("new items %v, filter %d, user %d: item %d not allowed scored %v, blend %v",
-							h.Cfg.NewItems, fi, q.User, i, got[i], blend[i])
-					}
-					if !c.allows(it) && all[i] != blend[i] {
-						skipped++
-					}
+	eachRerankedQuery(m, qs, tr, facts, []int{50}, func(h *Hybrid, _ int, q *Query) {
+		all, pa := rerankedParts(h, q, ni, nil)
+		blend, pb := blendParts(h, q, ni)
+		defer partsPool.Put(pa)
+		defer partsPool.Put(pb)
+		for fi := range filters {
+			c := m.compile(&filters[fi], nil)
+			got, p := rerankedParts(h, q, ni, c)
+			for i := range ni {
+				if c.allows(int32(i)) {
+					continue
 				}
-				for _, want := range []int{10, 40} {
-					ref := c.filteredTop(all, want)
-					list := placedTop(nil, p.placed, want, nil, c)
-					if list == nil {
-						list = c.filteredTop(got, want)
-					}
-					if !slices.Equal(list, ref) {
-						t.Fatalf("new items %v, filter %d, want %d, user %d: listed-only %v, all %v",
-							h.Cfg.NewItems, fi, want, q.User, list, ref)
-					}
-					lists++
+				if got[i] != blend[i] {
+					t.Fatalf("new items %v, filter %d, user %d: item %d not allowed scored %v, blend %v",
+						h.Cfg.NewItems, fi, q.User, i, got[i], blend[i])
 				}
-				partsPool.Put(p)
+				if all[i] != blend[i] {
+					skipped++
+				}
 			}
-			partsPool.Put(pa)
-			partsPool.Put(pb)
+			for _, want := range []int{10, 40} {
+				ref := c.filteredTop(all, want)
+				list := placedTop(nil, p.placed, want, nil, c)
+				if list == nil {
+					list = c.filteredTop(got, want)
+				}
+				if !slices.Equal(list, ref) {
+					t.Fatalf("new items %v, filter %d, want %d, user %d: listed-only %v, all %v",
+						h.Cfg.NewItems, fi, want, q.User, list, ref)
+				}
+				lists++
+			}
+			partsPool.Put(p)
 		}
-	}
+	})
 	if lists < 200 || skipped < 1000 {
 		t.Fatalf("%d lists, %d top items not reranked: the comparison is weak", lists, skipped)
 	}

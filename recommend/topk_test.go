@@ -189,7 +189,7 @@ func TestTopKSampleFloor(t *testing.T) {
 	for trial := range 60 {
 		k := 20 + rng.IntN(60)
 		n := 32*k + rng.IntN(4000)
-		stride := k * 10 / 64
+		stride := sampleStride(k)
 		s := make([]float64, n)
 		for i := range s {
 			s[i] = rng.NormFloat64()
@@ -200,14 +200,14 @@ func TestTopKSampleFloor(t *testing.T) {
 				s[i] = float64(rng.IntN(3)) // ties
 			}
 		}
-		refuse := func(i int32) bool { return i%5 != 2 }
+		allow := func(i int32) bool { return i%5 != 2 }
 		masked := slices.Clone(s)
 		for i := range masked {
-			if !refuse(int32(i)) {
+			if !allow(int32(i)) {
 				masked[i] = math.Inf(-1)
 			}
 		}
-		g := sampleFloor(s, k, refuse)
+		g := sampleFloor(s, k, allow)
 		if math.IsInf(g, -1) {
 			t.Fatalf("trial %d: no guess for n %d, k %d", trial, n, k)
 		}
@@ -222,7 +222,7 @@ func TestTopKSampleFloor(t *testing.T) {
 		} else {
 			redone++
 		}
-		got, _ := topKFloor(nil, nil, s, k, refuse, math.Inf(-1))
+		got, _ := topKFloor(nil, nil, s, k, allow, math.Inf(-1))
 		if want := topKReference(masked, k); !slices.Equal(got, want) {
 			t.Fatalf("trial %d (n %d, k %d, guess %v reached by %d): %v, want %v", trial, n, k, g, reach, got, want)
 		}
