@@ -205,34 +205,7 @@ func (st *shallowTrees) predictShallow(base float64, nf int, rows []float32, out
 	// adds the trees in model order.
 	t := 0
 	for ; t+8 <= nt; t += 8 {
-		nb := unsafe.Pointer(&st.nodes[t*S])
-		v := (*[8 * S]float64)(st.values[t*S : (t+8)*S])
-		for r := range out {
-			rb := unsafe.Pointer(&rows[r*nf])
-			// Eight trees at a time: their paths are independent, so
-			// the processor overlaps the chains of loads.
-			var p0, p1, p2, p3, p4, p5, p6, p7 uintptr
-			for range shallowDepth {
-				p0 = step(p0, (*shallowNode)(unsafe.Add(nb, (0*S+p0)*8)), rb)
-				p1 = step(p1, (*shallowNode)(unsafe.Add(nb, (1*S+p1)*8)), rb)
-				p2 = step(p2, (*shallowNode)(unsafe.Add(nb, (2*S+p2)*8)), rb)
-				p3 = step(p3, (*shallowNode)(unsafe.Add(nb, (3*S+p3)*8)), rb)
-				p4 = step(p4, (*shallowNode)(unsafe.Add(nb, (4*S+p4)*8)), rb)
-				p5 = step(p5, (*shallowNode)(unsafe.Add(nb, (5*S+p5)*8)), rb)
-				p6 = step(p6, (*shallowNode)(unsafe.Add(nb, (6*S+p6)*8)), rb)
-				p7 = step(p7, (*shallowNode)(unsafe.Add(nb, (7*S+p7)*8)), rb)
-			}
-			acc := out[r]
-			acc += v[0*S+p0-(S-1)]
-			acc += v[1*S+p1-(S-1)]
-			acc += v[2*S+p2-(S-1)]
-			acc += v[3*S+p3-(S-1)]
-			acc += v[4*S+p4-(S-1)]
-			acc += v[5*S+p5-(S-1)]
-			acc += v[6*S+p6-(S-1)]
-			acc += v[7*S+p7-(S-1)]
-			out[r] = acc
-		}
+		walkBlock8Rows(st.nodes[t*S:(t+8)*S], st.values[t*S:(t+8)*S], rows, nf, out)
 	}
 	for ; t < nt; t++ {
 		nb := unsafe.Pointer(&st.nodes[t*S])
@@ -244,6 +217,42 @@ func (st *shallowTrees) predictShallow(base float64, nf int, rows []float32, out
 			}
 			out[r] += st.values[t*S+int(p)-(S-1)]
 		}
+	}
+}
+
+// walkBlock8Go adds to each row's out the leaf values of the eight padded
+// trees of nodes and values (shallowSlots each), in tree order: the
+// portable form of walkBlock8Rows, which amd64 runs in assembly. Rows of
+// nf values hold no NaN; len(rows) = len(out) x nf.
+func walkBlock8Go(nodes []shallowNode, values []float64, rows []float32, nf int, out []float64) {
+	const S = shallowSlots
+	nb := unsafe.Pointer(&nodes[0])
+	v := (*[8 * S]float64)(values)
+	for r := range out {
+		rb := unsafe.Pointer(&rows[r*nf])
+		// Eight trees at a time: their paths are independent, so
+		// the processor overlaps the chains of loads.
+		var p0, p1, p2, p3, p4, p5, p6, p7 uintptr
+		for range shallowDepth {
+			p0 = step(p0, (*shallowNode)(unsafe.Add(nb, (0*S+p0)*8)), rb)
+			p1 = step(p1, (*shallowNode)(unsafe.Add(nb, (1*S+p1)*8)), rb)
+			p2 = step(p2, (*shallowNode)(unsafe.Add(nb, (2*S+p2)*8)), rb)
+			p3 = step(p3, (*shallowNode)(unsafe.Add(nb, (3*S+p3)*8)), rb)
+			p4 = step(p4, (*shallowNode)(unsafe.Add(nb, (4*S+p4)*8)), rb)
+			p5 = step(p5, (*shallowNode)(unsafe.Add(nb, (5*S+p5)*8)), rb)
+			p6 = step(p6, (*shallowNode)(unsafe.Add(nb, (6*S+p6)*8)), rb)
+			p7 = step(p7, (*shallowNode)(unsafe.Add(nb, (7*S+p7)*8)), rb)
+		}
+		acc := out[r]
+		acc += v[0*S+p0-(S-1)]
+		acc += v[1*S+p1-(S-1)]
+		acc += v[2*S+p2-(S-1)]
+		acc += v[3*S+p3-(S-1)]
+		acc += v[4*S+p4-(S-1)]
+		acc += v[5*S+p5-(S-1)]
+		acc += v[6*S+p6-(S-1)]
+		acc += v[7*S+p7-(S-1)]
+		out[r] = acc
 	}
 }
 
