@@ -1,5 +1,10 @@
 package gbdt
 
+// The assembly walks exactly five levels of trees of 32 slots (256 bytes
+// of nodes, 256 of values): this fails to compile (a negative unsigned
+// constant) if shallowDepth changes.
+const _ = -uint(shallowDepth - 5)
+
 // walkBlock8 is walkBlock8Go in assembly (walk_amd64.s): rows are stride
 // bytes apart, n of them; every pointer valid for what it reads.
 //
