@@ -350,6 +350,12 @@ func rerankVariants() []rerankVariant {
 		f(&q)
 		return q
 	}
+	// The kept bag's models (rerankParams) without early stopping, and
+	// the same with the LambdaRank objective.
+	noStop := rerankParams
+	noStop.EarlyStoppingRounds, noStop.ValidationFraction = 0, 0
+	lrank150 := noStop
+	lrank150.Objective = gbdt.LambdaRank
 	return []rerankVariant{
 		{"base", (*tuningTable).trainReranker},
 		{"rows1x", withDepth(1)},
@@ -388,15 +394,9 @@ func rerankVariants() []rerankVariant {
 		{"lrank10", withParams(mod(func(q *gbdt.Params) { q.Objective = gbdt.LambdaRank }), 1)},
 		{"lrank10u", withParamsW(mod(func(q *gbdt.Params) { q.Objective = gbdt.LambdaRank }), 1, true, 0)},
 		{"lrank20", withParams(mod(func(q *gbdt.Params) { q.Objective, q.RankAt = gbdt.LambdaRank, 20 }), 1)},
-		{"lrank150", withParams(mod(func(q *gbdt.Params) {
-			q.Objective, q.NumTrees, q.LearningRate, q.RowSubsample, q.ColSubsample, q.EarlyStoppingRounds, q.ValidationFraction = gbdt.LambdaRank, 150, 0.1, 0.8, 0.8, 0, 0
-		}), 3)},
-		{"lrank150init", withParamsW(mod(func(q *gbdt.Params) {
-			q.Objective, q.NumTrees, q.LearningRate, q.RowSubsample, q.ColSubsample, q.EarlyStoppingRounds, q.ValidationFraction = gbdt.LambdaRank, 150, 0.1, 0.8, 0.8, 0, 0
-		}), 3, false, 1)},
-		{"log150noes", withParams(mod(func(q *gbdt.Params) {
-			q.NumTrees, q.LearningRate, q.RowSubsample, q.ColSubsample, q.EarlyStoppingRounds, q.ValidationFraction = 150, 0.1, 0.8, 0.8, 0, 0
-		}), 3)},
+		{"lrank150", withParams(lrank150, rerankBag)},
+		{"lrank150init", withParamsW(lrank150, rerankBag, false, 1)},
+		{"log150noes", withParams(noStop, rerankBag)},
 		{"lrank10leaf20", withParams(mod(func(q *gbdt.Params) { q.Objective, q.MinSamplesLeaf = gbdt.LambdaRank, 20 }), 1)},
 	}
 }

@@ -1,9 +1,14 @@
 package gbdt
 
-// The assembly walks exactly five levels of trees of 32 slots (256 bytes
-// of nodes, 256 of values): this fails to compile (a negative unsigned
-// constant) if shallowDepth changes.
-const _ = -uint(shallowDepth - 5)
+import "unsafe"
+
+// The assembly walks exactly five levels of trees of 32 slots of 8-byte
+// nodes (256 bytes of nodes, 256 of values): these fail to compile (a
+// negative unsigned constant) if shallowDepth or shallowNode changes.
+const (
+	_ = -uint(shallowDepth - 5)
+	_ = -uint(unsafe.Sizeof(shallowNode{}) - 8)
+)
 
 // walkBlock8 is walkBlock8Go in assembly (walk_amd64.s): rows are stride
 // bytes apart, n of them; every pointer valid for what it reads.
