@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/shelfwise/shelfwise/ml/gbdt"
@@ -341,9 +342,25 @@ func trainRerankRows(ctx context.Context, rows [][]float64, y, wt []float64, top
 	if err != nil {
 		return nil, err
 	}
+	// The rows are binned once for the whole bag, and the models train
+	// side by side: each is fixed by its seed alone (gbdt models do not
+	// depend on the worker count), so the bag is the same as one model
+	// after the other, and the cores the histograms of small nodes leave
+	// idle go to the next model.
+	bins, err := gbdt.BinWith(ctx, X, rerankParams)
+	if err != nil {
+		return nil, err
+	}
 	ms := make([]*gbdt.Model, rerankBag)
+	errs := make([]error, rerankBag)
+	var wg sync.WaitGroup
 	for b := range ms {
-		ms[b], err = gbdt.Train(ctx, gbdt.Dataset{X: X, Y: y, W: wt}, nil, rerankParams, rand.New(rand.NewPCG(seed+uint64(b)*1000, 0x7e)))
+		wg.Go(func() {
+			ms[b], errs[b] = gbdt.TrainBinned(ctx, gbdt.BinnedDataset{B: bins, Y: y, W: wt}, nil, rerankParams, rand.New(rand.NewPCG(seed+uint64(b)*1000, 0x7e)))
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
