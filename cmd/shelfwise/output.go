@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"text/tabwriter"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/shelfwise/shelfwise/recommend"
@@ -75,10 +76,24 @@ func (m *Main) progress(max int64, desc string) *progressbar.ProgressBar {
 }
 
 // recommendProgress returns ctx with a reporter of the recommendation
-// training's stages (recommend.WithProgress) that draws them as a bar on
-// stderr, silent when stderr is not a terminal, and the function that
-// clears the bar.
+// training's stages (recommend.WithProgress) and the function to call when
+// the training ends. On a terminal the stages draw a bar on stderr; other-
+// wise (a log file, a pipe, a scheduled job) each stage prints one line
+// there with its share of the work and the time since the start, as the
+// forecast command's fits do, so minutes of training are never silent.
 func (m *Main) recommendProgress(ctx context.Context, desc string) (context.Context, func()) {
+	if !isTerminal(m.Stderr) {
+		start := time.Now()
+		var last string
+		ctx = recommend.WithProgress(ctx, func(f float64, msg string) {
+			if msg == last {
+				return
+			}
+			last = msg
+			fmt.Fprintf(m.Stderr, "  %s: %3.0f%% %s (elapsed %.1fs)\n", desc, 100*f, msg, time.Since(start).Seconds())
+		})
+		return ctx, func() {}
+	}
 	bar := m.progress(100, desc)
 	ctx = recommend.WithProgress(ctx, func(f float64, msg string) {
 		bar.Describe(desc + ": " + msg)

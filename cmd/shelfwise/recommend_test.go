@@ -65,6 +65,14 @@ func TestRecommendSavedModel(t *testing.T) {
 	if first["model_loaded"] != false || !strings.Contains(errOut, "no saved model") {
 		t.Fatalf("first call should train: loaded=%v stderr=%q", first["model_loaded"], errOut)
 	}
+	// Stderr is no terminal here, so the training's stages print a line
+	// each (a job's log shows what the minutes went on), from the first
+	// validation window to the end.
+	for _, want := range []string{"training recommendations:   0% validation window 1 of ", "training recommendations: 100% hybrid trained (elapsed "} {
+		if !strings.Contains(errOut, want) {
+			t.Fatalf("first call's stderr lacks %q:\n%s", want, errOut)
+		}
+	}
 	if st, err := os.Stat(file); err != nil || st.Size() == 0 {
 		t.Fatalf("model file not written: %v", err)
 	}
