@@ -151,7 +151,7 @@ func TrainHybrid(ctx context.Context, lg *Log, cfg HybridConfig) (*Hybrid, error
 // finalComponents fits the components on the whole log, the last stage
 // of a hybrid training on st.
 func finalComponents(ctx context.Context, lg *Log, cfg HybridConfig, st *stages) ([]Component, error) {
-	st.start("fitting the components on all purchases")
+	st.start("fitting the components on all purchases", stageFit)
 	comps, err := buildComponents(ctx, lg, cfg)
 	if err == nil {
 		st.finish("hybrid trained")
@@ -162,15 +162,15 @@ func finalComponents(ctx context.Context, lg *Log, cfg HybridConfig, st *stages)
 // hybridStages returns the stage counter of a hybrid training with
 // nModes blends, tuned or not (fixed weights: only the final components).
 func hybridStages(ctx context.Context, cfg HybridConfig, nModes int, tuned bool) *stages {
-	n := 1 // the components on the whole log
+	work := stageFit // the components on the whole log
 	if tuned {
-		per := 2 // weights and reranker
+		per := stageTune + stageRerank
 		if cfg.NoRerank {
-			per = 1
+			per = stageTune
 		}
-		n += 2*cfg.ValidationWindows + nModes*per
+		work += float64(cfg.ValidationWindows)*(stageFit+stageScore) + float64(nModes)*per
 	}
-	return newStages(ctx, n)
+	return newStages(ctx, work)
 }
 
 // modeName names a blend for progress reports.
@@ -206,11 +206,11 @@ func tuneBlends(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, st
 		if tb == nil || len(tb.users) == 0 {
 			continue
 		}
-		st.start(fmt.Sprintf("tuning the %s blend on %d validation customers", modeName(modes[k]), len(tb.users)))
+		st.start(fmt.Sprintf("tuning the %s blend on %d validation customers", modeName(modes[k]), len(tb.users)), stageTune)
 		w, s := tb.tune(modes[k])
 		out[k] = tuned{w: w, score: s}
 		if !cfg.NoRerank {
-			st.start(fmt.Sprintf("fitting the %s reranker", modeName(modes[k])))
+			st.start(fmt.Sprintf("fitting the %s reranker", modeName(modes[k])), stageRerank)
 			r, err := tb.fitReranker(ctx, w, cfg.RerankTop)
 			if err != nil {
 				return nil, err
@@ -241,7 +241,7 @@ func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, 
 		if len(fit) == 0 || len(val) == 0 {
 			break
 		}
-		st.start(fmt.Sprintf("validation window %d of %d: fitting the components on the purchases before %s", win+1, cfg.ValidationWindows, cut.Format(time.DateOnly)))
+		st.start(fmt.Sprintf("validation window %d of %d: fitting the components on the purchases before %s", win+1, cfg.ValidationWindows, cut.Format(time.DateOnly)), stageFit)
 		sub := NewLog(fit)
 		sub.Weights = lg.Weights
 		sub.AddInteractions(lg.interactionsUpTo(cut))
@@ -249,7 +249,7 @@ func tuningTables(ctx context.Context, lg *Log, cfg HybridConfig, modes []bool, 
 		if err != nil {
 			return nil, err
 		}
-		st.start(fmt.Sprintf("validation window %d of %d: scoring the customers who bought in it", win+1, cfg.ValidationWindows))
+		st.start(fmt.Sprintf("validation window %d of %d: scoring the customers who bought in it", win+1, cfg.ValidationWindows), stageScore)
 		facts := itemFacts(sub) // as the items were at the cut
 		for k, newItems := range modes {
 			c := cfg

@@ -18,26 +18,42 @@ func WithProgress(ctx context.Context, p shelfwise.Progress) context.Context {
 	return context.WithValue(ctx, progressKey{}, p)
 }
 
-// stages counts the stages of one hybrid training for WithProgress.
+// stages counts the work of one hybrid training for WithProgress: each
+// stage adds its work (stageFit, stageScore, stageTune or stageRerank) to
+// what is done, so the reported fraction follows time rather than the
+// number of stages.
 type stages struct {
 	p        shelfwise.Progress
-	done, of int
+	done, of float64
 }
+
+// The work of each kind of stage, in units of fitting the components once.
+// On Online Retail (eval recommend, 2 cores) fitting the components on a
+// validation window took 2.4-3.1 s, scoring its customers 0.6-2.2 s,
+// tuning the all-items blend 46 s and fitting its reranker 42 s (the new-
+// items blend 10 s and its reranker 57 s when both are trained): with
+// equal shares the bar stood at 57% after 7 s of 97.
+const (
+	stageFit    = 1.0
+	stageScore  = 1.0
+	stageTune   = 10.0
+	stageRerank = 10.0
+)
 
 // newStages reads the reporter of ctx (none: reports are dropped) for a
-// training of n stages.
-func newStages(ctx context.Context, n int) *stages {
+// training of the given total work.
+func newStages(ctx context.Context, work float64) *stages {
 	p, _ := ctx.Value(progressKey{}).(shelfwise.Progress)
-	return &stages{p: p, of: n}
+	return &stages{p: p, of: work}
 }
 
-// start reports that the next stage, msg, starts.
-func (s *stages) start(msg string) {
+// start reports that the next stage, msg, of the given work starts.
+func (s *stages) start(msg string, work float64) {
 	if s == nil || s.p == nil {
 		return
 	}
-	s.p(float64(min(s.done, s.of))/float64(max(1, s.of)), msg)
-	s.done++
+	s.p(min(s.done, s.of)/max(1, s.of), msg)
+	s.done += work
 }
 
 // finish reports that every stage is done.

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 )
@@ -48,9 +49,43 @@ func TestTrainProgress(t *testing.T) {
 		if !strings.HasPrefix(got[0].msg, "validation window 1 of 2: fitting the components") || !strings.Contains(got[len(got)-2].msg, "on all purchases") {
 			t.Errorf("%s: stages %v", c.name, got)
 		}
+		// Each report's fraction is the work of the stages before it over
+		// the work of all: hybridStages' total is what the stages add up
+		// to. The cheap window stages take a small share of the bar and
+		// tuning and the rerankers the rest, as their time does.
+		total, before := 0.0, make([]float64, len(got))
+		for k, r := range got[:len(got)-1] {
+			before[k] = total
+			total += stageWork(t, r.msg)
+		}
+		for k, r := range got[:len(got)-1] {
+			if math.Abs(r.f-before[k]/total) > 1e-12 {
+				t.Errorf("%s: %q reported at %v, want %v of the work", c.name, r.msg, r.f, before[k]/total)
+			}
+		}
+		if tune := got[4]; !strings.HasPrefix(tune.msg, "tuning the all-items blend") || tune.f > 0.25 {
+			t.Errorf("%s: the validation windows take %v of the bar (%q next)", c.name, tune.f, tune.msg)
+		}
 	}
 	// Without WithProgress nothing is reported and training still runs.
 	if _, err := TrainHybrid(context.Background(), lg, cfg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stageWork is the work of the training stage msg reports.
+func stageWork(t *testing.T, msg string) float64 {
+	t.Helper()
+	switch {
+	case strings.Contains(msg, "fitting the components"):
+		return stageFit
+	case strings.Contains(msg, "scoring the customers"):
+		return stageScore
+	case strings.HasPrefix(msg, "tuning the"):
+		return stageTune
+	case strings.HasSuffix(msg, "reranker"):
+		return stageRerank
+	}
+	t.Fatalf("unknown stage %q", msg)
+	return 0
 }
