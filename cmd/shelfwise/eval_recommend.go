@@ -60,6 +60,11 @@ coverage and popularity bias against the distinct items each customer bought
 in the test period. --new-items scores only items the customer never bought
 before (excluded from the ranking too).
 
+Beside the model it scores, on the same split, the baselines a retailer has
+without it ("baselines" in --json): the customer's own history by number of
+order lines (all items only), the most popular items and the most popular of
+the last 30 days.
+
 The hybrid tunes its blend weights and reranker on a validation period
 carved from the end of the training data (--validation-days), never on the
 test period.
@@ -160,6 +165,25 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		}
 		out["weights"] = h.Weights()
 	}
+	// The baselines a retailer has without us, on the same split: the
+	// customer's own history (all items only: the new-items setting
+	// excludes it), the most popular items and the most popular of the
+	// last 30 days.
+	bases := map[string]any{}
+	var baseRows []Row
+	for _, b := range recommendBaselines(fl.newItems) {
+		if b.model == fl.model {
+			continue
+		}
+		br, err := recommend.Evaluate(ctx, ps, proto, recommendModels[b.model](fl.validationDays, fl.k, fl.newItems))
+		if err != nil {
+			return fmt.Errorf("baseline %s: %w", b.model, err)
+		}
+		bases[b.model] = map[string]any{"recall_at_" + k: br.Recall, "ndcg_at_" + k: br.NDCG, "map_at_" + k: br.MAP, "hit_rate_at_" + k: br.HitRate}
+		baseRows = append(baseRows, Row{fmt.Sprintf("baseline %s: Recall@%s / NDCG@%s", b.name, k, k), fmt.Sprintf("%.4f / %.4f", br.Recall, br.NDCG)})
+	}
+	out["baselines"] = bases
+	out["seconds"] = time.Since(start).Seconds()
 	if fl.json {
 		return writeJSON(m.Stdout, out)
 	}
@@ -167,8 +191,27 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		{"model", fl.model}, {"new items only", fl.newItems}, {"test days", fl.testDays}, {"cut", out["cut"]},
 		{"Recall@" + k, res.Recall}, {"NDCG@" + k, res.NDCG}, {"MAP@" + k, res.MAP}, {"hit rate@" + k, res.HitRate},
 		{"coverage", res.Coverage}, {"popularity bias", res.PopularityBias},
+	}
+	rows = append(rows, baseRows...)
+	rows = append(rows, []Row{
 		{"test users", res.Users}, {"items", res.Items}, {"train users", res.TrainUsers}, {"train pairs", res.TrainPairs},
 		{"train seconds", res.TrainSeconds}, {"seconds", out["seconds"]},
-	}
+	}...)
 	return writeTable(m.Stdout, "Recommendations on "+fl.data, rows)
+}
+
+// recommendBaseline is a baseline of eval recommend: its --model name and
+// what it is.
+type recommendBaseline struct{ model, name string }
+
+// recommendBaselines are the baselines eval recommend scores beside the
+// model: the customer's own history by number of lines (not for new
+// items, which leave it nothing to rank), the most popular items (distinct
+// customers) and the most popular of the last 30 days.
+func recommendBaselines(newItems bool) []recommendBaseline {
+	bs := []recommendBaseline{{"own", "own history"}, {"popular", "most popular"}, {"trending", "popular in the last 30 days"}}
+	if newItems {
+		return bs[1:]
+	}
+	return bs
 }

@@ -4,9 +4,11 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,48 @@ func TestEvalRecommendOnlineRetailII(t *testing.T) {
 		if r := m["recall_at_10"].(float64); r < 0.3 {
 			t.Errorf("II=%v: recall@10 %v, want >= 0.3", ii, r)
 		}
+	}
+}
+
+// TestEvalRecommendBaselines: eval recommend scores the baselines beside
+// the model on the same split: own history, most popular and popular in
+// the last 30 days for all items, without own history for new items, and
+// never the model itself twice. A baseline's figures are those the same
+// command gives for it as --model.
+func TestEvalRecommendBaselines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "retail.csv.gz")
+	writeRetailFixture(t, path, false)
+	run := func(extra ...string) map[string]any {
+		return runJSON(t, append([]string{"eval", "recommend", "--format", "online-retail", "--data", path, "--json"}, extra...)...)
+	}
+	names := func(m map[string]any) []string {
+		var out []string
+		for k := range m["baselines"].(map[string]any) {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	own, popular := run("--model", "own"), run("--model", "popular")
+	if got := names(own); !slices.Equal(got, []string{"popular", "trending"}) {
+		t.Errorf("--model own: baselines %v, want popular and trending", got)
+	}
+	if got := names(popular); !slices.Equal(got, []string{"own", "trending"}) {
+		t.Errorf("--model popular: baselines %v, want own and trending", got)
+	}
+	for _, c := range []struct {
+		model, base map[string]any
+		name        string
+	}{{own, popular, "own"}, {popular, own, "popular"}} {
+		b := c.base["baselines"].(map[string]any)[c.name].(map[string]any)
+		for _, metric := range []string{"recall_at_10", "ndcg_at_10", "map_at_10", "hit_rate_at_10"} {
+			want := c.model[metric].(float64)
+			if got := b[metric].(float64); math.Abs(got-want) > 1e-12 || want <= 0 {
+				t.Errorf("baseline %s %s = %v; --model %s gives %v", c.name, metric, got, c.name, want)
+			}
+		}
+	}
+	if got := names(run("--model", "popular", "--new-items")); !slices.Equal(got, []string{"trending"}) {
+		t.Errorf("--new-items --model popular: baselines %v, want trending only (own history has nothing new)", got)
 	}
 }
