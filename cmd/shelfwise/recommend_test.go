@@ -188,6 +188,18 @@ func TestServeRecommendArtifactIsModel(t *testing.T) {
 	if modelio.Kind(cand.Artifact) != recommend.ModelKind {
 		t.Fatalf("artifact kind %q, want %q", modelio.Kind(cand.Artifact), recommend.ModelKind)
 	}
+	// The baselines are scored on the same held-out days: the fixture's
+	// customers buy mostly in one taste group of 20 of the 60 products, so
+	// their own history beats the most popular items, and the hybrid
+	// beats both on NDCG@10.
+	for _, k := range []string{"ndcg@10", "own_history_ndcg@10", "popular_ndcg@10", "own_history_recall@10", "popular_recall@10"} {
+		if v, ok := cand.Metrics[k]; !ok || !(v > 0 && v <= 1) {
+			t.Errorf("metric %s = %v (present %v), want in (0, 1]", k, v, ok)
+		}
+	}
+	if m := cand.Metrics; !(m["ndcg@10"] > m["own_history_ndcg@10"] && m["own_history_ndcg@10"] > m["popular_ndcg@10"]) {
+		t.Errorf("NDCG@10: hybrid %.4f, own history %.4f, popular %.4f; want them in that order", m["ndcg@10"], m["own_history_ndcg@10"], m["popular_ndcg@10"])
+	}
 	sum := sha256.Sum256(cand.Artifact)
 	v := shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Version: 1, Checksum: hex.EncodeToString(sum[:])}
 	swap, err := rc.load(ctx, v, cand.Artifact)
