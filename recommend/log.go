@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -23,21 +24,91 @@ type Purchase struct {
 }
 
 // IsPurchase applies the purchase definition of the evaluation protocol to an
-// order line: a known customer, a positive quantity and price, not on a
-// cancellation invoice ("C..."), not a return or adjustment, and a stock
-// code containing a digit (codes such as POST, DOT or BANK CHARGES are fees,
-// not merchandise).
-func IsPurchase(l shelfwise.OrderLine) bool {
-	if l.Customer == "" || l.Quantity <= 0 || l.UnitPrice <= 0 {
-		return false
+// order line: a known customer, a positive quantity and price, not a return
+// or adjustment (importers mark Online Retail's cancellation invoices,
+// "C...", as returns; a line of unknown kind on such an invoice is one
+// too), and a stock code containing a digit (codes such as POST, DOT or
+// BANK CHARGES are fees, not merchandise).
+func IsPurchase(l shelfwise.OrderLine) bool { return failedRule(l) < 0 }
+
+// purchaseRules name the parts of the purchase definition, in the order
+// failedRule checks them.
+var purchaseRules = [...]string{
+	"without a customer",
+	"with a quantity of 0 or less",
+	"with a unit price of 0 or less",
+	"returns or adjustments",
+	"of unknown kind on cancellation invoices (numbers starting with C)",
+	"with a product code without a digit (postage, fees and the like)",
+}
+
+// ruleNoDigit is the purchaseRules index of the product code rule.
+const ruleNoDigit = len(purchaseRules) - 1
+
+// failedRule is the index in purchaseRules of the first rule line l breaks,
+// -1 for a purchase.
+func failedRule(l shelfwise.OrderLine) int {
+	switch {
+	case l.Customer == "":
+		return 0
+	case l.Quantity <= 0:
+		return 1
+	case l.UnitPrice <= 0:
+		return 2
+	case l.Kind != "" && l.Kind != shelfwise.LineSale:
+		return 3
+	case l.Kind == "" && (strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c")):
+		// A line of unknown kind follows Online Retail's convention; a
+		// line an importer marked as a sale is one whatever its invoice
+		// number (CDNOW's are "cdnow-<line>", a shop's may be "CS-1001").
+		return 4
+	case !strings.ContainsAny(string(l.SKU), "0123456789"):
+		return ruleNoDigit
 	}
-	if l.Kind != "" && l.Kind != shelfwise.LineSale {
-		return false
+	return -1
+}
+
+// WhyNoPurchases says why lines hold no purchase (IsPurchase), for an
+// error message: how many lines there are and how many break each rule of
+// the purchase definition (the first each breaks), the most common first,
+// with the most common product code among those without a digit. It
+// describes the lines whatever they hold; callers use it when
+// PurchasesFromLines came back empty.
+func WhyNoPurchases(lines []shelfwise.OrderLine) string {
+	if len(lines) == 0 {
+		return "no order lines (recommendations learn from customers' order lines)"
 	}
-	if strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c") {
-		return false
+	var n [len(purchaseRules)]int
+	codes := map[shelfwise.SKU]int{}
+	for _, l := range lines {
+		if r := failedRule(l); r >= 0 {
+			n[r]++
+			if r == ruleNoDigit {
+				codes[l.SKU]++
+			}
+		}
 	}
-	return strings.ContainsAny(string(l.SKU), "0123456789")
+	order := make([]int, 0, len(n))
+	for r, c := range n {
+		if c > 0 {
+			order = append(order, r)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return n[order[a]] > n[order[b]] })
+	parts := make([]string, len(order))
+	for k, r := range order {
+		parts[k] = fmt.Sprintf("%d %s", n[r], purchaseRules[r])
+		if r == ruleNoDigit {
+			var top shelfwise.SKU
+			for c, cnt := range codes {
+				if cnt > codes[top] || cnt == codes[top] && c < top {
+					top = c
+				}
+			}
+			parts[k] += fmt.Sprintf(", most often %q", top)
+		}
+	}
+	return fmt.Sprintf("%d order lines, none a purchase: %s", len(lines), strings.Join(parts, "; "))
 }
 
 // PurchasesFromLines keeps the order lines that are purchases (IsPurchase).

@@ -118,7 +118,7 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	}
 	ps := recommend.PurchasesFromLines(mem.OrderLines)
 	if len(ps) == 0 {
-		return shelfwise.Errorf(shelfwise.EINVALID, "%s has no purchases (lines with a customer, quantity > 0 and price > 0)", fl.data)
+		return shelfwise.Errorf(shelfwise.EINVALID, "%s has no purchases to recommend from: %s", fl.data, recommend.WhyNoPurchases(mem.OrderLines))
 	}
 	var trained recommend.Scorer
 	train := mk(fl.validationDays, fl.k, fl.newItems)

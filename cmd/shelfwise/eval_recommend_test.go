@@ -170,3 +170,23 @@ func TestEvalRecommendBaselines(t *testing.T) {
 		t.Errorf("--new-items --model popular: baselines %v, want trending only (own history has nothing new)", got)
 	}
 }
+
+// TestEvalRecommendNoPurchases: an export whose lines are all fees or
+// cancellations is refused with an error naming the file and why its
+// lines are not purchases, and a non-zero exit.
+func TestEvalRecommendNoPurchases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fees.csv")
+	csv := "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" +
+		"536365,POST,POSTAGE,1,12/1/2010 8:26,18.00,12583,France\n" +
+		"536366,POST,POSTAGE,1,12/2/2010 8:26,18.00,12583,France\n" +
+		"536367,DOT,DOTCOM POSTAGE,1,12/3/2010 8:26,9.00,12583,France\n" +
+		"C536368,22423,REGENCY CAKESTAND 3 TIER,-1,12/4/2010 8:26,12.75,12583,France\n"
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runImportCLI(t, t.TempDir(), "eval", "recommend", "--format", "online-retail", "--data", path)
+	want := path + ` has no purchases to recommend from: 4 order lines, none a purchase: 3 with a product code without a digit (postage, fees and the like), most often "POST"; 1 with a quantity of 0 or less`
+	if code == 0 || !strings.Contains(errOut, want) {
+		t.Fatalf("exit %d, stderr %q; want a non-zero exit and %q", code, errOut, want)
+	}
+}

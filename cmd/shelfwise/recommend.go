@@ -208,7 +208,7 @@ func recommenderData(ctx context.Context, db shelfwise.DB) (recommend.TrainInput
 	}
 	ps := recommend.PurchasesFromLines(lines)
 	if len(ps) == 0 {
-		return recommend.TrainInput{}, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases: import some first (shelfwise import)")
+		return recommend.TrainInput{}, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases (its sale lines of products: %s): import some first (shelfwise import)", recommend.WhyNoPurchases(lines))
 	}
 	prods, err := db.Products(ctx)
 	if err != nil {

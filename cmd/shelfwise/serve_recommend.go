@@ -205,7 +205,7 @@ func (rc *recommendCap) purchases(ctx context.Context, to time.Time) ([]recommen
 	}
 	ps := recommend.PurchasesFromLines(lines)
 	if len(ps) == 0 {
-		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no purchases to train recommendations on")
+		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no purchases to train recommendations on (its sale lines of products: %s)", recommend.WhyNoPurchases(lines))
 	}
 	return ps, prods, nil
 }

@@ -1,0 +1,61 @@
+package recommend
+
+import (
+	"testing"
+
+	"github.com/shelfwise/shelfwise"
+)
+
+// TestIsPurchaseRules checks the purchase definition rule by rule on hand-
+// made lines, and WhyNoPurchases' account of lines that hold none.
+func TestIsPurchaseRules(t *testing.T) {
+	sale := shelfwise.OrderLine{Invoice: "536365", SKU: "85123A", Customer: "c1", Quantity: 6, UnitPrice: 2.55, Kind: shelfwise.LineSale}
+	with := func(f func(*shelfwise.OrderLine)) shelfwise.OrderLine {
+		l := sale
+		f(&l)
+		return l
+	}
+	for _, c := range []struct {
+		name string
+		line shelfwise.OrderLine
+		rule int // -1: a purchase
+	}{
+		{"sale", sale, -1},
+		{"kind unknown", with(func(l *shelfwise.OrderLine) { l.Kind = "" }), -1},
+		{"no customer", with(func(l *shelfwise.OrderLine) { l.Customer = "" }), 0},
+		{"quantity 0", with(func(l *shelfwise.OrderLine) { l.Quantity = 0 }), 1},
+		{"price 0", with(func(l *shelfwise.OrderLine) { l.UnitPrice = 0 }), 2},
+		{"return", with(func(l *shelfwise.OrderLine) { l.Kind = shelfwise.LineReturn }), 3},
+		{"adjustment", with(func(l *shelfwise.OrderLine) { l.Kind = shelfwise.LineAdjustment }), 3},
+		{"C invoice of unknown kind", with(func(l *shelfwise.OrderLine) { l.Kind, l.Invoice = "", "C536379" }), 4},
+		{"c invoice of unknown kind", with(func(l *shelfwise.OrderLine) { l.Kind, l.Invoice = "", "c536379" }), 4},
+		// An importer's sale stays one whatever its invoice number.
+		{"sale on a C invoice", with(func(l *shelfwise.OrderLine) { l.Invoice = "CS-1001" }), -1},
+		{"sale on a cdnow invoice", with(func(l *shelfwise.OrderLine) { l.Invoice = "cdnow-17" }), -1},
+		{"postage", with(func(l *shelfwise.OrderLine) { l.SKU = "POST" }), ruleNoDigit},
+	} {
+		if got := failedRule(c.line); got != c.rule {
+			t.Errorf("%s: rule %d, want %d", c.name, got, c.rule)
+		}
+		if IsPurchase(c.line) != (c.rule < 0) {
+			t.Errorf("%s: IsPurchase %v", c.name, IsPurchase(c.line))
+		}
+	}
+	lines := []shelfwise.OrderLine{
+		with(func(l *shelfwise.OrderLine) { l.Customer = "" }),
+		with(func(l *shelfwise.OrderLine) { l.SKU = "POST" }),
+		with(func(l *shelfwise.OrderLine) { l.SKU = "DOT" }),
+		with(func(l *shelfwise.OrderLine) { l.Quantity = -1 }),
+		with(func(l *shelfwise.OrderLine) { l.SKU = "POST" }),
+		with(func(l *shelfwise.OrderLine) { l.Kind, l.Invoice = "", "C1" }),
+		with(func(l *shelfwise.OrderLine) { l.Kind = shelfwise.LineReturn }),
+	}
+	want := `7 order lines, none a purchase: 3 with a product code without a digit (postage, fees and the like), most often "POST"; ` +
+		`1 without a customer; 1 with a quantity of 0 or less; 1 returns or adjustments; 1 of unknown kind on cancellation invoices (numbers starting with C)`
+	if got := WhyNoPurchases(lines); got != want {
+		t.Errorf("WhyNoPurchases:\n got %s\nwant %s", got, want)
+	}
+	if got := WhyNoPurchases(nil); got != "no order lines (recommendations learn from customers' order lines)" {
+		t.Errorf("WhyNoPurchases(nil) = %q", got)
+	}
+}
