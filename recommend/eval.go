@@ -116,8 +116,15 @@ func Evaluate(ctx context.Context, ps []Purchase, p Protocol, train Trainer) (Ev
 	}
 	cut := CutTime(ps, p.TestDays)
 	trainPs, testPs := SplitAt(ps, cut)
-	if len(trainPs) == 0 || len(testPs) == 0 {
-		return EvalResult{}, shelfwise.Errorf(shelfwise.EINVALID, "no purchases on one side of the cut %s", cut.Format(time.DateTime))
+	if len(trainPs) == 0 || len(testPs) == 0 { // the test period covers the whole log
+		first := ps[0].Time
+		for _, q := range ps {
+			if q.Time.Before(first) {
+				first = q.Time
+			}
+		}
+		return EvalResult{}, shelfwise.Errorf(shelfwise.EINVALID, "a %d-day test period leaves no purchases before its cut %s: the first purchase is at %s",
+			p.TestDays, cut.Format(time.DateTime), first.Format(time.DateTime))
 	}
 	lg := NewLog(trainPs)
 	if p.Weights != nil {

@@ -1,7 +1,10 @@
 package recommend
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -57,5 +60,24 @@ func TestIsPurchaseRules(t *testing.T) {
 	}
 	if got := WhyNoPurchases(nil); got != "no order lines (recommendations learn from customers' order lines)" {
 		t.Errorf("WhyNoPurchases(nil) = %q", got)
+	}
+}
+
+// TestEvaluateTestPeriodTooLong: a test period that reaches back past the
+// first purchase is refused with an error giving the cut and the first
+// purchase, so the analyst sees how long the log is.
+func TestEvaluateTestPeriodTooLong(t *testing.T) {
+	day0 := time.Date(2011, 3, 1, 9, 0, 0, 0, time.UTC)
+	ps := []Purchase{
+		{Customer: "a", SKU: "1", Invoice: "1", Time: day0, Quantity: 1},
+		{Customer: "a", SKU: "2", Invoice: "2", Time: day0.AddDate(0, 0, 20), Quantity: 1},
+	}
+	_, err := Evaluate(context.Background(), ps, Protocol{TestDays: 30, K: 10}, TrainPopular)
+	want := "a 30-day test period leaves no purchases before its cut 2011-02-19 09:00:00: the first purchase is at 2011-03-01 09:00:00"
+	if err == nil || !strings.Contains(err.Error(), want) || shelfwise.ErrorCode(err) != shelfwise.EINVALID {
+		t.Fatalf("error %v, want EINVALID %q", err, want)
+	}
+	if _, err := Evaluate(context.Background(), ps, Protocol{TestDays: 10, K: 10}, TrainPopular); err != nil {
+		t.Fatalf("a 10-day test period within the log: %v", err)
 	}
 }
