@@ -1,8 +1,10 @@
 package recommend
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -42,6 +44,37 @@ type Filter struct {
 	// DedupeVariants keeps one item per variant family (e.g. colours of
 	// one product: "85123A", "85123B").
 	DedupeVariants bool
+}
+
+// CheckFilter tells whether f can be applied to the model's catalogue: an
+// Around product the model does not know, or a category to keep that no
+// product is in (a typo would otherwise give an empty list), is an error
+// naming the rule and the value. Excluded and repeatable categories may
+// name any (excluding what is absent is harmless).
+func (m *Model) CheckFilter(f *Filter) error {
+	if f.Around != "" && m.Log.Item(f.Around) < 0 {
+		return shelfwise.Errorf(shelfwise.ENOTFOUND, "around: no product %q in the catalogue the recommender was trained on", f.Around)
+	}
+	for _, c := range f.Categories {
+		if m.catNames[c] {
+			continue
+		}
+		if len(m.catNames) == 0 {
+			return shelfwise.Errorf(shelfwise.EINVALID, "category %q: the catalogue has no departments, categories or subcategories to filter by", c)
+		}
+		names := make([]string, 0, len(m.catNames))
+		for n := range m.catNames {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		more := ""
+		if len(names) > 8 {
+			names, more = names[:8], fmt.Sprintf(" and %d more", len(m.catNames)-8)
+		}
+		return shelfwise.Errorf(shelfwise.EINVALID, "category %q: no product is in a department, category or subcategory of that name (names are matched exactly: %s%s)",
+			c, strings.Join(names, ", "), more)
+	}
+	return nil
 }
 
 // compiled is a Filter resolved against one model.

@@ -71,6 +71,9 @@ type Model struct {
 	family     []string // variant family, for deduplication
 	price      []float64
 	catTop     map[string][]int32 // trending items per category, best first
+	// catNames are the departments, categories and subcategories of the
+	// products (Filter.Categories must name one of them).
+	catNames   map[string]bool
 	als        *ALS
 	knn        *ItemKNN
 	index      *Index

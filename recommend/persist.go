@@ -159,17 +159,23 @@ func UnmarshalModel(data []byte) (*Model, error) {
 }
 
 // restoreCatalogue derives what the products determine (setCatalogue after
-// aligning them, Load after reading them): categories, variant families,
-// the non-product flags, per-category trending lists and the trending
-// cache.
+// aligning them, Load after reading them): categories and their names,
+// variant families, the non-product flags, per-category trending lists and
+// the trending cache.
 func (m *Model) restoreCatalogue() {
 	n := m.Log.NumItems()
 	m.category = make([]string, n)
 	m.family = make([]string, n)
 	m.nonProduct = newItemSet(n)
+	m.catNames = map[string]bool{}
 	for i, p := range m.products {
 		if p.NonProduct {
 			m.nonProduct.add(int32(i))
+		}
+		for _, c := range [...]string{p.Department, p.Category, p.Subcategory} {
+			if c != "" {
+				m.catNames[c] = true
+			}
 		}
 		m.category[i] = firstNonEmpty(p.Subcategory, p.Category, p.Department)
 		m.family[i] = firstNonEmpty(p.Attributes["family"], VariantFamily(m.Log.Items[i]))

@@ -129,6 +129,12 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	}
 	filter := recFilter(shelfhttp.RecQuery{NewOnly: fl.newOnly, Repeatable: fl.repeatable, Rules: fl.rules}, out)
 	filter.Categories = fl.categories
+	// A product or category the catalogue lacks is a mistake here (a
+	// typo would print an empty or unfiltered list); the HTTP API stays
+	// lenient, as pages may name products added since the training.
+	if err := eng.Model().CheckFilter(&filter); err != nil {
+		return shelfwise.Errorf(shelfwise.EINVALID, "--%s", errMessage(err))
+	}
 	if fl.customersFile != "" {
 		return m.recommendBatch(ctx, eng, ps, fl, filter)
 	}

@@ -111,6 +111,21 @@ func TestRecommendSavedModel(t *testing.T) {
 	if _, errOut, code := recommendJSON(t, dir, "--price-band", "0.3"); code != 2 || !strings.Contains(errOut, "--price-band") || !strings.Contains(errOut, "--around") {
 		t.Fatalf("--price-band without --around: exit %d, stderr %q", code, errOut)
 	}
+	// A product or category the catalogue lacks is bad input, not an
+	// unfiltered or empty list (the fixture's products have no categories).
+	for _, c := range []struct{ args []string }{
+		{[]string{"--around", "NOPE"}},
+		{[]string{"--category", "Nope"}},
+	} {
+		want := map[string]string{"--around": `--around: no product "NOPE" in the catalogue`,
+			"--category": `--category "Nope": the catalogue has no departments, categories or subcategories`}[c.args[0]]
+		if _, errOut, code := recommendJSON(t, dir, c.args...); code != 2 || !strings.Contains(errOut, want) {
+			t.Fatalf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errOut, want)
+		}
+	}
+	if around, errOut, code := recommendJSON(t, dir, "--around", "20005"); code != 0 || len(around["recommendations"].([]any)) == 0 {
+		t.Fatalf("--around a known product: exit %d %v %s", code, around, errOut)
+	}
 
 	// A truncated file is bad input naming the file (exit 2), not a silent retrain.
 	raw, err := os.ReadFile(file)
