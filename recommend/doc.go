@@ -32,6 +32,8 @@
 //	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift
 //	eng.Trending(category, n)    // time-decayed distinct buyers, per category
 //	eng.Model().Narrow(list, filter, n) // the same rules on any of these three lists
+//	eng.Model().CheckFilter(&filter) // strict: an unknown Around product or kept category is an error
+//	                                 // (Recommend and Narrow ignore them: pages may name newer products)
 //	eng.Model().Product(sku)     // the catalogue entry: name, categories
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
 //	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again)
