@@ -33,7 +33,8 @@
 //	eng.Trending(category, n)    // time-decayed distinct buyers, per category
 //	eng.Model().Narrow(list, filter, n) // the same rules on any of these three lists
 //	eng.Model().CheckFilter(&filter) // strict: an unknown Around product or kept category is an error
-//	                                 // (Recommend and Narrow ignore them: pages may name newer products)
+//	// (Recommend and Narrow take a filter as given, as pages may name newer
+//	// products: an unknown Around sets no price band, an unknown category keeps nothing)
 //	eng.Model().Product(sku)     // the catalogue entry: name, categories
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
 //	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again)
