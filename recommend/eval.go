@@ -111,8 +111,20 @@ func CutTime(ps []Purchase, days int) time.Time {
 // rank all training items for every customer who buys in both periods and
 // score the lists against the distinct items each bought in the test period.
 func Evaluate(ctx context.Context, ps []Purchase, p Protocol, train Trainer) (EvalResult, error) {
+	res, err := EvaluateEach(ctx, ps, p, train)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	return res[0], nil
+}
+
+// EvaluateEach is Evaluate for several trainers on one split (the split,
+// training log and held-out purchases are built once), in order. On an
+// error it returns the results of the trainers before the one that failed,
+// so len(results) names it.
+func EvaluateEach(ctx context.Context, ps []Purchase, p Protocol, trainers ...Trainer) ([]EvalResult, error) {
 	if p.TestDays <= 0 || p.K <= 0 {
-		return EvalResult{}, shelfwise.Errorf(shelfwise.EINVALID, "test days and k must be positive")
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "test days and k must be positive")
 	}
 	cut := CutTime(ps, p.TestDays)
 	trainPs, testPs := SplitAt(ps, cut)
@@ -123,7 +135,7 @@ func Evaluate(ctx context.Context, ps []Purchase, p Protocol, train Trainer) (Ev
 				first = q.Time
 			}
 		}
-		return EvalResult{}, shelfwise.Errorf(shelfwise.EINVALID, "a %d-day test period leaves no purchases before its cut %s: the first purchase is at %s",
+		return nil, shelfwise.Errorf(shelfwise.EINVALID, "a %d-day test period leaves no purchases before its cut %s: the first purchase is at %s",
 			p.TestDays, cut.Format(time.DateTime), first.Format(time.DateTime))
 	}
 	lg := NewLog(trainPs)
@@ -137,19 +149,23 @@ func Evaluate(ctx context.Context, ps []Purchase, p Protocol, train Trainer) (Ev
 		}
 	}
 	lg.AddInteractions(xs)
-	start := time.Now()
-	sc, err := train(ctx, lg)
-	if err != nil {
-		return EvalResult{}, err
+	sets := heldOutSets(lg, testPs, p.NewItems)
+	pop := popularityPercentile(lg)
+	out := make([]EvalResult, 0, len(trainers))
+	for _, train := range trainers {
+		start := time.Now()
+		sc, err := train(ctx, lg)
+		if err != nil {
+			return out, err
+		}
+		res := EvalResult{Items: lg.NumItems(), TrainUsers: lg.NumUsers(), TrainPairs: lg.Pairs(),
+			TrainLines: len(trainPs), TestLines: len(testPs), Cut: cut, TrainSeconds: time.Since(start).Seconds()}
+		if res.Metrics, err = scoreHeldOut(ctx, lg, sc, sets, pop, cut.Unix(), p); err != nil {
+			return out, err
+		}
+		out = append(out, res)
 	}
-	res := EvalResult{Items: lg.NumItems(), TrainUsers: lg.NumUsers(), TrainPairs: lg.Pairs(),
-		TrainLines: len(trainPs), TestLines: len(testPs), Cut: cut, TrainSeconds: time.Since(start).Seconds()}
-	m, err := scoreHeldOut(ctx, lg, sc, testPs, cut.Unix(), p)
-	if err != nil {
-		return res, err
-	}
-	res.Metrics = m
-	return res, nil
+	return out, nil
 }
 
 // heldOut is one evaluated customer: the relevant items and their count
@@ -208,13 +224,12 @@ func heldOutSets(lg *Log, test []Purchase, newItems bool) []heldOut {
 
 // scoreHeldOut ranks the catalogue for every held-out customer in parallel
 // and accumulates the metrics.
-func scoreHeldOut(ctx context.Context, lg *Log, sc Scorer, test []Purchase, now int64, p Protocol) (Metrics, error) {
-	sets := heldOutSets(lg, test, p.NewItems)
+func scoreHeldOut(ctx context.Context, lg *Log, sc Scorer, sets []heldOut, pop []float64, now int64, p Protocol) (Metrics, error) {
 	lists := rankAll(ctx, lg, sc, sets, now, p.K, p.NewItems)
 	if err := ctx.Err(); err != nil {
 		return Metrics{}, err
 	}
-	acc := NewMetricsAccumulator(p.K, lg.NumItems(), popularityPercentile(lg))
+	acc := NewMetricsAccumulator(p.K, lg.NumItems(), pop)
 	for i, h := range sets {
 		acc.Add(lists[i], h.relevant, h.n)
 	}

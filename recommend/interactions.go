@@ -3,7 +3,6 @@ package recommend
 import (
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -64,8 +63,7 @@ func ReturnsFromLines(lines []shelfwise.OrderLine) []Interaction {
 		if l.Customer == "" || l.SKU == "" || l.Quantity >= 0 {
 			continue
 		}
-		cancel := strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c")
-		if l.Kind != shelfwise.LineReturn && !(l.Kind == "" && cancel) {
+		if l.Kind != shelfwise.LineReturn && !unknownCancellation(l) {
 			continue
 		}
 		out = append(out, Interaction{Customer: l.Customer, SKU: l.SKU, Time: l.Time, Kind: KindReturn, Quantity: -l.Quantity})

@@ -57,15 +57,21 @@ func failedRule(l shelfwise.OrderLine) int {
 		return 2
 	case l.Kind != "" && l.Kind != shelfwise.LineSale:
 		return 3
-	case l.Kind == "" && (strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c")):
-		// A line of unknown kind follows Online Retail's convention; a
-		// line an importer marked as a sale is one whatever its invoice
-		// number (CDNOW's are "cdnow-<line>", a shop's may be "CS-1001").
+	case unknownCancellation(l):
 		return 4
 	case !strings.ContainsAny(string(l.SKU), "0123456789"):
 		return ruleNoDigit
 	}
 	return -1
+}
+
+// unknownCancellation reports whether line l, of unknown kind, is on a
+// cancellation invoice by Online Retail's convention (a number starting
+// with C). A line an importer gave a kind is what that kind says, whatever
+// its invoice number (CDNOW's are "cdnow-<line>", a shop's may be
+// "CS-1001"): Online Retail's importer marks those lines as returns.
+func unknownCancellation(l shelfwise.OrderLine) bool {
+	return l.Kind == "" && (strings.HasPrefix(string(l.Invoice), "C") || strings.HasPrefix(string(l.Invoice), "c"))
 }
 
 // WhyNoPurchases says why lines hold no purchase (IsPurchase), for an

@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,36 @@ func TestEvaluateTestPeriodTooLong(t *testing.T) {
 	}
 	if _, err := Evaluate(context.Background(), ps, Protocol{TestDays: 10, K: 10}, TrainPopular); err != nil {
 		t.Fatalf("a 10-day test period within the log: %v", err)
+	}
+}
+
+// TestEvaluateEach: several trainers on one split give what Evaluate gives
+// for each alone, and a failing trainer stops the run with the results of
+// those before it.
+func TestEvaluateEach(t *testing.T) {
+	ps, _ := synth(3, 60, 90, 3, 100, 10)
+	ctx := context.Background()
+	p := Protocol{TestDays: 14, K: 10}
+	trainers := []Trainer{TrainPopular, TrainOwnHistory, TrainRepeat}
+	each, err := EvaluateEach(ctx, ps, p, trainers...)
+	if err != nil || len(each) != len(trainers) {
+		t.Fatalf("%d results, %v", len(each), err)
+	}
+	for i, tr := range trainers {
+		alone, err := Evaluate(ctx, ps, p, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if each[i].Metrics != alone.Metrics || each[i].TrainPairs != alone.TrainPairs || each[i].Users == 0 {
+			t.Errorf("trainer %d: %+v together, %+v alone", i, each[i].Metrics, alone.Metrics)
+		}
+	}
+	if each[0].Metrics == each[1].Metrics {
+		t.Error("popular and own history score the same: the trainers did not each run")
+	}
+	broken := func(context.Context, *Log) (Scorer, error) { return nil, errors.New("broken") }
+	got, err := EvaluateEach(ctx, ps, p, TrainPopular, broken, TrainOwnHistory)
+	if err == nil || len(got) != 1 || got[0].Metrics != each[0].Metrics {
+		t.Fatalf("with a broken second trainer: %d results, %v; want the first's and the error", len(got), err)
 	}
 }

@@ -44,11 +44,16 @@ func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 	var rows []Row
 	var users int
 	var hybrid, popular float64
-	for _, mo := range models {
-		res, err := recommend.Evaluate(ctx, ps, proto, mo.train)
-		if err != nil {
-			return fmt.Errorf("%s: %w", mo.name, err)
-		}
+	trainers := make([]recommend.Trainer, len(models))
+	for i, mo := range models {
+		trainers[i] = mo.train
+	}
+	results, err := recommend.EvaluateEach(ctx, ps, proto, trainers...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", models[len(results)].name, err)
+	}
+	for i, mo := range models {
+		res := results[i]
 		users = res.Users
 		rows = append(rows, Row{mo.name + ": Recall@10 / NDCG@10", fmt.Sprintf("%.3f / %.3f", res.Recall, res.NDCG)})
 		switch mo.name {

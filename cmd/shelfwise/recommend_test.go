@@ -113,14 +113,12 @@ func TestRecommendSavedModel(t *testing.T) {
 	}
 	// A product or category the catalogue lacks is bad input, not an
 	// unfiltered or empty list (the fixture's products have no categories).
-	for _, c := range []struct{ args []string }{
-		{[]string{"--around", "NOPE"}},
-		{[]string{"--category", "Nope"}},
+	for _, c := range []struct{ flag, value, want string }{
+		{"--around", "NOPE", `--around: no product "NOPE" in the catalogue`},
+		{"--category", "Nope", `--category "Nope": the catalogue has no departments, categories or subcategories`},
 	} {
-		want := map[string]string{"--around": `--around: no product "NOPE" in the catalogue`,
-			"--category": `--category "Nope": the catalogue has no departments, categories or subcategories`}[c.args[0]]
-		if _, errOut, code := recommendJSON(t, dir, c.args...); code != 2 || !strings.Contains(errOut, want) {
-			t.Fatalf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errOut, want)
+		if _, errOut, code := recommendJSON(t, dir, c.flag, c.value); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Fatalf("%s %s: exit %d, stderr %q; want exit 2 and %q", c.flag, c.value, code, errOut, c.want)
 		}
 	}
 	if around, errOut, code := recommendJSON(t, dir, "--around", "20005"); code != 0 || len(around["recommendations"].([]any)) == 0 {

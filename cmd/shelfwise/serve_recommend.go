@@ -226,24 +226,25 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 	stagesIn := func(lo, hi float64, what string) context.Context {
 		return recommend.WithProgress(ctx, func(f float64, msg string) { progress(lo+(hi-lo)*f, what+": "+msg) })
 	}
-	proto := recommend.Protocol{TestDays: 28, K: 10}
-	ev, err := recommend.Evaluate(stagesIn(0.1, 0.5, evalMsg), ps, proto, recommend.HybridTrainer(recommend.DefaultModel.Hybrid))
+	// The same days are scored by what the shop has without a model (the
+	// customer's own history by number of lines, the most popular items),
+	// so the models page shows the lift beside the figures.
+	bases := []string{"own_history", "popular"}
+	evs, err := recommend.EvaluateEach(stagesIn(0.1, 0.5, evalMsg), ps, recommend.Protocol{TestDays: 28, K: 10},
+		recommend.HybridTrainer(recommend.DefaultModel.Hybrid), recommend.TrainOwnHistory, recommend.TrainPopular)
 	if err != nil {
+		if n := len(evs); n > 0 {
+			return registry.Candidate{}, fmt.Errorf("baseline %s: %w", bases[n-1], err)
+		}
 		return registry.Candidate{}, err
 	}
+	ev := evs[0]
 	metrics := map[string]float64{
 		"ndcg@10": ev.NDCG, "recall@10": ev.Recall, "map@10": ev.MAP, "hit_rate@10": ev.HitRate,
 		"coverage": ev.Coverage, "test_users": float64(ev.Users),
 	}
-	// The same days scored by what the shop has without a model (the
-	// customer's own history by number of lines, the most popular items),
-	// so the models page shows the lift beside the figures.
-	for name, base := range map[string]recommend.Trainer{"own_history": recommend.TrainOwnHistory, "popular": recommend.TrainPopular} {
-		b, err := recommend.Evaluate(ctx, ps, proto, base)
-		if err != nil {
-			return registry.Candidate{}, fmt.Errorf("baseline %s: %w", name, err)
-		}
-		metrics[name+"_ndcg@10"], metrics[name+"_recall@10"] = b.NDCG, b.Recall
+	for i, name := range bases {
+		metrics[name+"_ndcg@10"], metrics[name+"_recall@10"] = evs[1+i].NDCG, evs[1+i].Recall
 	}
 	progress(0.5, "training on all purchases")
 	model, err := recommend.TrainModel(stagesIn(0.5, 0.98, "training on all purchases"), recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
