@@ -30,14 +30,14 @@ type stages struct {
 // The work of each kind of stage, in units of fitting the components once.
 // On Online Retail (eval recommend, 2 cores) fitting the components on a
 // validation window took 2.4-3.1 s, scoring its customers 0.6-2.2 s,
-// tuning the all-items blend 46 s and fitting its reranker 42 s (both
-// blends on an imported Online Retail store: 67 s and 48 s, 10 s and 42
+// tuning the all-items blend 23 s and fitting its reranker 42 s (both
+// blends on an imported Online Retail store: 31 s and 49 s, 8 s and 34
 // s): with equal shares the bar stood at 57% after 7 s of 97.
 const (
 	stageFit    = 1.0
 	stageScore  = 1.0
-	stageTune   = 10.0
-	stageRerank = 10.0
+	stageTune   = 8.0
+	stageRerank = 15.0
 )
 
 // newStages reads the reporter of ctx (none: reports are dropped) for a

@@ -388,7 +388,7 @@ func (t *tuningTable) rerankData(w []float64, top int) (rows [][]float64, y, wt 
 			rows = append(rows, rerankRow(nil, f, nc, scores[ci], f[0] > 0, tu.ufeat, tu.cmax, tu.tail(int(ci))))
 			// Each hit adds 1/|relevant| to recall: weigh rows alike.
 			wt = append(wt, 10/float64(tu.n))
-			if tu.relevant[tu.cands[ci]] {
+			if tu.rel[ci] {
 				y = append(y, 1)
 			} else {
 				y = append(y, 0)
@@ -508,14 +508,14 @@ func (t *tuningTable) listObjective(tu *tuningUser, items, top []int32) float64 
 		if items != nil {
 			ci = items[k]
 		}
-		if tu.relevant[tu.cands[ci]] {
+		if tu.rel[ci] {
 			hits++
-			dcg += 1 / math.Log2(float64(r)+2)
+			dcg += discount(r)
 		}
 	}
 	idcg := 0.0
 	for r := 0; r < min(t.k, tu.n); r++ {
-		idcg += 1 / math.Log2(float64(r)+2)
+		idcg += discount(r)
 	}
 	return dcg/idcg + t.recallWeight*float64(hits)/float64(tu.n)
 }
@@ -637,4 +637,21 @@ func heldOutGains(ctx context.Context, w []float64, tops []int, train rerankTrai
 		}
 	}
 	return gains, nil
+}
+
+// discounts are NDCG's position discounts 1 / log2(r + 2) of the first
+// ranks, computed once (the tuning's objective reads them very often).
+var discounts = func() (d [64]float64) {
+	for r := range d {
+		d[r] = 1 / math.Log2(float64(r)+2)
+	}
+	return d
+}()
+
+// discount is the NDCG discount of rank r (from 0): 1 / log2(r + 2).
+func discount(r int) float64 {
+	if r < len(discounts) {
+		return discounts[r]
+	}
+	return 1 / math.Log2(float64(r)+2)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/optimize"
 
@@ -32,8 +33,11 @@ type tuningUser struct {
 	cands    []int32
 	feats    []float32 // column-major: feature f of candidate ci at f*len(cands)+ci
 	relevant map[int32]bool
-	n        int
-	ufeat    [numUserFeatures]float32
+	// rel[ci] tells whether candidate ci is relevant (relevant[cands[ci]],
+	// kept per candidate: the objective asks very often).
+	rel   []bool
+	n     int
+	ufeat [numUserFeatures]float32
 	// cmax is each component's largest raw score for the customer; tails
 	// the candidates' row tails (appendItemTail, numItemTail per
 	// candidate, in order; their facts from the log the table's components
@@ -103,7 +107,11 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 			}
 		}
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
-		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, n: sets[i].n,
+		rel := make([]bool, len(cands))
+		for ci, it := range cands {
+			rel[ci] = sets[i].relevant[it]
+		}
+		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, rel: rel, n: sets[i].n,
 			ufeat: userFeatures(sm, q.Now), cmax: cmax, tails: make([]float32, 0, len(cands)*numItemTail)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
@@ -156,33 +164,57 @@ func (t *tuningTable) scoresFor(w []float64) [][]float64 {
 // rows; for the customers for whom f is sparse (sp, see sparseAscent; nil:
 // none is) it rescores only their support.
 func (t *tuningTable) objectiveDelta(cur [][]float64, sp []sparseAscent, f int, delta float64) float64 {
-	parts := make([]float64, len(t.users))
+	return t.objectiveDeltas(cur, sp, f, []float64{delta})[0]
+}
+
+// objectiveDeltas is objectiveDelta for each of deltas, each the same bit
+// for bit as alone: a customer's candidates are read once for all of them
+// (while they are in cache), not once per delta.
+func (t *tuningTable) objectiveDeltas(cur [][]float64, sp []sparseAscent, f int, deltas []float64) []float64 {
+	nd := len(deltas)
+	parts := make([]float64, len(t.users)*nd) // customer i's objective under delta d at i*nd+d
 	bufs := make([][]float64, workers())
 	parallelFor(len(t.users), func(w, i int) {
 		tu := &t.users[i]
 		s := cur[i]
-		if sp != nil && f >= 0 && sp[i].sparse(f) {
-			parts[i] = t.topObjective(tu, sp[i].top(cur[i], tu.col(f), delta, t.k))
-			return
-		}
-		if f >= 0 {
+		out := parts[i*nd : (i+1)*nd]
+		switch {
+		case f < 0:
+			v := t.userObjective(tu, nil, s)
+			for d := range out {
+				out[d] = v
+			}
+		case sp != nil && sp[i].sparse(f):
+			for d, delta := range deltas {
+				out[d] = t.topObjective(tu, sp[i].top(s, tu.col(f), delta, t.k))
+			}
+		case t.k > 0 && t.k <= smallK:
+			for d, delta := range deltas {
+				out[d] = t.topObjective(tu, topKShifted(s, tu.col(f), delta, t.k))
+			}
+		default:
 			if cap(bufs[w]) < len(s) {
 				bufs[w] = make([]float64, len(s))
 			}
 			b := bufs[w][:len(s)]
 			col := tu.col(f)
-			for ci := range b {
-				b[ci] = s[ci] + delta*float64(col[ci])
+			for d, delta := range deltas {
+				for ci := range b {
+					b[ci] = s[ci] + delta*float64(col[ci])
+				}
+				out[d] = t.userObjective(tu, nil, b)
 			}
-			s = b
 		}
-		parts[i] = t.userObjective(tu, nil, s)
 	})
-	sum := 0.0
-	for _, p := range parts {
-		sum += p
+	res := make([]float64, nd)
+	for d := range res {
+		sum := 0.0
+		for i := range t.users {
+			sum += parts[i*nd+d]
+		}
+		res[d] = sum / float64(max(1, len(t.users)))
 	}
-	return sum / float64(max(1, len(t.users)))
+	return res
 }
 
 // tune learns the weights: coordinate ascent on the validation objective,
@@ -223,13 +255,17 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 				continue
 			}
 			bestV := w[f]
-			vals := append([]float64{w[f] * 0.5, w[f] * 0.7, w[f] * 1.4, w[f] * 2, -w[f]}, grid...)
-			for _, v := range vals {
-				if v == w[f] || v == bestV {
-					continue
+			var vals, deltas []float64
+			for _, v := range append([]float64{w[f] * 0.5, w[f] * 0.7, w[f] * 1.4, w[f] * 2, -w[f]}, grid...) {
+				if v != w[f] && !slices.Contains(vals, v) {
+					vals, deltas = append(vals, v), append(deltas, v-w[f])
 				}
-				if s := t.objectiveDelta(cur, sp, f, v-w[f]); s > best+1e-6 {
-					best, bestV = s, v
+			}
+			// Scored together; taken in order, the first of equal
+			// objectives wins, as when they were scored one by one.
+			for k, s := range t.objectiveDeltas(cur, sp, f, deltas) {
+				if s > best+1e-6 {
+					best, bestV = s, vals[k]
 					improved = true
 				}
 			}
@@ -258,13 +294,16 @@ func (t *tuningTable) coordinateAscent(w []float64, active []bool) ([]float64, f
 // rescaled so its largest weight is 1.
 func (t *tuningTable) rankNet(active []bool) []float64 {
 	rng := rand.New(rand.NewPCG(7, 7))
-	var diffs []float64
+	// Each difference of two float32 features is a float32: stored as one,
+	// it takes half the memory the fit streams through on every step, and
+	// widens to the same float64.
+	var diffs []float32
 	var weights []float64
 	const negatives = 15
 	for _, tu := range t.users {
 		var pos, neg []int
-		for ci, it := range tu.cands {
-			if tu.relevant[it] {
+		for ci := range tu.cands {
+			if tu.rel[ci] {
 				pos = append(pos, ci)
 			} else {
 				neg = append(neg, ci)
@@ -283,9 +322,9 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 			a := tu.row(pr[0], nil)
 			b := tu.row(pr[1], nil)
 			for f := range a {
-				d := 0.0
+				var d float32
 				if active[f] {
-					d = float64(a[f] - b[f])
+					d = a[f] - b[f]
 				}
 				diffs = append(diffs, d)
 			}
@@ -296,60 +335,8 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 	if len(weights) == 0 {
 		return make([]float64, nf)
 	}
-	const l2 = 1e-3
-	// The optimiser asks for the loss and then the gradient at the same
-	// weights: the pairs' scores are computed once for both. Each pair's
-	// score and its exponential are computed on every core; the sums over
-	// pairs stay in pair order, so the fit does not depend on the number
-	// of cores.
-	zs := make([]float64, len(weights))
-	tmp := make([]float64, len(weights))
-	each := func(fn func(lo, hi int)) { _ = parallel.Chunks(context.Background(), len(weights), 0, 4096, fn) }
-	var zAt []float64
-	scores := func(w []float64) []float64 {
-		if zAt == nil || !slices.Equal(zAt, w) {
-			each(func(lo, hi int) {
-				for p := lo; p < hi; p++ {
-					zs[p] = dot(w, diffs[p*nf:(p+1)*nf])
-				}
-			})
-			zAt = append(zAt[:0], w...)
-		}
-		return zs
-	}
-	fn := func(w []float64) float64 {
-		z := scores(w)
-		each(func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				tmp[p] = softplus(-z[p])
-			}
-		})
-		loss := 0.0
-		for p, pw := range weights {
-			loss += pw * tmp[p]
-		}
-		return loss + l2*dot(w, w)
-	}
-	grad := func(g, w []float64) {
-		clear(g)
-		z := scores(w)
-		each(func(lo, hi int) {
-			for p := lo; p < hi; p++ {
-				tmp[p] = math.Exp(z[p])
-			}
-		})
-		for p, pw := range weights {
-			d := diffs[p*nf : (p+1)*nf]
-			s := -pw / (1 + tmp[p])
-			for f := range g {
-				g[f] += s * d[f]
-			}
-		}
-		for f := range g {
-			g[f] += 2 * l2 * w[f]
-		}
-	}
-	res, err := optimize.Minimize(optimize.Problem{Func: fn, Grad: grad}, make([]float64, nf),
+	pl := newPairLoss(diffs, weights, nf)
+	res, err := optimize.Minimize(optimize.Problem{Func: pl.loss, Grad: pl.grad}, make([]float64, nf),
 		&optimize.Settings{MajorIterations: 200}, &optimize.LBFGS{})
 	if err != nil && res == nil {
 		return make([]float64, nf)
@@ -365,6 +352,109 @@ func (t *tuningTable) rankNet(active []bool) []float64 {
 		}
 	}
 	return w
+}
+
+// pairLoss is rankNet's objective: the weighted pairwise logistic loss of
+// the score differences diffs (nf per pair, back to back) plus an L2
+// penalty. The optimiser asks for the loss and then the gradient at the
+// same weights: the pairs' scores are computed once for both. Each pair's
+// score and its exponential are computed on every core, and each core
+// sums the gradient of its own features; every sum over pairs stays in
+// pair order, so the fit does not depend on the number of cores.
+type pairLoss struct {
+	diffs   []float32
+	weights []float64
+	nf      int
+	zs, tmp []float64
+	zAt     []float64 // the weights zs were computed at
+}
+
+// pairL2 is pairLoss's L2 penalty.
+const pairL2 = 1e-3
+
+func newPairLoss(diffs []float32, weights []float64, nf int) *pairLoss {
+	return &pairLoss{diffs: diffs, weights: weights, nf: nf, zs: make([]float64, len(weights)), tmp: make([]float64, len(weights))}
+}
+
+func (pl *pairLoss) each(fn func(lo, hi int)) {
+	_ = parallel.Chunks(context.Background(), len(pl.weights), 0, 4096, fn)
+}
+
+// scores returns every pair's score difference under w.
+func (pl *pairLoss) scores(w []float64) []float64 {
+	if pl.zAt == nil || !slices.Equal(pl.zAt, w) {
+		nf := pl.nf
+		pl.each(func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				pl.zs[p] = dotWiden(w, pl.diffs[p*nf:(p+1)*nf])
+			}
+		})
+		pl.zAt = append(pl.zAt[:0], w...)
+	}
+	return pl.zs
+}
+
+// loss is the objective at w.
+func (pl *pairLoss) loss(w []float64) float64 {
+	z := pl.scores(w)
+	pl.each(func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			pl.tmp[p] = softplus(-z[p])
+		}
+	})
+	loss := 0.0
+	for p, pw := range pl.weights {
+		loss += pw * pl.tmp[p]
+	}
+	return loss + pairL2*dot(w, w)
+}
+
+// grad writes the objective's gradient at w to g.
+func (pl *pairLoss) grad(g, w []float64) {
+	clear(g)
+	z := pl.scores(w)
+	pl.each(func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			pl.tmp[p] = -pl.weights[p] / (1 + math.Exp(z[p]))
+		}
+	})
+	nf := pl.nf
+	groups := min(workers(), nf)
+	var wg sync.WaitGroup
+	for k := range groups {
+		lo, hi := k*nf/groups, (k+1)*nf/groups
+		wg.Go(func() {
+			gk := g[lo:hi]
+			for p, s := range pl.tmp {
+				d := pl.diffs[p*nf+lo : p*nf+hi]
+				for f := range gk {
+					gk[f] += s * float64(d[f])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for f := range g {
+		g[f] += 2 * pairL2 * w[f]
+	}
+}
+
+// dotWiden is dot(a, b) with b widened to float64, summed in dot's order.
+func dotWiden(a []float64, b []float32) float64 {
+	var s0, s1, s2, s3 float64
+	n := len(a)
+	b = b[:n]
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		s0 += a[k] * float64(b[k])
+		s1 += a[k+1] * float64(b[k+1])
+		s2 += a[k+2] * float64(b[k+2])
+		s3 += a[k+3] * float64(b[k+3])
+	}
+	for ; k < n; k++ {
+		s0 += a[k] * float64(b[k])
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // softplus is log(1 + e^x), computed stably.
@@ -483,6 +573,24 @@ func (a *sparseAscent) keepRest(s []float64, k int) {
 	if a.mask != 0 {
 		a.rest = topKWhere(s, k, func(ci int32) bool { return !a.inSup[ci] })
 	}
+}
+
+// topKShifted is TopK(s + delta x col, k) for k <= smallK, each score
+// computed as objectiveDelta's whole-list path does, without writing the
+// shifted list.
+func topKShifted(s []float64, col []float32, delta float64, k int) []int32 {
+	st := smallTop{k: k, bar: math.Inf(-1)}
+	for ci, x := range col {
+		if v := s[ci] + delta*float64(x); v > st.bar {
+			st.push(scored{int32(ci), v})
+		}
+	}
+	top := st.arr[:st.n]
+	out := make([]int32, len(top))
+	for r := range top {
+		out[r] = top[len(top)-1-r].i
+	}
+	return out
 }
 
 // top is TopK(s + delta x col, k) for a feature col zero outside the

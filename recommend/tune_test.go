@@ -31,10 +31,11 @@ func synthTuningTable(t *testing.T) (*Log, HybridConfig, *tuningTable) {
 }
 
 // TestSparseAscentMatchesDense: scoring a weight change through the
-// sparse support (sparseAscent) gives the same top k and the same
-// objective, bit for bit, as rescoring whole candidate lists, for every
-// feature, several changes and weights, and after accepted steps of
-// sparse and dense features (refreshSparse).
+// sparse support (sparseAscent) or the shifted scores (topKShifted) gives
+// the same top k and the same objective, bit for bit, as rescoring whole
+// candidate lists (several changes scored together, objectiveDeltas, as
+// each alone), for every feature, several changes and weights, and after
+// accepted steps of sparse and dense features (refreshSparse).
 func TestSparseAscentMatchesDense(t *testing.T) {
 	_, _, tb := synthTuningTable(t)
 	rng := rand.New(rand.NewPCG(9, 10))
@@ -62,24 +63,36 @@ func TestSparseAscentMatchesDense(t *testing.T) {
 					}
 					for i := range tb.users {
 						tu := &tb.users[i]
+						b := slices.Clone(cur[i])
+						for ci, x := range tu.col(f) {
+							b[ci] += d * float64(x)
+						}
+						wt := TopK(b, tb.k)
+						if g := topKShifted(cur[i], tu.col(f), d, tb.k); !slices.Equal(g, wt) {
+							t.Fatalf("user %d feature %d delta %v: shifted top %v, TopK %v", i, f, d, g, wt)
+						}
 						if !sp[i].sparse(f) {
 							denseCases++
 							continue
 						}
 						sparseCases++
-						b := slices.Clone(cur[i])
-						for ci, x := range tu.col(f) {
-							b[ci] += d * float64(x)
-						}
-						if g, wt := sp[i].top(cur[i], tu.col(f), d, tb.k), TopK(b, tb.k); !slices.Equal(g, wt) {
+						if g := sp[i].top(cur[i], tu.col(f), d, tb.k); !slices.Equal(g, wt) {
 							t.Fatalf("user %d feature %d delta %v: sparse top %v, TopK %v", i, f, d, g, wt)
 						}
 					}
 				}
 			}
+			// All of a feature's changes scored together, each as alone.
+			f := rng.IntN(tb.nFeat)
+			ds := []float64{-1, 0.01, 0.01, 2, -0.3}
+			for k, got := range tb.objectiveDeltas(cur, sp, f, ds) {
+				if want := tb.objectiveDelta(cur, sp, f, ds[k]); math.Float64bits(got) != math.Float64bits(want) {
+					t.Fatalf("feature %d delta %v: %v together, %v alone", f, ds[k], got, want)
+				}
+			}
 			// An accepted step, alternately of a sparse and a dense feature
 			// for the first customer.
-			f := rng.IntN(tb.nFeat)
+			f = rng.IntN(tb.nFeat)
 			for sp[0].sparse(f) != (round%2 == 0) {
 				f = rng.IntN(tb.nFeat)
 			}
@@ -124,5 +137,67 @@ func TestRankNetSameOnAnyCores(t *testing.T) {
 	}
 	if inner == 0 {
 		t.Fatalf("weights %v: a trivial fit", one)
+	}
+}
+
+// TestPairLossGradient checks rankNet's gradient against central
+// differences of its loss at random weights, on random pairs.
+func TestPairLossGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const nf, pairs = 7, 5000
+	diffs := make([]float32, nf*pairs)
+	for k := range diffs {
+		diffs[k] = float32(rng.NormFloat64())
+	}
+	weights := make([]float64, pairs)
+	for p := range weights {
+		weights[p] = rng.Float64() / pairs
+	}
+	pl := newPairLoss(diffs, weights, nf)
+	for range 3 {
+		w := make([]float64, nf)
+		for f := range w {
+			w[f] = rng.NormFloat64()
+		}
+		g := make([]float64, nf)
+		pl.grad(g, w)
+		for f := range w {
+			const h = 1e-5
+			wp, wm := slices.Clone(w), slices.Clone(w)
+			wp[f] += h
+			wm[f] -= h
+			num := (pl.loss(wp) - pl.loss(wm)) / (2 * h)
+			if math.Abs(num-g[f]) > 1e-6*math.Max(1, math.Abs(num)) {
+				t.Fatalf("feature %d: gradient %v, central difference %v", f, g[f], num)
+			}
+		}
+	}
+}
+
+// TestTopKShiftedTies: topKShifted gives TopK's answer on the shifted
+// list when many shifted scores tie (ties to the lower index) and some
+// are -Inf (never returned).
+func TestTopKShiftedTies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 500 {
+		n := 1 + rng.IntN(60)
+		s := make([]float64, n)
+		col := make([]float32, n)
+		for i := range s {
+			s[i] = float64(rng.IntN(4))
+			if rng.IntN(10) == 0 {
+				s[i] = math.Inf(-1)
+			}
+			col[i] = float32(rng.IntN(3))
+		}
+		delta := float64(rng.IntN(3)) - 1
+		k := 1 + rng.IntN(smallK)
+		b := make([]float64, n)
+		for i := range b {
+			b[i] = s[i] + delta*float64(col[i])
+		}
+		if got, want := topKShifted(s, col, delta, k), TopK(b, k); !slices.Equal(got, want) {
+			t.Fatalf("trial %d: topKShifted %v, TopK %v (scores %v)", trial, got, want, b)
+		}
 	}
 }
