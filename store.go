@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// Versioned is a store that can tell cheaply whether anything was written
+// since a reader last looked (the sqlite store is one): Generation rises
+// with every committed write, and two equal generations mean the same
+// data.
+type Versioned interface {
+	Generation(ctx context.Context) (int64, error)
+}
+
 // DB is the storage service every back-end implements (sqlite/ by default,
 // postgres/ for scale-out). Reads stream through callbacks so memory stays
 // bounded on large stores; a callback's error stops the read and is returned.

@@ -102,7 +102,7 @@ func TestMigrateToCovariates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE forecasts`, `DROP TABLE forecast_runs`,
+	for _, q := range []string{`DROP TABLE store_generation`, `DROP TABLE forecasts`, `DROP TABLE forecast_runs`,
 		`DROP TABLE covariates`, `DROP TABLE covariate_dict`, `DELETE FROM schema_version WHERE version >= 2`} {
 		if _, err := db.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ func TestMigrateToForecasts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE forecasts`, `DROP TABLE forecast_runs`, `DELETE FROM schema_version WHERE version >= 3`} {
+	for _, q := range []string{`DROP TABLE store_generation`, `DROP TABLE forecasts`, `DROP TABLE forecast_runs`, `DELETE FROM schema_version WHERE version >= 3`} {
 		if _, err := db.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -71,3 +71,14 @@ func (db *DB) AddEvents(ctx context.Context, idempotencyKey string, evs []shelfw
 	}
 	return added, nil
 }
+
+// Generation returns the store's generation: a counter that every
+// committed write (an import, live events, catalogue changes, an erasure,
+// stored forecasts...) raises in its own transaction. Two equal
+// generations mean the same data; a different one means something was
+// written in between, not necessarily anything a reader cares about.
+func (db *DB) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := db.r.QueryRowContext(ctx, `SELECT generation FROM store_generation WHERE id = 1`).Scan(&g)
+	return g, err
+}

@@ -58,7 +58,11 @@ func (w *writer) commit(ctx context.Context) error {
 	if w.c == nil {
 		return errors.New("sqlite: transaction already ended")
 	}
-	_, err := w.exec(ctx, "COMMIT")
+	// Every write raises the generation with it (see DB.Generation).
+	_, err := w.exec(ctx, `UPDATE store_generation SET generation = generation + 1 WHERE id = 1`)
+	if err == nil {
+		_, err = w.exec(ctx, "COMMIT")
+	}
 	if err != nil {
 		w.rollback()
 		return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,9 @@ on the last 30 days). The trained model is saved in DB/models/recommend.swm
 (versioned and checksummed) and reused while the store's purchases and
 catalogue are unchanged; it is retrained when they change, when the file is
 absent, or with --retrain ("shelfwise train recommend" trains it ahead).
+While nothing was written to the store since the model was last found to
+fit it (recommend.swm.stamp records the store's generation), the model is
+used without reading the purchases again: well under a second.
 ID is the retailer's customer identifier as in the imported export; it is
 pseudonymised before the lookup. An unknown customer gets trending
 products.
@@ -299,31 +303,54 @@ func trainRecommendModel(ctx context.Context, in recommend.TrainInput) (*recomme
 // recommender returns the engine for the store's data: the saved model
 // when it was trained on exactly the purchases and catalogue the store
 // holds now, else a model trained now and saved for the next call.
+//
+// Checking the saved model means reading every purchase for its
+// fingerprint (seconds on a large store). A store that counts its writes
+// (shelfwise.Versioned) spares that: beside the model a stamp file records
+// the store's generation when the model was last checked or trained and
+// the model's fingerprint, and while the generation is unchanged and the
+// model is the one stamped, nothing was written since, so the model fits.
+// The generation is read before the purchases, so a stamp never claims a
+// later generation than the data the model was checked against.
 func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (*recommend.Engine, recommenderInfo, error) {
 	start := time.Now()
 	info := recommenderInfo{File: m.recommendModelFile(), Reason: "--retrain"}
+	gen, versioned, err := storeGeneration(ctx, db)
+	if err != nil {
+		return nil, info, err
+	}
+	var model *recommend.Model
+	if !retrain {
+		var n int
+		if model, n, err = loadRecommendModel(info.File); err != nil {
+			return nil, info, err
+		}
+		if st, ok := readModelStamp(info.File); ok && versioned && model != nil && st.Generation == gen && st.Data == model.Data {
+			info.Loaded, info.Reason, info.Bytes = true, "", n
+			info.Seconds = time.Since(start).Seconds()
+			return recommend.NewEngine(model), info, nil
+		}
+		info.Bytes = n
+	}
 	in, err := recommenderData(ctx, db)
 	if err != nil {
 		return nil, info, err
 	}
 	if !retrain {
-		model, n, err := loadRecommendModel(info.File)
-		if err != nil {
-			return nil, info, err
-		}
 		switch {
 		case model == nil:
 			info.Reason = "no saved model"
 		case model.Data != recommend.Fingerprint(in.Purchases, in.Products):
 			info.Reason = "the store's purchases or catalogue changed since it was trained"
 		default:
-			info.Loaded, info.Reason, info.Bytes = true, "", n
+			info.Loaded, info.Reason = true, ""
+			m.stampModel(info.File, versioned, gen, model.Data)
 			info.Seconds = time.Since(start).Seconds()
 			return recommend.NewEngine(model), info, nil
 		}
 	}
 	tctx, done := m.recommendProgress(ctx, "training recommendations")
-	model, err := trainRecommendModel(tctx, in)
+	model, err = trainRecommendModel(tctx, in)
 	done()
 	if err != nil {
 		return nil, info, err
@@ -331,6 +358,52 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 	if info.Bytes, err = saveRecommendModel(model, info.File); err != nil {
 		return nil, info, err
 	}
+	m.stampModel(info.File, versioned, gen, model.Data)
 	info.Seconds = time.Since(start).Seconds()
 	return recommend.NewEngine(model), info, nil
+}
+
+// modelStamp is what a saved model's stamp file records (see
+// recommender): the store's generation when the model was last found to
+// fit the store, and the model's fingerprint of the data.
+type modelStamp struct {
+	Generation int64  `json:"generation"`
+	Data       string `json:"data"`
+}
+
+// storeGeneration is the store's generation when it counts its writes
+// (versioned), else versioned is false.
+func storeGeneration(ctx context.Context, db shelfwise.DB) (gen int64, versioned bool, err error) {
+	v, ok := db.(shelfwise.Versioned)
+	if !ok {
+		return 0, false, nil
+	}
+	gen, err = v.Generation(ctx)
+	return gen, err == nil, err
+}
+
+// readModelStamp reads the stamp beside the model file; ok is false when
+// there is none or it cannot be read (the model is then checked the long
+// way, which writes a new one).
+func readModelStamp(modelFile string) (st modelStamp, ok bool) {
+	data, err := os.ReadFile(modelFile + ".stamp")
+	if err != nil || json.Unmarshal(data, &st) != nil {
+		return modelStamp{}, false
+	}
+	return st, true
+}
+
+// stampModel writes the stamp beside the model file. Failing to is not
+// an error (the next call checks the model the long way): it is reported
+// and the call goes on.
+func (m *Main) stampModel(modelFile string, versioned bool, gen int64, data string) {
+	if !versioned {
+		return
+	}
+	err := writeAtomic(modelFile+".stamp", func(w io.Writer) error {
+		return json.NewEncoder(w).Encode(modelStamp{Generation: gen, Data: data})
+	})
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "warning: could not record that the saved recommender fits the store (%v); the next call will check it again\n", err)
+	}
 }

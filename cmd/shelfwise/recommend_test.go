@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -338,5 +339,83 @@ func TestReadCustomerIDs(t *testing.T) {
 	}
 	if !slices.Equal(ids, []string{"17850", "13047", "12583"}) || !slices.Equal(lines, []int{3, 4, 6}) {
 		t.Fatalf("ids %q on lines %v, want 17850, 13047, 12583 on lines 3, 4, 6", ids, lines)
+	}
+}
+
+// linesForbidden is a sqlite store whose order lines cannot be read (its
+// generation can): a recommender it yields was neither retrained nor
+// checked against the purchases.
+type linesForbidden struct{ *sqlite.DB }
+
+func (linesForbidden) OrderLines(context.Context, shelfwise.OrderFilter, func(shelfwise.OrderLine) error) error {
+	return errors.New("order lines read")
+}
+
+// TestRecommendStamp: while the store's generation is the one stamped
+// beside the saved model, the model is used without reading the
+// purchases; any write (even one that leaves the purchases as they were)
+// or a model other than the stamped one sends the check the long way,
+// which stamps the model again when it still fits.
+func TestRecommendStamp(t *testing.T) {
+	dir := retailStore(t)
+	if _, errOut, code := recommendJSON(t, dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ctx := context.Background()
+	db, err := openStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := NewMain()
+	m.DataDir = dir
+	m.Stderr = io.Discard
+	quick := func() error {
+		t.Helper()
+		_, info, err := m.recommender(ctx, linesForbidden{db.(*sqlite.DB)}, false)
+		if err == nil && !info.Loaded {
+			t.Fatal("a model was trained without reading the purchases")
+		}
+		return err
+	}
+	if err := quick(); err != nil {
+		t.Fatalf("stamped model, unchanged store: %v", err)
+	}
+	// A write that changes no purchase still moves the generation.
+	prods, err := db.Products(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutProducts(ctx, prods[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := quick(); err == nil {
+		t.Fatal("after a write, the model was used without checking it")
+	}
+	if _, info, err := m.recommender(ctx, db, false); err != nil || !info.Loaded {
+		t.Fatalf("the long check: loaded %v, %v; want the unchanged data's model loaded", info.Loaded, err)
+	}
+	if err := quick(); err != nil {
+		t.Fatalf("after the long check stamped it again: %v", err)
+	}
+	// A stamp for another model is not this model's.
+	stamp := m.recommendModelFile() + ".stamp"
+	raw, err := os.ReadFile(stamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st modelStamp
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Data += " (another model)"
+	if raw, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stamp, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := quick(); err == nil {
+		t.Fatal("a stamp of another model let this one skip the check")
 	}
 }
