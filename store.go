@@ -6,11 +6,10 @@ import (
 )
 
 // Versioned is a store that can tell cheaply whether anything was written
-// since a reader last looked (the sqlite store is one): Generation rises
-// with every committed write, and two equal generations mean the same
-// data.
+// since a reader last looked (the sqlite store is one): Version changes
+// with every committed write, and two equal versions mean the same data.
 type Versioned interface {
-	Generation(ctx context.Context) (int64, error)
+	Version(ctx context.Context) (string, error)
 }
 
 // DB is the storage service every back-end implements (sqlite/ by default,

@@ -7,10 +7,9 @@
 // survives a crash, and readers never block the writer. Writes go through a
 // single connection guarded by a mutex (one writer at a time); reads use a
 // separate pool of query-only connections that see committed data only.
-// Every write transaction also raises the store's generation
-// (DB.Generation, shelfwise.Versioned), so a reader that kept the
-// generation it last saw can tell without reading anything else that
-// nothing was written since.
+// Every write transaction also changes the store's version (DB.Version,
+// shelfwise.Versioned), so a reader that kept the version it last saw can
+// tell without reading anything else that nothing was written since.
 //
 // Layout. Repeated strings (SKUs, stores, customer pseudonyms, invoices,
 // sessions, countries) live once in dictionary tables and the fact tables

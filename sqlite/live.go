@@ -72,13 +72,18 @@ func (db *DB) AddEvents(ctx context.Context, idempotencyKey string, evs []shelfw
 	return added, nil
 }
 
-// Generation returns the store's generation: a counter that every
-// committed write (an import, live events, catalogue changes, an erasure,
-// stored forecasts...) raises in its own transaction. Two equal
-// generations mean the same data; a different one means something was
-// written in between, not necessarily anything a reader cares about.
-func (db *DB) Generation(ctx context.Context) (int64, error) {
+// Version returns the store's version, "<writes>-<token>": the number of
+// write transactions committed since the version began (an import, live
+// events, catalogue changes, an erasure, stored forecasts...) and a random
+// token drawn afresh by each in its own transaction. Two equal versions
+// mean the same data, even across a store deleted and re-created or
+// restored from a backup; a different one means something was written in
+// between, not necessarily anything a reader cares about.
+func (db *DB) Version(ctx context.Context) (string, error) {
 	var g int64
-	err := db.r.QueryRowContext(ctx, `SELECT generation FROM store_generation WHERE id = 1`).Scan(&g)
-	return g, err
+	var token []byte
+	if err := db.r.QueryRowContext(ctx, `SELECT generation, token FROM store_generation WHERE id = 1`).Scan(&g, &token); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d-%x", g, token), nil
 }

@@ -58,8 +58,8 @@ func (w *writer) commit(ctx context.Context) error {
 	if w.c == nil {
 		return errors.New("sqlite: transaction already ended")
 	}
-	// Every write raises the generation with it (see DB.Generation).
-	_, err := w.exec(ctx, `UPDATE store_generation SET generation = generation + 1 WHERE id = 1`)
+	// Every write changes the store's version with it (see DB.Version).
+	_, err := w.exec(ctx, `UPDATE store_generation SET generation = generation + 1, token = randomblob(16) WHERE id = 1`)
 	if err == nil {
 		_, err = w.exec(ctx, "COMMIT")
 	}

@@ -51,7 +51,7 @@ on the last 30 days). The trained model is saved in DB/models/recommend.swm
 catalogue are unchanged; it is retrained when they change, when the file is
 absent, or with --retrain ("shelfwise train recommend" trains it ahead).
 While nothing was written to the store since the model was last found to
-fit it (recommend.swm.stamp records the store's generation), the model is
+fit it (recommend.swm.stamp records the store's version), the model is
 used without reading the purchases again: well under a second.
 ID is the retailer's customer identifier as in the imported export; it is
 pseudonymised before the lookup. An unknown customer gets trending
@@ -305,17 +305,17 @@ func trainRecommendModel(ctx context.Context, in recommend.TrainInput) (*recomme
 // holds now, else a model trained now and saved for the next call.
 //
 // Checking the saved model means reading every purchase for its
-// fingerprint (seconds on a large store). A store that counts its writes
+// fingerprint (seconds on a large store). A store that versions its writes
 // (shelfwise.Versioned) spares that: beside the model a stamp file records
-// the store's generation when the model was last checked or trained and
-// the model's fingerprint, and while the generation is unchanged and the
-// model is the one stamped, nothing was written since, so the model fits.
-// The generation is read before the purchases, so a stamp never claims a
-// later generation than the data the model was checked against.
+// the store's version when the model was last checked or trained and the
+// model's fingerprint, and while the version is unchanged and the model is
+// the one stamped, nothing was written since, so the model fits. The
+// version is read before the purchases, so a stamp never claims a later
+// version than the data the model was checked against.
 func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (*recommend.Engine, recommenderInfo, error) {
 	start := time.Now()
 	info := recommenderInfo{File: m.recommendModelFile(), Reason: "--retrain"}
-	gen, versioned, err := storeGeneration(ctx, db)
+	ver, versioned, err := storeVersion(ctx, db)
 	if err != nil {
 		return nil, info, err
 	}
@@ -325,7 +325,7 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 		if model, n, err = loadRecommendModel(info.File); err != nil {
 			return nil, info, err
 		}
-		if st, ok := readModelStamp(info.File); ok && versioned && model != nil && st.Generation == gen && st.Data == model.Data {
+		if st, ok := readModelStamp(info.File); ok && versioned && model != nil && st.Version == ver && st.Data == model.Data {
 			info.Loaded, info.Reason, info.Bytes = true, "", n
 			info.Seconds = time.Since(start).Seconds()
 			return recommend.NewEngine(model), info, nil
@@ -344,7 +344,7 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 			info.Reason = "the store's purchases or catalogue changed since it was trained"
 		default:
 			info.Loaded, info.Reason = true, ""
-			m.stampModel(info.File, versioned, gen, model.Data)
+			m.stampModel(info.File, versioned, ver, model.Data)
 			info.Seconds = time.Since(start).Seconds()
 			return recommend.NewEngine(model), info, nil
 		}
@@ -358,28 +358,28 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 	if info.Bytes, err = saveRecommendModel(model, info.File); err != nil {
 		return nil, info, err
 	}
-	m.stampModel(info.File, versioned, gen, model.Data)
+	m.stampModel(info.File, versioned, ver, model.Data)
 	info.Seconds = time.Since(start).Seconds()
 	return recommend.NewEngine(model), info, nil
 }
 
 // modelStamp is what a saved model's stamp file records (see
-// recommender): the store's generation when the model was last found to
+// recommender): the store's version when the model was last found to
 // fit the store, and the model's fingerprint of the data.
 type modelStamp struct {
-	Generation int64  `json:"generation"`
-	Data       string `json:"data"`
+	Version string `json:"store_version"`
+	Data    string `json:"data"`
 }
 
-// storeGeneration is the store's generation when it counts its writes
+// storeVersion is the store's version when it versions its writes
 // (versioned), else versioned is false.
-func storeGeneration(ctx context.Context, db shelfwise.DB) (gen int64, versioned bool, err error) {
+func storeVersion(ctx context.Context, db shelfwise.DB) (ver string, versioned bool, err error) {
 	v, ok := db.(shelfwise.Versioned)
 	if !ok {
-		return 0, false, nil
+		return "", false, nil
 	}
-	gen, err = v.Generation(ctx)
-	return gen, err == nil, err
+	ver, err = v.Version(ctx)
+	return ver, err == nil, err
 }
 
 // readModelStamp reads the stamp beside the model file; ok is false when
@@ -396,12 +396,12 @@ func readModelStamp(modelFile string) (st modelStamp, ok bool) {
 // stampModel writes the stamp beside the model file. Failing to is not
 // an error (the next call checks the model the long way): it is reported
 // and the call goes on.
-func (m *Main) stampModel(modelFile string, versioned bool, gen int64, data string) {
+func (m *Main) stampModel(modelFile string, versioned bool, ver, data string) {
 	if !versioned {
 		return
 	}
 	err := writeAtomic(modelFile+".stamp", func(w io.Writer) error {
-		return json.NewEncoder(w).Encode(modelStamp{Generation: gen, Data: data})
+		return json.NewEncoder(w).Encode(modelStamp{Version: ver, Data: data})
 	})
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "warning: could not record that the saved recommender fits the store (%v); the next call will check it again\n", err)
