@@ -214,20 +214,21 @@ func mulA(out, v, Y, yty []float64, es []entry, reg float64) {
 	}
 }
 
-// dot is the inner product, unrolled by four.
-func dot[T float32 | float64](a, b []T) T {
-	var s0, s1, s2, s3 T
+// dot is the inner product, unrolled by four, in a's precision (b's
+// elements widened to it when b is float32 and a float64).
+func dot[A, B float32 | float64](a []A, b []B) A {
+	var s0, s1, s2, s3 A
 	n := len(a)
 	b = b[:n]
 	k := 0
 	for ; k+4 <= n; k += 4 {
-		s0 += a[k] * b[k]
-		s1 += a[k+1] * b[k+1]
-		s2 += a[k+2] * b[k+2]
-		s3 += a[k+3] * b[k+3]
+		s0 += a[k] * A(b[k])
+		s1 += a[k+1] * A(b[k+1])
+		s2 += a[k+2] * A(b[k+2])
+		s3 += a[k+3] * A(b[k+3])
 	}
 	for ; k < n; k++ {
-		s0 += a[k] * b[k]
+		s0 += a[k] * A(b[k])
 	}
 	return s0 + s1 + s2 + s3
 }

@@ -62,14 +62,14 @@ func (a *MetricsAccumulator) Add(ranked []int32, relevant map[int32]bool, nRelev
 		}
 		if relevant[it] {
 			hits++
-			dcg += 1 / math.Log2(float64(r)+2)
+			dcg += discount(r)
 			ap += float64(hits) / float64(r+1)
 		}
 	}
 	m := min(a.k, nRelevant)
 	idcg := 0.0
 	for r := 0; r < m; r++ {
-		idcg += 1 / math.Log2(float64(r)+2)
+		idcg += discount(r)
 	}
 	a.sumR += float64(hits) / float64(nRelevant)
 	a.sumN += dcg / idcg
@@ -101,4 +101,22 @@ func (a *MetricsAccumulator) Result() Metrics {
 		m.PopularityBias = a.sumPop / a.nRecos
 	}
 	return m
+}
+
+// discounts are NDCG's position discounts 1 / log2(r + 2) of the first
+// ranks, computed once (the metrics and the tuning's objective read them
+// very often).
+var discounts = func() (d [64]float64) {
+	for r := range d {
+		d[r] = 1 / math.Log2(float64(r)+2)
+	}
+	return d
+}()
+
+// discount is the NDCG discount of rank r (from 0): 1 / log2(r + 2).
+func discount(r int) float64 {
+	if r < len(discounts) {
+		return discounts[r]
+	}
+	return 1 / math.Log2(float64(r)+2)
 }

@@ -638,20 +638,3 @@ func heldOutGains(ctx context.Context, w []float64, tops []int, train rerankTrai
 	}
 	return gains, nil
 }
-
-// discounts are NDCG's position discounts 1 / log2(r + 2) of the first
-// ranks, computed once (the tuning's objective reads them very often).
-var discounts = func() (d [64]float64) {
-	for r := range d {
-		d[r] = 1 / math.Log2(float64(r)+2)
-	}
-	return d
-}()
-
-// discount is the NDCG discount of rank r (from 0): 1 / log2(r + 2).
-func discount(r int) float64 {
-	if r < len(discounts) {
-		return discounts[r]
-	}
-	return 1 / math.Log2(float64(r)+2)
-}

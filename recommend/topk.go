@@ -150,12 +150,7 @@ func topKSmall(scores []float64, k int, ok func(int32) bool) []int32 {
 		}
 		st.push(scored{int32(i), scores[i]})
 	}
-	top := st.arr[:st.n]
-	out := make([]int32, len(top))
-	for r := range top {
-		out[r] = top[len(top)-1-r].i
-	}
-	return out
+	return st.ranked()
 }
 
 // smallTop keeps the best k <= smallK entries offered to it in increasing
@@ -166,6 +161,16 @@ type smallTop struct {
 	arr  [smallK]scored
 	n, k int
 	bar  float64
+}
+
+// ranked returns the indexes kept, best first.
+func (st *smallTop) ranked() []int32 {
+	top := st.arr[:st.n]
+	out := make([]int32, len(top))
+	for r := range top {
+		out[r] = top[len(top)-1-r].i
+	}
+	return out
 }
 
 // push keeps e, which passed the bar.

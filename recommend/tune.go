@@ -30,11 +30,10 @@ type tuningTable struct {
 }
 
 type tuningUser struct {
-	cands    []int32
-	feats    []float32 // column-major: feature f of candidate ci at f*len(cands)+ci
-	relevant map[int32]bool
-	// rel[ci] tells whether candidate ci is relevant (relevant[cands[ci]],
-	// kept per candidate: the objective asks very often).
+	cands []int32
+	feats []float32 // column-major: feature f of candidate ci at f*len(cands)+ci
+	// rel[ci] tells whether candidate ci was bought in the validation
+	// period; n is how many distinct items were.
 	rel   []bool
 	n     int
 	ufeat [numUserFeatures]float32
@@ -111,7 +110,7 @@ func newTuningTable(ctx context.Context, lg *Log, h *Hybrid, sets []heldOut, now
 		for ci, it := range cands {
 			rel[ci] = sets[i].relevant[it]
 		}
-		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), relevant: sets[i].relevant, rel: rel, n: sets[i].n,
+		tu := tuningUser{cands: cands, feats: make([]float32, len(cands)*t.nFeat), rel: rel, n: sets[i].n,
 			ufeat: userFeatures(sm, q.Now), cmax: cmax, tails: make([]float32, 0, len(cands)*numItemTail)}
 		row := make([]float32, t.nFeat)
 		brec := basketRecency(q.History)
@@ -386,7 +385,7 @@ func (pl *pairLoss) scores(w []float64) []float64 {
 		nf := pl.nf
 		pl.each(func(lo, hi int) {
 			for p := lo; p < hi; p++ {
-				pl.zs[p] = dotWiden(w, pl.diffs[p*nf:(p+1)*nf])
+				pl.zs[p] = dot(w, pl.diffs[p*nf:(p+1)*nf])
 			}
 		})
 		pl.zAt = append(pl.zAt[:0], w...)
@@ -437,24 +436,6 @@ func (pl *pairLoss) grad(g, w []float64) {
 	for f := range g {
 		g[f] += 2 * pairL2 * w[f]
 	}
-}
-
-// dotWiden is dot(a, b) with b widened to float64, summed in dot's order.
-func dotWiden(a []float64, b []float32) float64 {
-	var s0, s1, s2, s3 float64
-	n := len(a)
-	b = b[:n]
-	k := 0
-	for ; k+4 <= n; k += 4 {
-		s0 += a[k] * float64(b[k])
-		s1 += a[k+1] * float64(b[k+1])
-		s2 += a[k+2] * float64(b[k+2])
-		s3 += a[k+3] * float64(b[k+3])
-	}
-	for ; k < n; k++ {
-		s0 += a[k] * float64(b[k])
-	}
-	return s0 + s1 + s2 + s3
 }
 
 // softplus is log(1 + e^x), computed stably.
@@ -585,12 +566,7 @@ func topKShifted(s []float64, col []float32, delta float64, k int) []int32 {
 			st.push(scored{int32(ci), v})
 		}
 	}
-	top := st.arr[:st.n]
-	out := make([]int32, len(top))
-	for r := range top {
-		out[r] = top[len(top)-1-r].i
-	}
-	return out
+	return st.ranked()
 }
 
 // top is TopK(s + delta x col, k) for a feature col zero outside the

@@ -61,13 +61,15 @@ func (db *DB) orderLinesCoded(ctx context.Context, f shelfwise.OrderFilter, fn f
 		return err
 	}
 	defer tx.Rollback()
-	dicts := map[string]map[int64]string{"sku_dict": nil, "invoice_dict": nil, "store_dict": nil, "customer_dict": nil, "country_dict": nil}
-	for table := range dicts {
-		if dicts[table], err = queryCodes(ctx, tx, table); err != nil {
+	var skus, invoices, stores, customers, countries map[int64]string
+	for _, d := range []struct {
+		codes *map[int64]string
+		table string
+	}{{&skus, "sku_dict"}, {&invoices, "invoice_dict"}, {&stores, "store_dict"}, {&customers, "customer_dict"}, {&countries, "country_dict"}} {
+		if *d.codes, err = queryCodes(ctx, tx, d.table); err != nil {
 			return err
 		}
 	}
-	skus, invoices, stores, customers, countries := dicts["sku_dict"], dicts["invoice_dict"], dicts["store_dict"], dicts["customer_dict"], dicts["country_dict"]
 	rows, err := tx.QueryContext(ctx, `SELECT l.t, l.invoice_id, l.store_id, l.customer_id, l.sku_id,
 			l.quantity, l.unit_price, l.discount, l.kind, l.country_id
 		FROM order_lines l`+w.String()+`

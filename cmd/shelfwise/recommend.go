@@ -321,16 +321,16 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 	}
 	var model *recommend.Model
 	if !retrain {
-		var n int
-		if model, n, err = loadRecommendModel(info.File); err != nil {
+		if model, info.Bytes, err = loadRecommendModel(info.File); err != nil {
 			return nil, info, err
 		}
-		if st, ok := readModelStamp(info.File); ok && versioned && model != nil && st.Version == ver && st.Data == model.Data {
-			info.Loaded, info.Reason, info.Bytes = true, "", n
-			info.Seconds = time.Since(start).Seconds()
-			return recommend.NewEngine(model), info, nil
+		if model != nil && versioned {
+			if st, ok := readModelStamp(info.File); ok && st.Version == ver && st.Data == model.Data {
+				info.Loaded, info.Reason = true, ""
+				info.Seconds = time.Since(start).Seconds()
+				return recommend.NewEngine(model), info, nil
+			}
 		}
-		info.Bytes = n
 	}
 	in, err := recommenderData(ctx, db)
 	if err != nil {
@@ -379,7 +379,7 @@ func storeVersion(ctx context.Context, db shelfwise.DB) (ver string, versioned b
 		return "", false, nil
 	}
 	ver, err = v.Version(ctx)
-	return ver, err == nil, err
+	return ver, true, err
 }
 
 // readModelStamp reads the stamp beside the model file; ok is false when

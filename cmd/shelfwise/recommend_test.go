@@ -343,15 +343,15 @@ func TestReadCustomerIDs(t *testing.T) {
 }
 
 // linesForbidden is a sqlite store whose order lines cannot be read (its
-// generation can): a recommender it yields was neither retrained nor
-// checked against the purchases.
+// version can): a recommender it yields was neither retrained nor checked
+// against the purchases.
 type linesForbidden struct{ *sqlite.DB }
 
 func (linesForbidden) OrderLines(context.Context, shelfwise.OrderFilter, func(shelfwise.OrderLine) error) error {
 	return errors.New("order lines read")
 }
 
-// TestRecommendStamp: while the store's generation is the one stamped
+// TestRecommendStamp: while the store's version is the one stamped
 // beside the saved model, the model is used without reading the
 // purchases; any write (even one that leaves the purchases as they were)
 // or a model other than the stamped one sends the check the long way,
@@ -381,7 +381,7 @@ func TestRecommendStamp(t *testing.T) {
 	if err := quick(); err != nil {
 		t.Fatalf("stamped model, unchanged store: %v", err)
 	}
-	// A write that changes no purchase still moves the generation.
+	// A write that changes no purchase still changes the version.
 	prods, err := db.Products(ctx)
 	if err != nil {
 		t.Fatal(err)
