@@ -241,6 +241,8 @@ func TestDevExperiment(t *testing.T) {
 		"als128":  func(c *HybridConfig) { c.ALS.Factors = 128 },
 		"alsa20":  func(c *HybridConfig) { c.ALS.Alpha = 20 },
 		"knn200":  func(c *HybridConfig) { c.KNN.K = 200 },
+		"als30":   func(c *HybridConfig) { c.ALS.Iterations = 30 },
+		"alscg6":  func(c *HybridConfig) { c.ALS.CGSteps = 6 },
 		"d4":      func(c *HybridConfig) { rerankParams.MaxDepth = 4 },
 		"d6":      func(*HybridConfig) { rerankParams.MaxDepth = 6 },
 		"leaf300": func(c *HybridConfig) { rerankParams.MinSamplesLeaf = 300 },
