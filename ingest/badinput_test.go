@@ -267,3 +267,42 @@ func TestOtherLayoutsSameRows(t *testing.T) {
 		t.Errorf("missing-customer lines=%v, want 4, 4, 2", firstLines)
 	}
 }
+
+// TestFeeCodesAreNonProducts: a stock code without a digit (POST) and a
+// charge whose code has one (C2, carriage) are both flagged non-products,
+// under their own rules; merchandise is not.
+func TestFeeCodesAreNonProducts(t *testing.T) {
+	data := orHeader + "\n" +
+		"536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n" +
+		"536365,C2,CARRIAGE,1,2010-12-01 08:26:00,50,17850,United Kingdom\n" +
+		"536366,POST,POSTAGE,1,2010-12-01 08:28:00,18,12583,France\n" +
+		"536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,12583,France\n"
+	path := fixturePath(t, "fees.csv")
+	writeFile(t, path, []byte(data))
+	var mem Memory
+	rep, err := Read(context.Background(), "online-retail", path, Options{Pseudonymizer: testKey}, &mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[shelfwise.SKU]bool{"85123A": false, "C2": true, "POST": true, "22633": false}
+	if len(mem.Products) != len(want) {
+		t.Fatalf("%d products, want %d", len(mem.Products), len(want))
+	}
+	for _, p := range mem.Products {
+		if w, ok := want[p.SKU]; !ok || p.NonProduct != w {
+			t.Errorf("product %s: NonProduct %v, want %v", p.SKU, p.NonProduct, w)
+		}
+	}
+	if n := len(mem.OrderLines); n != 4 {
+		t.Errorf("%d order lines, want all 4 kept", n)
+	}
+	for _, rc := range rep.Rules {
+		switch rc.Rule {
+		case RuleFeeCode, RuleNonProduct:
+			line := map[string]int64{RuleFeeCode: 3, RuleNonProduct: 4}[rc.Rule]
+			if rc.Count != 1 || len(rc.FirstLines) != 1 || rc.FirstLines[0] != line {
+				t.Errorf("rule %s: %d lines, first %v; want 1, [%d]", rc.Rule, rc.Count, rc.FirstLines, line)
+			}
+		}
+	}
+}

@@ -10,15 +10,19 @@ import (
 
 // Rule names of the online-retail format, in report order.
 const (
-	RuleDuplicate       = "exact_duplicate"
-	RuleCancellation    = "cancellation"
-	RuleAdjustment      = "stock_adjustment"
-	RuleNonPositive     = "non_positive_price"
-	RuleZeroPrice       = "zero_price"
-	RuleNegativePrice   = "negative_price"
-	RuleNoCustomer      = "missing_customer"
-	RuleNoDescription   = "empty_description"
-	RuleNonProduct      = "non_product_code"
+	RuleDuplicate     = "exact_duplicate"
+	RuleCancellation  = "cancellation"
+	RuleAdjustment    = "stock_adjustment"
+	RuleNonPositive   = "non_positive_price"
+	RuleZeroPrice     = "zero_price"
+	RuleNegativePrice = "negative_price"
+	RuleNoCustomer    = "missing_customer"
+	RuleNoDescription = "empty_description"
+	RuleNonProduct    = "non_product_code"
+	// RuleFeeCode counts lines whose stock code has a digit but names a
+	// charge (C2, CARRIAGE): still a purchase by the code rule of the
+	// evaluation protocol, but a product no one should be offered.
+	RuleFeeCode         = "fee_code"
 	RuleUnparseable     = "unparseable"
 	RuleMissingSKU      = "missing_stock_code"
 	RuleMissingInvoice  = "missing_invoice"
@@ -65,7 +69,7 @@ func readOnlineRetail(ctx context.Context, path string, opts Options, b *Batcher
 		{RuleDuplicate, "dropped"}, {RuleCancellation, "kept as return"}, {RuleAdjustment, "kept as adjustment"},
 		{RuleNonPositive, "kept, flagged"}, {RuleZeroPrice, "kept, flagged"}, {RuleNegativePrice, "kept, flagged"},
 		{RuleNoCustomer, "kept anonymous"}, {RuleNoDescription, "kept, flagged"}, {RuleNonProduct, "kept, flagged non-product"},
-		{RuleUnparseable, "dropped"},
+		{RuleFeeCode, "kept, flagged non-product"}, {RuleUnparseable, "dropped"},
 	} {
 		rep.Rule(r.name, r.action)
 	}
@@ -162,6 +166,9 @@ func readOnlineRetail(ctx context.Context, path string, opts Options, b *Batcher
 		nonProduct := !hasDigit(sku)
 		if nonProduct {
 			rep.Hit(RuleNonProduct, line)
+		} else if isFeeCode(sku) {
+			nonProduct = true
+			rep.Hit(RuleFeeCode, line)
 		}
 		if dup {
 			continue

@@ -17,6 +17,7 @@ var onlineRetailWant = map[string]int64{
 	RuleNegativePrice: 2,
 	RuleNoDescription: 1454,
 	RuleNonProduct:    2796,
+	RuleFeeCode:       144, // C2 CARRIAGE
 	RuleUnparseable:   0,
 }
 
