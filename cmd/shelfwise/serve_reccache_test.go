@@ -284,7 +284,7 @@ func TestRecommendCapConcurrent(t *testing.T) {
 // erasure never serves the erased customer's history again: loading it
 // (a restart, a rollback, a promotion of an older artifact) removes every
 // customer who no longer has a purchase in the store, and the saved model
-// file of the recommend command goes on erasure.
+// file of the recommend command goes on erasure, with its stamp.
 func TestRecommendCapScrubsErased(t *testing.T) {
 	m, ps := capModel(t)
 	ctx := context.Background()
@@ -294,8 +294,10 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "recommend.swm")
-	if err := os.WriteFile(file, []byte("saved model"), 0o600); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{file, file + ".stamp"} {
+		if err := os.WriteFile(f, []byte("saved model"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rc := &recommendCap{db: db, modelFile: file}
 	promote(t, rc, m, 1)
@@ -345,8 +347,10 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 	if nv, _ := models.Version(ctx, v.Task, v.Version); nv.Checksum == v.Checksum || !strings.Contains(nv.Note, "erased") {
 		t.Errorf("saved version after erasure: %+v", nv)
 	}
-	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("saved model file after erasure: %v, want it removed", err)
+	for _, f := range []string{file, file + ".stamp"} {
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s after erasure: %v, want it removed", filepath.Base(f), err)
+		}
 	}
 }
 

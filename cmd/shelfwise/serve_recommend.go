@@ -424,8 +424,12 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 		cache.forget(c)
 	}
 	if rc.modelFile != "" {
-		if err := os.Remove(rc.modelFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			rc.logger().Error("removing the saved recommendation model after an erasure", "err", err)
+		// The model, then its stamp (recommend.swm.stamp): a stamp
+		// without its model is ignored, but it would outlive it.
+		for _, f := range []string{rc.modelFile, rc.modelFile + ".stamp"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				rc.logger().Error("removing the saved recommendation model after an erasure", "file", f, "err", err)
+			}
 		}
 	}
 	// Models this process trained are kept by checksum for promotion:
