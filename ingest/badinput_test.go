@@ -296,13 +296,10 @@ func TestFeeCodesAreNonProducts(t *testing.T) {
 	if n := len(mem.OrderLines); n != 4 {
 		t.Errorf("%d order lines, want all 4 kept", n)
 	}
+	firstLine := map[string]int64{RuleFeeCode: 3, RuleNonProduct: 4}
 	for _, rc := range rep.Rules {
-		switch rc.Rule {
-		case RuleFeeCode, RuleNonProduct:
-			line := map[string]int64{RuleFeeCode: 3, RuleNonProduct: 4}[rc.Rule]
-			if rc.Count != 1 || len(rc.FirstLines) != 1 || rc.FirstLines[0] != line {
-				t.Errorf("rule %s: %d lines, first %v; want 1, [%d]", rc.Rule, rc.Count, rc.FirstLines, line)
-			}
+		if line, ok := firstLine[rc.Rule]; ok && (rc.Count != 1 || len(rc.FirstLines) != 1 || rc.FirstLines[0] != line) {
+			t.Errorf("rule %s: %d lines, first %v; want 1, [%d]", rc.Rule, rc.Count, rc.FirstLines, line)
 		}
 	}
 }

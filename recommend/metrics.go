@@ -67,12 +67,8 @@ func (a *MetricsAccumulator) Add(ranked []int32, relevant map[int32]bool, nRelev
 		}
 	}
 	m := min(a.k, nRelevant)
-	idcg := 0.0
-	for r := 0; r < m; r++ {
-		idcg += discount(r)
-	}
 	a.sumR += float64(hits) / float64(nRelevant)
-	a.sumN += dcg / idcg
+	a.sumN += dcg / idealDCG(m)
 	a.sumM += ap / float64(m)
 	if hits > 0 {
 		a.sumH++
@@ -119,4 +115,14 @@ func discount(r int) float64 {
 		return discounts[r]
 	}
 	return 1 / math.Log2(float64(r)+2)
+}
+
+// idealDCG is the DCG of a list whose first n items are relevant (binary
+// gains): NDCG's normaliser for n = min(k, |relevant|).
+func idealDCG(n int) float64 {
+	idcg := 0.0
+	for r := range n {
+		idcg += discount(r)
+	}
+	return idcg
 }

@@ -513,11 +513,7 @@ func (t *tuningTable) listObjective(tu *tuningUser, items, top []int32) float64 
 			dcg += discount(r)
 		}
 	}
-	idcg := 0.0
-	for r := 0; r < min(t.k, tu.n); r++ {
-		idcg += discount(r)
-	}
-	return dcg/idcg + t.recallWeight*float64(hits)/float64(tu.n)
+	return dcg/idealDCG(min(t.k, tu.n)) + t.recallWeight*float64(hits)/float64(tu.n)
 }
 
 // fitReranker decides on held-out validation customers whether trees improve

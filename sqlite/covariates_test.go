@@ -102,18 +102,7 @@ func TestMigrateToCovariates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE store_generation`, `DROP TABLE forecasts`, `DROP TABLE forecast_runs`,
-		`DROP TABLE covariates`, `DROP TABLE covariate_dict`, `DELETE FROM schema_version WHERE version >= 2`} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	db, err = Open(ctx, dir)
-	if err != nil {
-		t.Fatalf("upgrade from version 1: %v", err)
-	}
-	defer db.Close()
+	db = reopenAt(t, db, dir, 1)
 	if v, err := db.SchemaVersion(ctx); err != nil || v < 2 {
 		t.Fatalf("schema version %d (err %v), want >= 2", v, err)
 	}

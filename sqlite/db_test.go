@@ -101,3 +101,43 @@ func TestOpen(t *testing.T) {
 		}
 	})
 }
+
+// migrationTables are the tables each schema version after the first
+// created (migrations/000N_*.sql), for downgrade.
+var migrationTables = map[int][]string{
+	2: {"covariates", "covariate_dict"},
+	3: {"forecasts", "forecast_runs"},
+	4: {"store_generation"},
+}
+
+// reopenAt takes db, a store in dir at the latest schema, back to schema
+// version v (as a store written before the later migrations: their tables
+// dropped, their versions unrecorded), closes it and opens it again, which
+// runs the later migrations; the upgraded store is closed with the test.
+func reopenAt(t *testing.T, db *DB, dir string, v int) *DB {
+	t.Helper()
+	ctx := context.Background()
+	latest, err := db.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migrationTables) != latest-1 {
+		t.Fatalf("schema version %d, but migrationTables knows %d migrations after the first: add the new one's tables", latest, len(migrationTables))
+	}
+	for s := latest; s > v; s-- {
+		for _, table := range migrationTables[s] {
+			if _, err := db.w.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM schema_version WHERE version > ?`, v); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, dir); err != nil {
+		t.Fatalf("upgrade from version %d: %v", v, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

@@ -19,17 +19,7 @@ func TestMigrateToForecasts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE store_generation`, `DROP TABLE forecasts`, `DROP TABLE forecast_runs`, `DELETE FROM schema_version WHERE version >= 3`} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	db, err = Open(ctx, dir)
-	if err != nil {
-		t.Fatalf("upgrade from version 2: %v", err)
-	}
-	defer db.Close()
+	db = reopenAt(t, db, dir, 2)
 	if v, err := db.SchemaVersion(ctx); err != nil || v < 3 {
 		t.Fatalf("schema version %d (err %v), want >= 3", v, err)
 	}

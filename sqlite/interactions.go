@@ -19,11 +19,11 @@ import (
 // skipped. The result is ordered by customer, then SKU. Customers are split
 // into partitions aggregated in parallel.
 func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([]shelfwise.Interaction, error) {
-	skus, err := db.codes(ctx, "sku_dict")
+	skus, err := queryCodes(ctx, db.r, "sku_dict")
 	if err != nil {
 		return nil, err
 	}
-	custs, err := db.codes(ctx, "customer_dict")
+	custs, err := queryCodes(ctx, db.r, "customer_dict")
 	if err != nil {
 		return nil, err
 	}

@@ -200,14 +200,9 @@ func (db *DB) Baskets(ctx context.Context, f shelfwise.OrderFilter, fn func(shel
 	return tx.Commit()
 }
 
-// codes loads a whole dictionary table, id -> code. Used where a read
-// touches most of the table anyway; SKU and customer dictionaries are small
-// next to the facts.
-func (db *DB) codes(ctx context.Context, table string) (map[int64]string, error) {
-	return queryCodes(ctx, db.r, table)
-}
-
-// queryCodes is codes through q (the read pool, or a read transaction).
+// queryCodes loads a whole dictionary table, id -> code, through q (the
+// read pool, or a read transaction). Used where a read touches most of the
+// table anyway; SKU and customer dictionaries are small next to the facts.
 func queryCodes(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, table string) (map[int64]string, error) {

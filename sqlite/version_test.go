@@ -155,16 +155,7 @@ func TestMigrateToVersion(t *testing.T) {
 	if err := importLines(ctx, db, genLines(100, 2), "old"); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE store_generation`, `DELETE FROM schema_version WHERE version >= 4`} {
-		if _, err := db.w.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	if db, err = Open(ctx, dir); err != nil {
-		t.Fatalf("upgrade from version 3: %v", err)
-	}
-	defer db.Close()
+	db = reopenAt(t, db, dir, 3)
 	if v := version(t, db); !strings.HasPrefix(v, "0-") {
 		t.Fatalf("version after the upgrade: %s, want 0 writes", v)
 	}

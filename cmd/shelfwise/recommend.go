@@ -320,15 +320,20 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 		return nil, info, err
 	}
 	var model *recommend.Model
+	engine := func(loaded bool) (*recommend.Engine, recommenderInfo, error) {
+		if loaded {
+			info.Loaded, info.Reason = true, ""
+		}
+		info.Seconds = time.Since(start).Seconds()
+		return recommend.NewEngine(model), info, nil
+	}
 	if !retrain {
 		if model, info.Bytes, err = loadRecommendModel(info.File); err != nil {
 			return nil, info, err
 		}
 		if model != nil && versioned {
 			if st, ok := readModelStamp(info.File); ok && st.Version == ver && st.Data == model.Data {
-				info.Loaded, info.Reason = true, ""
-				info.Seconds = time.Since(start).Seconds()
-				return recommend.NewEngine(model), info, nil
+				return engine(true)
 			}
 		}
 	}
@@ -343,10 +348,8 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 		case model.Data != recommend.Fingerprint(in.Purchases, in.Products):
 			info.Reason = "the store's purchases or catalogue changed since it was trained"
 		default:
-			info.Loaded, info.Reason = true, ""
 			m.stampModel(info.File, versioned, ver, model.Data)
-			info.Seconds = time.Since(start).Seconds()
-			return recommend.NewEngine(model), info, nil
+			return engine(true)
 		}
 	}
 	tctx, done := m.recommendProgress(ctx, "training recommendations")
@@ -359,8 +362,7 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 		return nil, info, err
 	}
 	m.stampModel(info.File, versioned, ver, model.Data)
-	info.Seconds = time.Since(start).Seconds()
-	return recommend.NewEngine(model), info, nil
+	return engine(false)
 }
 
 // modelStamp is what a saved model's stamp file records (see
@@ -382,11 +384,14 @@ func storeVersion(ctx context.Context, db shelfwise.DB) (ver string, versioned b
 	return ver, true, err
 }
 
+// stampFile is the stamp's path beside the model file modelFile.
+func stampFile(modelFile string) string { return modelFile + ".stamp" }
+
 // readModelStamp reads the stamp beside the model file; ok is false when
 // there is none or it cannot be read (the model is then checked the long
 // way, which writes a new one).
 func readModelStamp(modelFile string) (st modelStamp, ok bool) {
-	data, err := os.ReadFile(modelFile + ".stamp")
+	data, err := os.ReadFile(stampFile(modelFile))
 	if err != nil || json.Unmarshal(data, &st) != nil {
 		return modelStamp{}, false
 	}
@@ -400,7 +405,7 @@ func (m *Main) stampModel(modelFile string, versioned bool, ver, data string) {
 	if !versioned {
 		return
 	}
-	err := writeAtomic(modelFile+".stamp", func(w io.Writer) error {
+	err := writeAtomic(stampFile(modelFile), func(w io.Writer) error {
 		return json.NewEncoder(w).Encode(modelStamp{Version: ver, Data: data})
 	})
 	if err != nil {

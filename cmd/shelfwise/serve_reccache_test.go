@@ -294,7 +294,7 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "recommend.swm")
-	for _, f := range []string{file, file + ".stamp"} {
+	for _, f := range []string{file, stampFile(file)} {
 		if err := os.WriteFile(f, []byte("saved model"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +347,7 @@ func TestRecommendCapScrubsErased(t *testing.T) {
 	if nv, _ := models.Version(ctx, v.Task, v.Version); nv.Checksum == v.Checksum || !strings.Contains(nv.Note, "erased") {
 		t.Errorf("saved version after erasure: %+v", nv)
 	}
-	for _, f := range []string{file, file + ".stamp"} {
+	for _, f := range []string{file, stampFile(file)} {
 		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s after erasure: %v, want it removed", filepath.Base(f), err)
 		}

@@ -424,9 +424,9 @@ func (rc *recommendCap) forget(c shelfwise.CustomerKey) {
 		cache.forget(c)
 	}
 	if rc.modelFile != "" {
-		// The model, then its stamp (recommend.swm.stamp): a stamp
-		// without its model is ignored, but it would outlive it.
-		for _, f := range []string{rc.modelFile, rc.modelFile + ".stamp"} {
+		// The model, then its stamp: a stamp without its model is
+		// ignored, but it would outlive it.
+		for _, f := range []string{rc.modelFile, stampFile(rc.modelFile)} {
 			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				rc.logger().Error("removing the saved recommendation model after an erasure", "file", f, "err", err)
 			}
