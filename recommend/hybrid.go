@@ -359,11 +359,12 @@ func normalizeMax(s []float64) float64 {
 	return m
 }
 
-// positiveMax is the largest of s and 0 (NaN is passed over). It keeps
-// four running maxima, over the elements at each position mod 4, so that
-// a comparison does not wait for the one before it: the maximum of a set
-// is the same whatever the order it is taken in.
-func positiveMax(s []float64) float64 {
+// positiveMaxGo is the largest of s and 0 (NaN is passed over), the
+// portable form of positiveMax. It keeps four running maxima, over the
+// elements at each position mod 4, so that a comparison does not wait for
+// the one before it: the maximum of a set is the same whatever the order
+// it is taken in.
+func positiveMaxGo(s []float64) float64 {
 	var m0, m1, m2, m3 float64
 	i := 0
 	for ; i+4 <= len(s); i += 4 {
@@ -392,7 +393,13 @@ func positiveMax(s []float64) float64 {
 // addNormalized normalises s as normalizeMax does and, when w is not 0,
 // adds w times the normalised scores to out; it returns the maximum.
 func addNormalized(out, s []float64, w float64) float64 {
-	m := normalizeMax(s)
+	m := positiveMax(s)
+	if m > 0 && w != 0 && scaleAdd(s, out, 1/m, w) {
+		return m
+	}
+	if m > 0 {
+		floats.Scale(1/m, s)
+	}
 	if w != 0 {
 		floats.AddScaled(out[:len(s)], w, s)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"gonum.org/v1/gonum/floats"
 )
 
 var t0 = time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
@@ -263,10 +264,11 @@ func TestALSScoreSameBits(t *testing.T) {
 	}
 }
 
-// TestPositiveMax: the four-way maximum is the one-by-one loop's, for
-// every length up to 41 (the tail after the last full group of four
-// included), with NaN, infinities, negative scores and zeros of both signs
-// anywhere, and normalizeMax divides by it.
+// TestPositiveMax: the four-way maximum (positiveMaxGo) and positiveMax
+// (sixteen lanes in assembly on amd64 with AVX) are the one-by-one loop's,
+// for every length up to 41 (the tails after the last full groups of four
+// and sixteen included), with NaN, infinities, negative scores and zeros
+// of both signs anywhere, and normalizeMax divides by it.
 func TestPositiveMax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -3, math.Copysign(0, -1), 0}
@@ -288,9 +290,9 @@ func TestPositiveMax(t *testing.T) {
 					want = v
 				}
 			}
-			got := positiveMax(s)
-			if math.Float64bits(got) != math.Float64bits(want) {
-				t.Fatalf("n=%d %v: positiveMax %v, want %v", n, s, got, want)
+			got, gov := positiveMax(s), positiveMaxGo(s)
+			if math.Float64bits(got) != math.Float64bits(want) || math.Float64bits(gov) != math.Float64bits(want) {
+				t.Fatalf("n=%d %v: positiveMax %v, positiveMaxGo %v, want %v", n, s, got, gov, want)
 			}
 			if want > 0 && !math.IsInf(want, 1) {
 				c := append([]float64(nil), s...)
@@ -304,5 +306,63 @@ func TestPositiveMax(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAddNormalized: adding a component's normalised scores to the blend
+// in one pass (scaleAdd, in assembly on amd64 with AVX) leaves the scores
+// and the blend bit for bit as normalizeMax and then floats.AddScaled do,
+// for lengths up to 41 and a catalogue's 3,620 (tails after the last group
+// of four included), weights of both signs and 0, and scores with NaN,
+// infinities, negatives and zeros of both signs.
+func TestAddNormalized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), -3, math.Copysign(0, -1), 0, 1e-310}
+	lengths := []int{3620}
+	for n := 0; n <= 41; n++ {
+		lengths = append(lengths, n)
+	}
+	fused := 0
+	for _, n := range lengths {
+		for trial := range 40 {
+			s := make([]float64, n)
+			out := make([]float64, n+trial%2) // the blend may be longer
+			for i := range s {
+				s[i] = rng.ExpFloat64() * math.Pow(10, float64(rng.IntN(9)-4))
+				if rng.IntN(7) == 0 {
+					s[i] = special[rng.IntN(len(special))]
+				}
+			}
+			for i := range out {
+				out[i] = rng.NormFloat64()
+			}
+			w := []float64{0, 0.37, -1.9, 1e-3}[trial%4]
+			ws, wo := append([]float64(nil), s...), append([]float64(nil), out...)
+			wm := normalizeMax(ws)
+			if w != 0 {
+				floats.AddScaled(wo[:n], w, ws)
+			}
+			gs, gout := append([]float64(nil), s...), append([]float64(nil), out...)
+			gm := addNormalized(gout, gs, w)
+			if math.Float64bits(gm) != math.Float64bits(wm) {
+				t.Fatalf("n=%d: maximum %v, want %v", n, gm, wm)
+			}
+			for i := range gs {
+				if math.Float64bits(gs[i]) != math.Float64bits(ws[i]) {
+					t.Fatalf("n=%d w=%v: score %d %v -> %v, want %v", n, w, i, s[i], gs[i], ws[i])
+				}
+			}
+			for i := range gout {
+				if math.Float64bits(gout[i]) != math.Float64bits(wo[i]) {
+					t.Fatalf("n=%d w=%v: blend %d %v, want %v", n, w, i, gout[i], wo[i])
+				}
+			}
+			if wm > 0 && w != 0 && n >= 4 {
+				fused++
+			}
+		}
+	}
+	if fused < 500 {
+		t.Fatalf("only %d cases took the one-pass path", fused)
 	}
 }
