@@ -391,7 +391,8 @@ func positiveMaxGo(s []float64) float64 {
 }
 
 // addNormalized normalises s as normalizeMax does and, when w is not 0,
-// adds w times the normalised scores to out; it returns the maximum.
+// adds w times the normalised scores to out; it returns the maximum. With
+// AVX the two happen in one pass over s (scaleAdd), with the same results.
 func addNormalized(out, s []float64, w float64) float64 {
 	m := positiveMax(s)
 	if m > 0 && w != 0 && scaleAdd(s, out, 1/m, w) {
