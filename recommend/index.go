@@ -185,6 +185,9 @@ func assign(V []float32, f int, rows []int32, cent []float32) []int32 {
 // the explored leaves, best first, skipping items accept rejects (nil
 // accepts all).
 func (x *Index) Search(q []float64, k int, accept func(int32) bool) []int32 {
+	if k <= 0 {
+		return nil
+	}
 	f := x.f
 	q32 := toFloat32(q)
 	cs := make([]float64, x.c1)
