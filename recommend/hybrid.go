@@ -392,19 +392,26 @@ func positiveMaxGo(s []float64) float64 {
 
 // addNormalized normalises s as normalizeMax does and, when w is not 0,
 // adds w times the normalised scores to out; it returns the maximum. With
-// AVX the two happen in one pass over s (scaleAdd), with the same results.
+// both, they happen in one pass over s (scaleAdd), with the same results.
 func addNormalized(out, s []float64, w float64) float64 {
 	m := positiveMax(s)
-	if m > 0 && w != 0 && scaleAdd(s, out, 1/m, w) {
-		return m
-	}
-	if m > 0 {
+	switch {
+	case m > 0 && w != 0:
+		scaleAdd(s, out, 1/m, w)
+	case m > 0:
 		floats.Scale(1/m, s)
-	}
-	if w != 0 {
+	case w != 0:
 		floats.AddScaled(out[:len(s)], w, s)
 	}
 	return m
+}
+
+// scaleAddGo sets s[i] *= inv and then adds w x s[i] to out[i] (len(out)
+// >= len(s)): floats.Scale and floats.AddScaled, the portable form of
+// scaleAdd.
+func scaleAddGo(s, out []float64, inv, w float64) {
+	floats.Scale(inv, s)
+	floats.AddScaled(out[:len(s)], w, s)
 }
 
 // fixedScorer is a Scorer whose scores do not depend on the query

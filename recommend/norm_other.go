@@ -6,6 +6,5 @@ package recommend
 // positiveMaxGo.
 func positiveMax(s []float64) float64 { return positiveMaxGo(s) }
 
-// scaleAdd is the one-pass form of floats.Scale and floats.AddScaled that
-// only amd64 has: false, nothing done.
-func scaleAdd(s, out []float64, inv, w float64) bool { return false }
+// scaleAdd is scaleAddGo: only amd64 has a one-pass form.
+func scaleAdd(s, out []float64, inv, w float64) { scaleAddGo(s, out, inv, w) }
