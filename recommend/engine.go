@@ -496,13 +496,19 @@ const summaryChunk = 1024
 // from the cache when m is the model it holds.
 func (e *Engine) summary(m *Model, u int) *Summary {
 	c := e.summaries.Load()
-	if c == nil || c.m != m {
-		nc := &summaryCache{m: m, chunks: make([]atomic.Pointer[[summaryChunk]atomic.Pointer[Summary]], (m.Log.NumUsers()+summaryChunk-1)/summaryChunk)}
-		if !e.summaries.CompareAndSwap(c, nc) || e.model.Load() != m {
-			// Another model meanwhile: do not cache for this one.
+	for c == nil || c.m != m {
+		if e.model.Load() != m {
+			// Another model is served: do not cache for this one.
 			return Summarize(m.Log.Histories[u])
 		}
-		c = nc
+		nc := &summaryCache{m: m, chunks: make([]atomic.Pointer[[summaryChunk]atomic.Pointer[Summary]], (m.Log.NumUsers()+summaryChunk-1)/summaryChunk)}
+		if e.summaries.CompareAndSwap(c, nc) {
+			c = nc
+			break
+		}
+		// Another request installed a cache meanwhile: use it if it is
+		// for m (losing the race must not leave this customer uncached).
+		c = e.summaries.Load()
 	}
 	ch := c.chunks[u/summaryChunk].Load()
 	if ch == nil {
