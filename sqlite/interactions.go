@@ -17,7 +17,9 @@ import (
 // FirstTime and LastTime span the sale lines, or every counted row where a
 // pair has no sale. Anonymous rows and non-product lines (postage, fees) are
 // skipped. The result is ordered by customer, then SKU. Customers are split
-// into partitions aggregated in parallel.
+// into partitions aggregated in parallel; lines committed meanwhile are
+// counted under their own codes or, if they came too late for a partition,
+// not at all.
 func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([]shelfwise.Interaction, error) {
 	skus, err := queryCodes(ctx, db.r, "sku_dict")
 	if err != nil {
@@ -27,15 +29,18 @@ func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([
 	if err != nil {
 		return nil, err
 	}
+	if interactionsHook != nil {
+		interactionsHook()
+	}
 	parts := min(runtime.GOMAXPROCS(0), maxSeriesParts)
-	outs := make([][]shelfwise.Interaction, parts)
+	outs := make([][]codedInteraction, parts)
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for k := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[k], errs[k] = db.interactionsPart(ctx, q, k, parts, skus, custs)
+			outs[k], errs[k] = db.interactionsPart(ctx, q, k, parts)
 		}()
 	}
 	wg.Wait()
@@ -44,7 +49,33 @@ func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([
 			return nil, err
 		}
 	}
-	out := slices.Concat(outs...)
+	coded := slices.Concat(outs...)
+	// Lines committed after the dictionaries were read may name a customer
+	// or product they lack: read them again (codes are added, not changed),
+	// and leave out a customer erased meanwhile.
+	for _, c := range coded {
+		_, okC := custs[c.c]
+		_, okS := skus[c.s]
+		if !okC || !okS {
+			if skus, err = queryCodes(ctx, db.r, "sku_dict"); err != nil {
+				return nil, err
+			}
+			if custs, err = queryCodes(ctx, db.r, "customer_dict"); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	out := make([]shelfwise.Interaction, 0, len(coded))
+	for _, c := range coded {
+		cust, okC := custs[c.c]
+		sku, okS := skus[c.s]
+		if !okC || !okS {
+			continue
+		}
+		c.it.Customer, c.it.SKU = shelfwise.CustomerKey(cust), shelfwise.SKU(sku)
+		out = append(out, c.it)
+	}
 	slices.SortFunc(out, func(a, b shelfwise.Interaction) int {
 		if c := strings.Compare(string(a.Customer), string(b.Customer)); c != 0 {
 			return c
@@ -54,8 +85,19 @@ func (db *DB) Interactions(ctx context.Context, q shelfwise.InteractionQuery) ([
 	return out, nil
 }
 
+// interactionsHook, when set (by tests), runs between the dictionary reads
+// and the aggregation of Interactions.
+var interactionsHook func()
+
+// codedInteraction is an Interaction with its customer and product ids,
+// before their codes are looked up.
+type codedInteraction struct {
+	c, s int64
+	it   shelfwise.Interaction
+}
+
 // interactionsPart aggregates the customers with id % parts == part.
-func (db *DB) interactionsPart(ctx context.Context, q shelfwise.InteractionQuery, part, parts int, skus, custs map[int64]string) ([]shelfwise.Interaction, error) {
+func (db *DB) interactionsPart(ctx context.Context, q shelfwise.InteractionQuery, part, parts int) ([]codedInteraction, error) {
 	var w where
 	w.add(fmt.Sprintf("customer_id %% %d = %d", parts, part))
 	if !q.From.IsZero() {
@@ -81,16 +123,15 @@ func (db *DB) interactionsPart(ctx context.Context, q shelfwise.InteractionQuery
 		return nil, err
 	}
 	defer rows.Close()
-	var out []shelfwise.Interaction
+	var out []codedInteraction
 	for rows.Next() {
-		var it shelfwise.Interaction
-		var c, s, first, last int64
-		if err := rows.Scan(&c, &s, &it.Lines, &it.Quantity, &it.Views, &it.Carts, &first, &last); err != nil {
+		var c codedInteraction
+		var first, last int64
+		if err := rows.Scan(&c.c, &c.s, &c.it.Lines, &c.it.Quantity, &c.it.Views, &c.it.Carts, &first, &last); err != nil {
 			return nil, err
 		}
-		it.Customer, it.SKU = shelfwise.CustomerKey(custs[c]), shelfwise.SKU(skus[s])
-		it.FirstTime, it.LastTime = fromMS(first), fromMS(last)
-		out = append(out, it)
+		c.it.FirstTime, c.it.LastTime = fromMS(first), fromMS(last)
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

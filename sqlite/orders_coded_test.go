@@ -81,3 +81,40 @@ func TestOrderLinesCodedMatchesJoined(t *testing.T) {
 		}
 	}
 }
+
+// TestInteractionsNewCodes: lines committed between Interactions' reading
+// of the dictionaries and its aggregation, of a customer and a product the
+// dictionaries did not hold then, come back under their codes (the
+// dictionaries are read again), not under empty ones.
+func TestInteractionsNewCodes(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if err := importLines(ctx, db, genLines(400, 5), "before"); err != nil {
+		t.Fatal(err)
+	}
+	late := []shelfwise.OrderLine{{Invoice: "900001", Time: time.Date(2012, 1, 2, 10, 0, 0, 0, time.UTC),
+		Customer: "c-late", SKU: "99999", Quantity: 3, UnitPrice: 1.5, Kind: shelfwise.LineSale, Country: "France"}}
+	interactionsHook = func() {
+		interactionsHook = nil
+		if err := importLines(ctx, db, late, "late"); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { interactionsHook = nil }()
+	its, err := db.Interactions(ctx, shelfwise.InteractionQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, it := range its {
+		if it.Customer == "" || it.SKU == "" {
+			t.Fatalf("interaction without its codes: %+v", it)
+		}
+		if it.Customer == "c-late" && it.SKU == "99999" && it.Lines == 1 && it.Quantity == 3 {
+			found = true
+		}
+	}
+	if !found || len(its) < 300 {
+		t.Fatalf("%d interactions, the late line's found: %v", len(its), found)
+	}
+}
