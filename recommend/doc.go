@@ -26,7 +26,9 @@
 //		},
 //	})
 //	// recs[i].SKU, .Score, .Reason ("you buy this every ~3 weeks",
-//	// "bought with X", "similar to X", "trending in Y"), .Source
+//	// "bought with X", "similar to X", "trending in Y", and from live or
+//	// recent behaviour "you added this to your cart", "you looked at this",
+//	// "similar to X, which you looked at"), .Source
 //
 //	eng.Similar(sku, n)          // co-purchase neighbours + latent and category similarity
 //	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift

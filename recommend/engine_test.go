@@ -633,6 +633,20 @@ func TestLiveViewsAreSignals(t *testing.T) {
 		if strings.HasPrefix(r.Reason, "you b") || r.Source == "repeat" {
 			t.Fatalf("viewed item explained as bought: %+v", r)
 		}
+		// The items looked at are explained by that interest, and so
+		// are the others, by the item they resemble.
+		want := []string{"similar to item 205, which you looked at", "similar to item 215, which you looked at",
+			"similar to item 225, which you looked at", "similar to item 235, which you looked at",
+			"goes with item 245 in your cart"}
+		switch r.SKU {
+		case sku(205), sku(215), sku(225), sku(235):
+			want = []string{"you looked at this"}
+		case sku(245):
+			want = []string{"you added this to your cart"}
+		}
+		if !slices.Contains(want, r.Reason) {
+			t.Fatalf("%s: reason %q, want one of %q", r.SKU, r.Reason, want)
+		}
 		var n int
 		fmt.Sscanf(string(r.SKU), "P%d", &n)
 		if n >= 200 && n < 300 {
@@ -950,6 +964,40 @@ func TestSimilarOrder(t *testing.T) {
 			if !slices.Equal(short, long[:n]) {
 				t.Fatalf("similar to %s: the best %d are %+v, not the start of the longer list %+v", s, n, short, long[:n])
 			}
+		}
+	}
+}
+
+// TestSignalReason: a recommendation is explained by the customer's own
+// recent add-to-cart or view of it (the cart first), only within
+// signalWindow before the request and after their latest purchase of it.
+func TestSignalReason(t *testing.T) {
+	const now = int64(1_000_000_000)
+	const day = 86400
+	view := func(age int64) Signal { return Signal{Item: 7, Kind: KindView, Time: now - age} }
+	cart := func(age int64) Signal { return Signal{Item: 7, Kind: KindCart, Time: now - age} }
+	bought := func(age int64) Event { return Event{Item: 7, Time: now - age, Qty: 1} }
+	for _, tc := range []struct {
+		name string
+		sigs []Signal
+		hist []Event
+		want string
+	}{
+		{"none", nil, nil, ""},
+		{"viewed", []Signal{view(day)}, nil, "viewed"},
+		{"carted", []Signal{view(day), cart(2 * day)}, nil, "cart"},
+		{"another item", []Signal{{Item: 8, Kind: KindCart, Time: now}}, nil, ""},
+		{"too old", []Signal{cart(signalWindow + 1)}, nil, ""},
+		{"at the window's edge", []Signal{cart(signalWindow)}, nil, "cart"},
+		{"after the request", []Signal{cart(-1)}, nil, ""},
+		{"bought since", []Signal{cart(2 * day)}, []Event{bought(day)}, ""},
+		{"carted since", []Signal{cart(day)}, []Event{bought(2 * day)}, "cart"},
+		{"viewed since, carted before", []Signal{cart(3 * day), view(day)}, []Event{bought(2 * day)}, "viewed"},
+		{"a return is no interest", []Signal{{Item: 7, Kind: KindReturn, Time: now}}, nil, ""},
+	} {
+		reason, src := signalReason(&Query{Signals: tc.sigs, History: tc.hist, Now: now}, 7)
+		if src != tc.want || (src == "") != (reason == "") {
+			t.Errorf("%s: %q (%s), want source %q", tc.name, reason, src, tc.want)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	}
 	picked := c.selectList(r.items, req.N)
 	out := make([]shelfwise.Recommendation, len(picked))
-	recent := recentItems{h: tail(q.History, 60)}
+	recent := recentItems{h: tail(q.History, 60), q: q}
 	for k, it := range picked {
 		j := r.at(it)
 		reason, source := m.explain(h, q, sm, &recent, sess, it, r.contrib[j])
@@ -75,6 +75,11 @@ type recentItems struct {
 	h     []Event
 	items []int32
 	done  bool
+	// q's items viewed or added to the cart within signalWindow, found
+	// on first use.
+	q         *Query
+	looked    []int32
+	lookedSet bool
 }
 
 func (r *recentItems) get() []int32 {
@@ -82,6 +87,20 @@ func (r *recentItems) get() []int32 {
 		r.items, r.done = ownItems(r.h), true
 	}
 	return r.items
+}
+
+// viewed returns the distinct items the customer viewed or added to the
+// cart within signalWindow of the request.
+func (r *recentItems) viewed() []int32 {
+	if !r.lookedSet {
+		r.lookedSet = true
+		for _, s := range r.q.Signals {
+			if (s.Kind == KindView || s.Kind == KindCart) && s.Time >= r.q.Now-signalWindow && s.Time <= r.q.Now && !slices.Contains(r.looked, s.Item) {
+				r.looked = append(r.looked, s.Item)
+			}
+		}
+	}
+	return r.looked
 }
 
 func ownItems(h []Event) []int32 {
@@ -232,6 +251,11 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 	if len(contrib) > nc && contrib[nc] > 0.25*total {
 		best = nc
 	}
+	if best != nc {
+		if r, src := signalReason(q, it); r != "" {
+			return r, src
+		}
+	}
 	switch {
 	case best == nc:
 		return repeatReason(sm, it, q.Now), "repeat"
@@ -259,6 +283,12 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 			return "customers who bought " + m.name(a) + " also like this", "als"
 		}
 		return "similar to " + m.name(a), "itemknn"
+	}
+	if a := m.anchor(recent.viewed(), it); a >= 0 {
+		if _, src := signalReason(q, a); src == "cart" {
+			return "goes with " + m.name(a) + " in your cart", name
+		}
+		return "similar to " + m.name(a) + ", which you looked at", name
 	}
 	return "picked for you", name
 }
@@ -313,6 +343,45 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 		}
 	}
 	return best
+}
+
+// signalWindow is how recent (seconds before the request) an add-to-cart
+// or view must be to explain a recommendation.
+const signalWindow = 7 * 86400
+
+// signalReason explains item it by the customer's own recent interest in
+// it: an add-to-cart ("you added this to your cart", source "cart") or a
+// view ("you looked at this", "viewed") within signalWindow of q.Now and
+// after their latest purchase of it. "" when there is none.
+func signalReason(q *Query, it int32) (string, string) {
+	cart, view := int64(math.MinInt64), int64(math.MinInt64)
+	for _, s := range q.Signals {
+		if s.Item != it || s.Time < q.Now-signalWindow || s.Time > q.Now {
+			continue
+		}
+		switch s.Kind {
+		case KindCart:
+			cart = max(cart, s.Time)
+		case KindView:
+			view = max(view, s.Time)
+		}
+	}
+	if cart == math.MinInt64 && view == math.MinInt64 {
+		return "", ""
+	}
+	bought := int64(math.MinInt64)
+	for _, e := range q.History {
+		if e.Item == it {
+			bought = max(bought, e.Time)
+		}
+	}
+	switch {
+	case cart > bought:
+		return "you added this to your cart", "cart"
+	case view > bought:
+		return "you looked at this", "viewed"
+	}
+	return "", ""
 }
 
 // repeatReason describes the customer's own buying of an item at time now
