@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"slices"
+	"text/tabwriter"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -75,7 +78,112 @@ func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 		return err
 	}
 	d.results = append(d.results, Row{"recommend NDCG@10 (hybrid / most popular)", fmt.Sprintf("%.3f / %.3f", hybrid, popular)})
+	return m.demoRecommendExample(ctx, d, ps)
+}
+
+// demoRecommendExample trains the demo's hybrid on every purchase and shows
+// one customer's lists with the reason for each item: their top 5, the top
+// 5 of products they never bought, and that list again after a live
+// add-to-cart of the next such product, which the engine folds in without
+// retraining.
+func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recommend.Purchase) error {
+	t0 := time.Now()
+	prods, err := d.db.Products(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := recommend.DefaultModel
+	cfg.Hybrid = demoHybrid()
+	model, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, cfg)
+	if err != nil {
+		return fmt.Errorf("recommendation example: %w", err)
+	}
+	eng := recommend.NewEngine(model)
+	// The first customer (in key order) with at least ten products bought
+	// whose list of new products the live add-to-cart changes (most do;
+	// where the product carted stays sixth, there is nothing to show).
+	var (
+		key                shelfwise.CustomerKey
+		top, before, after []shelfwise.Recommendation
+		cart               shelfwise.SKU
+	)
+	for _, c := range slices.Sorted(slices.Values(model.Log.Users)) {
+		if u := model.Log.User(c); len(recommend.Summarize(model.Log.Histories[u]).Items) < 10 {
+			continue
+		}
+		req := recommend.Request{Customer: c, N: 5, Filter: recommend.Filter{NewOnly: true}}
+		// The product to add to the cart: the best new product after the
+		// list shown, so what changes comes from the live event.
+		more := req
+		more.N++
+		fresh, err := eng.Recommend(ctx, more)
+		if err != nil {
+			return err
+		}
+		if len(fresh) < more.N {
+			continue
+		}
+		before, cart = fresh[:req.N], fresh[req.N].SKU
+		ev := shelfwise.Event{Time: model.TrainedAt.Add(time.Hour), Customer: c, Type: shelfwise.EventCart, SKU: cart, Quantity: 1}
+		if err := eng.Observe(ev); err != nil {
+			return err
+		}
+		if after, err = eng.Recommend(ctx, req); err != nil {
+			return err
+		}
+		if !slices.EqualFunc(before, after, func(a, b shelfwise.Recommendation) bool { return a.SKU == b.SKU }) {
+			key = c
+			break
+		}
+	}
+	if key == "" {
+		fmt.Fprintln(m.Stdout, "  example: no customer with ten products bought whose list a live add-to-cart changes")
+		return nil
+	}
+	// Their top 5 as it was before the add-to-cart.
+	top, err = recommend.NewEngine(model).Recommend(ctx, recommend.Request{Customer: key, N: 5})
+	if err != nil {
+		return err
+	}
+	name := func(sku shelfwise.SKU) string { return productName(model, sku) }
+	fmt.Fprintf(m.Stdout, "  example: customer %s (pseudonymised), from the hybrid trained on every purchase (%.1fs):\n", shortKey(key), time.Since(t0).Seconds())
+	for _, l := range []struct {
+		title string
+		recs  []shelfwise.Recommendation
+	}{
+		{"top 5", top},
+		{"top 5 new to them", before},
+		{fmt.Sprintf("top 5 new to them after adding %s (%s) to the cart, without retraining", cart, name(cart)), after},
+	} {
+		fmt.Fprintf(m.Stdout, "   %s:\n", l.title)
+		if err := writeRecs(m.Stdout, l.recs, name); err != nil {
+			return err
+		}
+	}
+	d.report.ExampleReasons = true
+	for _, r := range slices.Concat(top, before, after) {
+		d.report.ExampleReasons = d.report.ExampleReasons && r.Reason != ""
+	}
+	d.report.ExampleChanged = true
 	return nil
+}
+
+// writeRecs prints a recommendation list, a line per item with its reason.
+func writeRecs(w io.Writer, recs []shelfwise.Recommendation, name func(shelfwise.SKU) string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, r := range recs {
+		fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\n", i+1, r.SKU, name(r.SKU), r.Reason)
+	}
+	return tw.Flush()
+}
+
+// shortKey is the start of a pseudonymised key, enough to tell customers
+// apart on screen.
+func shortKey(k shelfwise.CustomerKey) string {
+	if len(k) > 12 {
+		return string(k[:12]) + "…"
+	}
+	return string(k)
 }
 
 // demoHybrid is the default hybrid made lighter for the demo's time budget:
