@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -91,6 +93,9 @@ func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {
 		return fmt.Errorf("reset demo data directory: %w", err)
 	}
 	m.DataDir = dir
+	if err := writeDemoSecret(dir, fl.seed); err != nil {
+		return err
+	}
 	db, err := m.DB(ctx)
 	if err != nil {
 		return err
@@ -128,6 +133,23 @@ func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {
 		return nil
 	}
 	return m.demoServe(ctx, fl.addr)
+}
+
+// writeDemoSecret gives the demo store a pseudonymisation secret derived
+// from the simulator's seed, so that the same seed gives the same
+// pseudonyms and so the same report (the models break ties and start from
+// customers in key order). The demo's customers are simulated: a known
+// secret exposes nobody. Real stores get a random secret (LoadSecret).
+func writeDemoSecret(dir string, seed int64) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create demo data directory: %w", err)
+	}
+	key := sha256.Sum256([]byte(fmt.Sprintf("shelfwise demo secret, seed %d", seed)))
+	path := filepath.Join(dir, shelfwise.SecretFile)
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key[:])+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write demo secret: %w", err)
+	}
+	return nil
 }
 
 // demoStages lists the demo's steps in order. Add a stage when a capability

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/shelfwise/shelfwise"
 )
 
 // TestDemo runs the main job end to end (without serving) and checks its
@@ -61,4 +63,26 @@ func TestDemo(t *testing.T) {
 			t.Errorf("example lists: every item with a reason %v, changed by a live add-to-cart %v", r.ExampleReasons, r.ExampleChanged)
 		}
 	})
+}
+
+// TestDemoSecret: the demo store's secret comes from the simulator's seed
+// (the same seed gives the same pseudonyms, so the same report; another
+// seed another secret), and the store reads it as its own.
+func TestDemoSecret(t *testing.T) {
+	t.Setenv(shelfwise.SecretEnv, "")
+	read := func(seed int64) []byte {
+		dir := t.TempDir()
+		if err := writeDemoSecret(dir, seed); err != nil {
+			t.Fatal(err)
+		}
+		key, err := shelfwise.LoadSecret(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	a, b, c := read(1), read(1), read(2)
+	if len(a) != 32 || !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Fatalf("seed 1: %x and %x, seed 2: %x", a, b, c)
+	}
 }
