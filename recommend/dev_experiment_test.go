@@ -264,10 +264,10 @@ import (
 // kept mean .1664; 31 (bins31) .1634 / .1675 / .1661 for keys 1-3 (mean
 // .1657, NDCG@10 .3368) against .1672. Not kept. Early stopping after 60
 // rounds without gain instead of 30 (es60) gave the kept lists bit for bit
-// for keys 1-3 (.1650 / .1701 / .1665): the bagged models never stop
-// early within their 150 trees; a quarter of the rows held out for it
-// instead of 15% (vf25) .1638 / .1666 / .1640 (mean .1648, NDCG@10
-// .3364). Not kept.
+// for keys 1-3 (.1650 / .1701 / .1665): the models keep the same trees
+// (none stops, or none finds a better round later); a quarter of the
+// rows held out for it instead of 15% (vf25) .1638 / .1666 / .1640 (mean
+// .1648, NDCG@10 .3364). Not kept.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
