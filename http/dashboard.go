@@ -119,7 +119,7 @@ func newDashboard(s *Server) *dashboard {
 		"pct":     func(x float64) string { return num(100*x) + "%" },
 		"date":    func(t time.Time) string { return fmtTime(t, "2006-01-02") },
 		"time":    func(t time.Time) string { return fmtTime(t, "2006-01-02 15:04 MST") },
-		"short":   func(s string) string { return clip12(s) },
+		"short":   ShortID,
 		"inc":     func(i int) int { return i + 1 },
 		"hasRole": func(k shelfwise.APIKey, r string) bool { return string(k.Role) == r },
 	}).ParseFS(templateFS, "templates/*.html"))
@@ -134,7 +134,9 @@ func fmtTime(t time.Time, layout string) string {
 	return t.UTC().Format(layout)
 }
 
-func clip12(s string) string {
+// ShortID is the start of an identifier (a pseudonymised customer key, a
+// job id), enough to tell them apart on screen.
+func ShortID(s string) string {
 	if len(s) > 12 {
 		return s[:12] + "…"
 	}

@@ -60,7 +60,7 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 	}
 	picked := c.selectList(r.items, req.N)
 	out := make([]shelfwise.Recommendation, len(picked))
-	recent := recentItems{h: tail(q.History, 60), q: q}
+	recent := recentItems{q: q}
 	for k, it := range picked {
 		j := r.at(it)
 		reason, source := m.explain(h, q, sm, &recent, sess, it, r.contrib[j])
@@ -72,19 +72,18 @@ func (m *Model) recommend(q *Query, sess []int32, req Request) []shelfwise.Recom
 // recentItems are the items of the recent history h, found on first use
 // (most explanations do not need them).
 type recentItems struct {
-	h     []Event
-	items []int32
+	q     *Query
+	items []int32 // of the latest 60 purchases
 	done  bool
-	// q's items viewed or added to the cart within signalWindow, found
-	// on first use.
-	q         *Query
+	// looked are the items viewed or added to the cart within
+	// signalWindow (see recentSignal).
 	looked    []int32
 	lookedSet bool
 }
 
 func (r *recentItems) get() []int32 {
 	if !r.done {
-		r.items, r.done = ownItems(r.h), true
+		r.items, r.done = ownItems(tail(r.q.History, 60)), true
 	}
 	return r.items
 }
@@ -95,7 +94,7 @@ func (r *recentItems) viewed() []int32 {
 	if !r.lookedSet {
 		r.lookedSet = true
 		for _, s := range r.q.Signals {
-			if (s.Kind == KindView || s.Kind == KindCart) && s.Time >= r.q.Now-signalWindow && s.Time <= r.q.Now && !slices.Contains(r.looked, s.Item) {
+			if (s.Kind == KindView || s.Kind == KindCart) && recentSignal(r.q, s) && !slices.Contains(r.looked, s.Item) {
 				r.looked = append(r.looked, s.Item)
 			}
 		}
@@ -349,6 +348,11 @@ func (m *Model) anchor(items []int32, it int32) int32 {
 // or view must be to explain a recommendation.
 const signalWindow = 7 * 86400
 
+// recentSignal tells whether s came within signalWindow before q.Now.
+func recentSignal(q *Query, s Signal) bool {
+	return s.Time >= q.Now-signalWindow && s.Time <= q.Now
+}
+
 // signalReason explains item it by the customer's own recent interest in
 // it: an add-to-cart ("you added this to your cart", source "cart") or a
 // view ("you looked at this", "viewed") within signalWindow of q.Now and
@@ -356,7 +360,7 @@ const signalWindow = 7 * 86400
 func signalReason(q *Query, it int32) (string, string) {
 	cart, view := int64(math.MinInt64), int64(math.MinInt64)
 	for _, s := range q.Signals {
-		if s.Item != it || s.Time < q.Now-signalWindow || s.Time > q.Now {
+		if s.Item != it || !recentSignal(q, s) {
 			continue
 		}
 		switch s.Kind {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	shelfhttp "github.com/shelfwise/shelfwise/http"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/simulate"
 )
@@ -146,7 +147,7 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recomm
 		return err
 	}
 	name := func(sku shelfwise.SKU) string { return productName(model, sku) }
-	fmt.Fprintf(m.Stdout, "  example: customer %s (pseudonymised), from the hybrid trained on every purchase (%.1fs):\n", shortKey(key), time.Since(t0).Seconds())
+	fmt.Fprintf(m.Stdout, "  example: customer %s (pseudonymised), from the hybrid trained on every purchase (%.1fs):\n", shelfhttp.ShortID(string(key)), time.Since(t0).Seconds())
 	for _, l := range []struct {
 		title string
 		recs  []shelfwise.Recommendation
@@ -175,15 +176,6 @@ func writeRecs(w io.Writer, recs []shelfwise.Recommendation, name func(shelfwise
 		fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\n", i+1, r.SKU, name(r.SKU), r.Reason)
 	}
 	return tw.Flush()
-}
-
-// shortKey is the start of a pseudonymised key, enough to tell customers
-// apart on screen.
-func shortKey(k shelfwise.CustomerKey) string {
-	if len(k) > 12 {
-		return string(k[:12]) + "…"
-	}
-	return string(k)
 }
 
 // demoHybrid is the default hybrid made lighter for the demo's time budget:
