@@ -79,11 +79,11 @@ type demoReport struct {
 	PopularNDCG           float64 `json:"popular_ndcg_at_10"`
 	OwnHistoryNDCG        float64 `json:"own_history_ndcg_at_10"`
 	OracleNDCG            float64 `json:"oracle_ndcg_at_10"`
-	// ExampleReasons: every item of the example lists has a reason;
-	// ExampleChanged: a live add-to-cart changed the example's list.
-	ExampleReasons bool    `json:"recommend_example_reasons"`
-	ExampleChanged bool    `json:"recommend_example_changed"`
-	Seconds        float64 `json:"seconds"`
+	// ExampleCartReason is the reason the example gives for the product
+	// added to the cart live, once it enters the list ("" if it never
+	// does for any customer).
+	ExampleCartReason string  `json:"recommend_example_cart_reason"`
+	Seconds           float64 `json:"seconds"`
 }
 
 func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {

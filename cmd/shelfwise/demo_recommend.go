@@ -101,8 +101,8 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recomm
 	}
 	eng := recommend.NewEngine(model)
 	// The first customer (in key order) with at least ten products bought
-	// whose list of new products the live add-to-cart changes (most do;
-	// where the product carted stays sixth, there is nothing to show).
+	// whose list of new products the carted product enters (most: where
+	// it stays sixth, there is nothing to show).
 	var (
 		key                shelfwise.CustomerKey
 		top, before, after []shelfwise.Recommendation
@@ -132,13 +132,13 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recomm
 		if after, err = eng.Recommend(ctx, req); err != nil {
 			return err
 		}
-		if !slices.EqualFunc(before, after, func(a, b shelfwise.Recommendation) bool { return a.SKU == b.SKU }) {
+		if slices.ContainsFunc(after, func(r shelfwise.Recommendation) bool { return r.SKU == cart }) {
 			key = c
 			break
 		}
 	}
 	if key == "" {
-		fmt.Fprintln(m.Stdout, "  example: no customer with ten products bought whose list a live add-to-cart changes")
+		fmt.Fprintln(m.Stdout, "  example: no customer with ten products bought whose list a live add-to-cart enters")
 		return nil
 	}
 	// Their top 5 as it was before the add-to-cart.
@@ -161,11 +161,11 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recomm
 			return err
 		}
 	}
-	d.report.ExampleReasons = true
-	for _, r := range slices.Concat(top, before, after) {
-		d.report.ExampleReasons = d.report.ExampleReasons && r.Reason != ""
+	for _, r := range after {
+		if r.SKU == cart {
+			d.report.ExampleCartReason = r.Reason
+		}
 	}
-	d.report.ExampleChanged = true
 	return nil
 }
 
