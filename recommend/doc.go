@@ -39,11 +39,14 @@
 //	// products: an unknown Around sets no price band, an unknown category keeps nothing)
 //	eng.Model().Product(sku)     // the catalogue entry: name, categories
 //	eng.Observe(event)           // live view/cart/purchase: fold-in, immediate effect
-//	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again)
+//	eng.Swap(newModel)           // atomic; running requests finish on the old model (Warm again);
+//	                             // a customer's live events up to newModel.TrainedAt are dropped
+//	                             // (train it on the stored events too), sessions keep theirs
 //
 // A trained Model is saved and loaded without retraining:
 //
-//	m.Data = recommend.Fingerprint(ps, products) // what it was trained on
+//	in := recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}
+//	m.Data = in.Fingerprint()                    // what it was trained on
 //	data, err := m.MarshalBinary()               // modelio envelope, kind "recommend"
 //	m2, err := recommend.UnmarshalModel(data)    // recommends exactly as m
 //

@@ -280,10 +280,12 @@ func (e *Engine) maxSessions() int {
 }
 
 // Swap atomically replaces the served model, e.g. after a background
-// retrain. Requests already running finish on the old model. Live events
-// at or before the new model's training end are dropped (the model has
-// learned them); later ones are kept and re-applied to the new model when
-// the customer or session is next asked for.
+// retrain. Requests already running finish on the old model. A customer's
+// live events at or before the new model's training end (TrainedAt) are
+// dropped (the model has learned them); later ones are kept and re-applied
+// to the new model when the customer is next asked for. Sessions keep all
+// their events: a model learns from sessions, not the items of each one,
+// so a visitor's list still follows what they looked at before the swap.
 func (e *Engine) Swap(m *Model) {
 	e.swapMu.Lock()
 	defer e.swapMu.Unlock()
@@ -305,7 +307,6 @@ func (e *Engine) Swap(m *Model) {
 		return &liveSnap{events: kept, seq: old.seq}
 	}
 	e.customers.sweep(prune)
-	e.sessions.sweep(prune)
 }
 
 // Forget drops everything the engine holds about customer c (erasure): its
@@ -647,7 +648,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]shelfwise.Recomm
 		vec   []float64
 		sm    *Summary
 		nlive int
-		now   = m.Log.End
+		now   = m.TrainedAt.Unix()
 	)
 	if req.Customer != "" {
 		if s := current(e.customers.get(req.Customer), m, req.Customer, false); s != nil {

@@ -458,6 +458,9 @@ func TestForgetAndSwap(t *testing.T) {
 	before := time.Unix(m.Log.End, 0).Add(-time.Hour)
 	e.Observe(shelfwise.Event{Time: after, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(210)},
 		shelfwise.Event{Time: before, Customer: c, Type: shelfwise.EventPurchase, SKU: sku(220)})
+	// A visitor's session, viewed before and after the training's end.
+	e.Observe(shelfwise.Event{Time: before, Session: "sKEEP", Type: shelfwise.EventView, SKU: sku(110)},
+		shelfwise.Event{Time: after, Session: "sKEEP", Type: shelfwise.EventView, SKU: sku(120)})
 	warm, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
 	if warm[0].Source == "trending" {
 		t.Fatalf("live purchases did not change the list: %+v", warm)
@@ -466,6 +469,10 @@ func TestForgetAndSwap(t *testing.T) {
 	e.Swap(&m2)
 	if got := e.liveOf(c); len(got) != 1 || got[0].SKU != sku(210) {
 		t.Fatalf("after swap live events %+v, want only the one after training", got)
+	}
+	// The session keeps both views: no model holds a session's items.
+	if s := current(e.sessions.get("sKEEP"), &m2, "", true); s == nil || s.model != &m2 || len(s.items) != 2 {
+		t.Fatalf("session after swap: %+v, want both views derived for the new model", s)
 	}
 	again, _ := e.Recommend(ctx, Request{Customer: c, N: 5})
 	if again[0].Source == "trending" {

@@ -38,21 +38,30 @@ type Interaction struct {
 func InteractionsFromEvents(evs []shelfwise.Event) []Interaction {
 	var out []Interaction
 	for _, e := range evs {
-		if e.Customer == "" || e.SKU == "" {
-			continue
+		if x, ok := InteractionFromEvent(e); ok {
+			out = append(out, x)
 		}
-		var k InteractionKind
-		switch e.Type {
-		case shelfwise.EventView:
-			k = KindView
-		case shelfwise.EventCart:
-			k = KindCart
-		default:
-			continue
-		}
-		out = append(out, Interaction{Customer: e.Customer, SKU: e.SKU, Time: e.Time, Kind: k, Quantity: max(1, e.Quantity)})
 	}
 	return out
+}
+
+// InteractionFromEvent is the interaction of one event: false unless it is
+// a view or an add-to-cart of a product by a known customer (for callers
+// that stream events rather than hold them).
+func InteractionFromEvent(e shelfwise.Event) (Interaction, bool) {
+	if e.Customer == "" || e.SKU == "" {
+		return Interaction{}, false
+	}
+	var k InteractionKind
+	switch e.Type {
+	case shelfwise.EventView:
+		k = KindView
+	case shelfwise.EventCart:
+		k = KindCart
+	default:
+		return Interaction{}, false
+	}
+	return Interaction{Customer: e.Customer, SKU: e.SKU, Time: e.Time, Kind: k, Quantity: max(1, e.Quantity)}, true
 }
 
 // ReturnsFromLines keeps the return lines of known customers: lines of kind
@@ -123,6 +132,17 @@ func (lg *Log) AddInteractions(xs []Interaction) {
 		}
 		lg.Signals[u] = append(lg.Signals[u], Signal{Item: int32(it), Kind: x.Kind, Time: x.Time.Unix(), Qty: float32(x.Quantity)})
 	}
+}
+
+// latest is the time of the latest purchase or signal (Unix seconds).
+func (lg *Log) latest() int64 {
+	t := lg.End
+	for _, ss := range lg.Signals {
+		if len(ss) > 0 { // in time order
+			t = max(t, ss[len(ss)-1].Time)
+		}
+	}
+	return t
 }
 
 // signals returns customer u's signals (nil when there are none).

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -84,14 +85,7 @@ func TestReturnRemovesWeight(t *testing.T) {
 // item and carted another gets them (and their taste group) ranked above
 // items of other groups they never touched.
 func TestColdCustomerWithEvents(t *testing.T) {
-	// three taste groups of 30 items, no cross-group purchases
-	var ps []Purchase
-	for u := 0; u < 60; u++ {
-		g := u % 3
-		for k := 0; k < 12; k++ {
-			ps = append(ps, buy(u, g*30+(u*7+k*5)%30, float64(k*7+u%5)))
-		}
-	}
+	ps := tasteGroups()
 	cold := shelfwise.CustomerKey("cold")
 	viewed, carted := sku(3), sku(8) // both in taste group 0 (items 0..29)
 	evs := []shelfwise.Event{
@@ -142,6 +136,61 @@ func TestColdCustomerWithEvents(t *testing.T) {
 	if inGroup < 7 {
 		t.Errorf("only %d of 10 recommendations in the customer's viewed group: %+v", inGroup, recs)
 	}
+}
+
+// tasteGroups are 60 customers' purchases in three taste groups of 30
+// items, with no purchase across groups.
+func tasteGroups() []Purchase {
+	var ps []Purchase
+	for u := 0; u < 60; u++ {
+		g := u % 3
+		for k := 0; k < 12; k++ {
+			ps = append(ps, buy(u, g*30+(u*7+k*5)%30, float64(k*7+u%5)))
+		}
+	}
+	return ps
+}
+
+// TestTrainedAtLatestInteraction: a model trained on interactions later
+// than the latest purchase is dated by the latest interaction, and a
+// request scores then by default, so a customer's view after the latest
+// purchase counts as what they just looked at (were the request scored at
+// the latest purchase, the view would come after it and be ignored).
+func TestTrainedAtLatestInteraction(t *testing.T) {
+	ps := tasteGroups()
+	var end time.Time
+	for _, p := range ps {
+		if p.Time.After(end) {
+			end = p.Time
+		}
+	}
+	c, viewed := shelfwise.CustomerKey("viewer"), sku(3)
+	at := end.Add(2 * time.Hour)
+	cfg := DefaultModel
+	cfg.Hybrid.ValidationDays = 14
+	cfg.Hybrid.ALS.Iterations = 5
+	cfg.Hybrid.ALS.Factors = 8
+	xs := []Interaction{{Customer: c, SKU: viewed, Time: at, Kind: KindView, Quantity: 1}}
+	m, err := TrainModel(context.Background(), TrainInput{Purchases: ps, Interactions: xs}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.TrainedAt.Equal(at) {
+		t.Fatalf("trained at %v, want the view's time %v (latest purchase %v)", m.TrainedAt, at, end)
+	}
+	recs, err := NewEngine(m).Recommend(context.Background(), Request{Customer: c, N: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.SKU == viewed {
+			if r.Reason != "you looked at this" {
+				t.Fatalf("the viewed product's reason %q, want %q", r.Reason, "you looked at this")
+			}
+			return
+		}
+	}
+	t.Fatalf("the viewed product is not listed: %+v", recs)
 }
 
 func fmtSscan(s string, i *int) (int, error) { return fmt.Sscanf(s, "P%04d", i) }

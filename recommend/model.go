@@ -52,7 +52,10 @@ type TrainInput struct {
 // trending lists and the catalogue. A Model is immutable once trained and
 // safe for concurrent use; the Engine swaps whole models.
 type Model struct {
-	Version   string
+	Version string
+	// TrainedAt is the time of the latest purchase or interaction the
+	// model learned from: requests are scored then by default, and the
+	// Engine drops live events up to it when it swaps the model in.
 	TrainedAt time.Time
 	// Data describes the data the model was trained on (set by the
 	// caller, e.g. a fingerprint of the store's purchases): a saved model
@@ -102,7 +105,7 @@ func TrainModel(ctx context.Context, in TrainInput, cfg ModelConfig) (*Model, er
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Log: lg, All: all, New: nw, TrainedAt: time.Unix(lg.End, 0).UTC(), indexAbove: cfg.IndexAbove}
+	m := &Model{Log: lg, All: all, New: nw, TrainedAt: time.Unix(lg.latest(), 0).UTC(), indexAbove: cfg.IndexAbove}
 	m.Version = m.TrainedAt.Format("20060102T150405")
 	if m.indexAbove <= 0 {
 		m.indexAbove = 50000

@@ -559,21 +559,51 @@ func Fingerprint(ps []Purchase, prods []shelfwise.Product) string {
 		b = binary.LittleEndian.AppendUint64(b, uint64(p.Time.UnixNano()))
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Quantity))
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Price))
-		h := fnv.New64a()
-		h.Write(b)
-		sum += mix64(h.Sum64())
+		sum += hash64(b)
 		if p.Time.After(last) {
 			last = p.Time
 		}
 	}
 	for _, p := range prods {
 		b, _ := json.Marshal(p)
-		h := fnv.New64a()
-		h.Write(b)
-		psum += mix64(h.Sum64())
+		psum += hash64(b)
 	}
 	return fmt.Sprintf("purchases=%d last=%s hash=%016x products=%d hash=%016x",
 		len(ps), last.UTC().Format(time.RFC3339), sum, len(prods), psum)
+}
+
+// Fingerprint describes the input for Model.Data: Fingerprint of its
+// purchases and products, followed, when it has interactions, by their
+// number, the latest one's time and an order-independent hash of them, so
+// a view, add-to-cart or return added since also makes a saved model stale.
+func (in *TrainInput) Fingerprint() string {
+	fp := Fingerprint(in.Purchases, in.Products)
+	if len(in.Interactions) == 0 {
+		return fp
+	}
+	var sum uint64
+	var last time.Time
+	var b []byte
+	for _, x := range in.Interactions {
+		b = append(b[:0], x.Customer...)
+		b = append(append(b, 0), x.SKU...)
+		b = append(b, byte(x.Kind))
+		b = binary.LittleEndian.AppendUint64(b, uint64(x.Time.UnixNano()))
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x.Quantity))
+		sum += hash64(b)
+		if x.Time.After(last) {
+			last = x.Time
+		}
+	}
+	return fmt.Sprintf("%s interactions=%d last=%s hash=%016x", fp, len(in.Interactions), last.UTC().Format(time.RFC3339), sum)
+}
+
+// hash64 is the FNV-1a hash of b, mixed so that sums of hashes do not
+// cancel.
+func hash64(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return mix64(h.Sum64())
 }
 
 // mix64 is the splitmix64 finaliser: it spreads FNV's bits so that sums of

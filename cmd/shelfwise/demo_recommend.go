@@ -22,20 +22,16 @@ const demoTestDays = 28
 // temporal protocol of "eval recommend" (last 28 days as test, Recall@10 and
 // NDCG@10 on what customers then bought): the hybrid against "most popular"
 // and the customer's own history, and against an oracle that ranks by the
-// simulator's true preferences.
+// simulator's true preferences. The models learn from what the served one
+// learns from: purchases, returns, and the customers' views and carts.
 func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 	t0 := time.Now()
-	var lines []shelfwise.OrderLine
-	err := d.db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
-		func(l shelfwise.OrderLine) error {
-			lines = append(lines, l)
-			return nil
-		})
+	in, err := recommenderData(ctx, d.db, time.Time{})
 	if err != nil {
 		return err
 	}
-	ps := recommend.PurchasesFromLines(lines)
-	proto := recommend.Protocol{TestDays: demoTestDays, K: 10}
+	ps := in.Purchases
+	proto := recommend.Protocol{TestDays: demoTestDays, K: 10, Interactions: in.Interactions}
 	models := []struct {
 		name  string
 		train recommend.Trainer
@@ -79,23 +75,19 @@ func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 		return err
 	}
 	d.results = append(d.results, Row{"recommend NDCG@10 (hybrid / most popular)", fmt.Sprintf("%.3f / %.3f", hybrid, popular)})
-	return m.demoRecommendExample(ctx, d, ps)
+	return m.demoRecommendExample(ctx, d, in)
 }
 
-// demoRecommendExample trains the demo's hybrid on every purchase and shows
+// demoRecommendExample trains the demo's hybrid on all of in and shows
 // one customer's lists with the reason for each item: their top 5, the top
 // 5 of products they never bought, and that list again after a live
 // add-to-cart of the next such product, which the engine folds in without
 // retraining.
-func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recommend.Purchase) error {
+func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, in recommend.TrainInput) error {
 	t0 := time.Now()
-	prods, err := d.db.Products(ctx)
-	if err != nil {
-		return err
-	}
 	cfg := recommend.DefaultModel
 	cfg.Hybrid = demoHybrid()
-	model, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, cfg)
+	model, err := recommend.TrainModel(ctx, in, cfg)
 	if err != nil {
 		return fmt.Errorf("recommendation example: %w", err)
 	}
@@ -147,7 +139,7 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, ps []recomm
 		return err
 	}
 	name := func(sku shelfwise.SKU) string { return productName(model, sku) }
-	fmt.Fprintf(m.Stdout, "  example: customer %s (pseudonymised), from the hybrid trained on every purchase (%.1fs):\n", shelfhttp.ShortID(string(key)), time.Since(t0).Seconds())
+	fmt.Fprintf(m.Stdout, "  example: customer %s (pseudonymised), from the hybrid trained on all the data (%.1fs):\n", shelfhttp.ShortID(string(key)), time.Since(t0).Seconds())
 	for _, l := range []struct {
 		title string
 		recs  []shelfwise.Recommendation

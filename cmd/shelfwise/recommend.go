@@ -204,27 +204,43 @@ type recommenderInfo struct {
 	Seconds float64 // training or loading
 }
 
-// recommenderData reads the purchases and the catalogue the recommender
-// learns from.
-func recommenderData(ctx context.Context, db shelfwise.DB) (recommend.TrainInput, error) {
-	var lines []shelfwise.OrderLine
-	err := db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
+// recommenderData reads what the recommender learns from, up to (not
+// including) to, zero meaning everything: the purchases, the catalogue,
+// and the customers' returns, views and add-to-carts (weaker or negative
+// evidence; without them a retrain would forget what each customer looked
+// at before it). Anonymous events are left out.
+func recommenderData(ctx context.Context, db shelfwise.DB, to time.Time) (recommend.TrainInput, error) {
+	var sales, returns []shelfwise.OrderLine
+	var in recommend.TrainInput
+	err := db.OrderLines(ctx, shelfwise.OrderFilter{To: to, Kinds: []shelfwise.LineKind{shelfwise.LineSale, shelfwise.LineReturn}, ProductsOnly: true},
 		func(l shelfwise.OrderLine) error {
-			lines = append(lines, l)
+			if l.Kind == shelfwise.LineSale {
+				sales = append(sales, l)
+			} else {
+				returns = append(returns, l)
+			}
 			return nil
 		})
 	if err != nil {
-		return recommend.TrainInput{}, err
+		return in, err
 	}
-	ps := recommend.PurchasesFromLines(lines)
-	if len(ps) == 0 {
-		return recommend.TrainInput{}, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases (its sale lines of products: %s): import some first (shelfwise import)", recommend.WhyNoPurchases(lines))
+	in.Purchases = recommend.PurchasesFromLines(sales)
+	in.Interactions = recommend.ReturnsFromLines(returns)
+	if len(in.Purchases) == 0 {
+		return in, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases (its sale lines of products: %s): import some first (shelfwise import)", recommend.WhyNoPurchases(sales))
 	}
-	prods, err := db.Products(ctx)
+	err = db.Events(ctx, shelfwise.EventFilter{To: to, Types: []shelfwise.EventType{shelfwise.EventView, shelfwise.EventCart}},
+		func(e shelfwise.Event) error {
+			if x, ok := recommend.InteractionFromEvent(e); ok {
+				in.Interactions = append(in.Interactions, x)
+			}
+			return nil
+		})
 	if err != nil {
-		return recommend.TrainInput{}, err
+		return in, err
 	}
-	return recommend.TrainInput{Purchases: ps, Products: prods}, nil
+	in.Products, err = db.Products(ctx)
+	return in, err
 }
 
 // loadRecommendModel reads a saved recommender. A damaged file is bad
@@ -296,12 +312,12 @@ func trainRecommendModel(ctx context.Context, in recommend.TrainInput) (*recomme
 	if err != nil {
 		return nil, err
 	}
-	model.Data = recommend.Fingerprint(in.Purchases, in.Products)
+	model.Data = in.Fingerprint()
 	return model, nil
 }
 
 // recommender returns the engine for the store's data: the saved model
-// when it was trained on exactly the purchases and catalogue the store
+// when it was trained on exactly the purchases, events and catalogue the store
 // holds now, else a model trained now and saved for the next call.
 //
 // Checking the saved model means reading every purchase for its
@@ -337,7 +353,7 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 			}
 		}
 	}
-	in, err := recommenderData(ctx, db)
+	in, err := recommenderData(ctx, db, time.Time{})
 	if err != nil {
 		return nil, info, err
 	}
@@ -345,8 +361,8 @@ func (m *Main) recommender(ctx context.Context, db shelfwise.DB, retrain bool) (
 		switch {
 		case model == nil:
 			info.Reason = "no saved model"
-		case model.Data != recommend.Fingerprint(in.Purchases, in.Products):
-			info.Reason = "the store's purchases or catalogue changed since it was trained"
+		case model.Data != in.Fingerprint():
+			info.Reason = "the store's purchases, events or catalogue changed since it was trained"
 		default:
 			m.stampModel(info.File, versioned, ver, model.Data)
 			return engine(true)

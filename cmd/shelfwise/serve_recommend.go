@@ -188,38 +188,18 @@ func (rc *recommendCap) task() registry.Task {
 	return registry.Task{Name: shelfwise.TaskRecommend, Train: rc.train, Load: rc.load, Registered: rc.registered, Priority: 10}
 }
 
-// purchases reads sale lines up to (not including) to, zero = all.
-func (rc *recommendCap) purchases(ctx context.Context, to time.Time) ([]recommend.Purchase, []shelfwise.Product, error) {
-	var lines []shelfwise.OrderLine
-	err := rc.db.OrderLines(ctx, shelfwise.OrderFilter{To: to, Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
-		func(l shelfwise.OrderLine) error {
-			lines = append(lines, l)
-			return nil
-		})
-	if err != nil {
-		return nil, nil, err
-	}
-	prods, err := rc.db.Products(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	ps := recommend.PurchasesFromLines(lines)
-	if len(ps) == 0 {
-		return nil, nil, shelfwise.Errorf(shelfwise.EINVALID, "the store holds no purchases to train recommendations on (its sale lines of products: %s)", recommend.WhyNoPurchases(lines))
-	}
-	return ps, prods, nil
-}
-
 // train evaluates the hybrid on the last 28 days (trained on the days
 // before), beside the customer's own history and the most popular items,
-// and then trains the served model on every purchase.
+// and then trains the served model on every purchase, return, view and
+// add-to-cart.
 func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) (registry.Candidate, error) {
-	progress(0.02, "reading purchases")
+	progress(0.02, "reading purchases and events")
 	asOf := rc.readAsOf() // customers erased from then on may be in the model
-	ps, prods, err := rc.purchases(ctx, time.Time{})
+	in, err := recommenderData(ctx, rc.db, time.Time{})
 	if err != nil {
 		return registry.Candidate{}, err
 	}
+	ps := in.Purchases
 	evalMsg := fmt.Sprintf("evaluating on the last 28 days of %d purchases", len(ps))
 	progress(0.1, evalMsg)
 	// Each part reports its training stages within its share of the job.
@@ -230,7 +210,7 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 	// customer's own history by number of lines, the most popular items),
 	// so the models page shows the lift beside the figures.
 	bases := []string{"own_history", "popular"}
-	evs, err := recommend.EvaluateEach(stagesIn(0.1, 0.5, evalMsg), ps, recommend.Protocol{TestDays: 28, K: 10},
+	evs, err := recommend.EvaluateEach(stagesIn(0.1, 0.5, evalMsg), ps, recommend.Protocol{TestDays: 28, K: 10, Interactions: in.Interactions},
 		recommend.HybridTrainer(recommend.DefaultModel.Hybrid), recommend.TrainOwnHistory, recommend.TrainPopular)
 	if err != nil {
 		if n := len(evs); n > 0 {
@@ -247,7 +227,7 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 		metrics[name+"_ndcg@10"], metrics[name+"_recall@10"] = evs[1+i].NDCG, evs[1+i].Recall
 	}
 	progress(0.5, "training on all purchases")
-	model, err := recommend.TrainModel(stagesIn(0.5, 0.98, "training on all purchases"), recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel)
+	model, err := recommend.TrainModel(stagesIn(0.5, 0.98, "training on all purchases"), in, recommend.DefaultModel)
 	if err != nil {
 		return registry.Candidate{}, err
 	}
@@ -259,7 +239,7 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 	}
 	// The artifact is the trained model itself (recommend.ModelKind), so
 	// a restart loads it instead of training again.
-	model.Data = recommend.Fingerprint(ps, prods)
+	model.Data = in.Fingerprint()
 	art, err := model.MarshalBinary()
 	if err != nil {
 		return registry.Candidate{}, err
@@ -270,8 +250,8 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 		Model:         "hybrid",
 		Metrics:       metrics,
 		PrimaryMetric: "ndcg@10", HigherIsBetter: true,
-		DataSnapshot: fmt.Sprintf("purchases=%d customers=%d items=%d until=%s", len(ps), model.Log.NumUsers(),
-			model.Log.NumItems(), last.Format(time.RFC3339)),
+		DataSnapshot: fmt.Sprintf("purchases=%d interactions=%d customers=%d items=%d until=%s", len(ps), len(in.Interactions),
+			model.Log.NumUsers(), model.Log.NumItems(), last.Format(time.RFC3339)),
 		DataAsOf: asOf,
 		Artifact: art,
 	}, nil
@@ -299,11 +279,12 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 		if err := json.Unmarshal(art, &rec); err != nil || rec.Format != recipeFormat {
 			return nil, fmt.Errorf("recommend v%d: not a %s artifact", v.Version, recipeFormat)
 		}
-		ps, prods, err := rc.purchases(ctx, rec.TrainTo)
+		in, err := recommenderData(ctx, rc.db, rec.TrainTo)
 		if err != nil {
 			return nil, err
 		}
-		if model, err = recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Products: prods}, recommend.DefaultModel); err != nil {
+		in.Interactions = nil // recipes were trained on purchases alone
+		if model, err = recommend.TrainModel(ctx, in, recommend.DefaultModel); err != nil {
 			return nil, err
 		}
 		rc.trained.Store(v.Checksum, model)
@@ -610,14 +591,25 @@ func (rc *recommendCap) scrub(ctx context.Context, model *recommend.Model) (*rec
 	return clean, nil
 }
 
-// retainKnown copies model without the customers who have no purchase in
-// the store, and says how many went.
+// retainKnown copies model without the customers who have neither a
+// purchase nor a view or add-to-cart in the store (the model learns from
+// both), and says how many went.
 func (rc *recommendCap) retainKnown(ctx context.Context, model *recommend.Model) (*recommend.Model, int, error) {
 	known := make(map[shelfwise.CustomerKey]bool, 1024)
 	err := rc.db.OrderLines(ctx, shelfwise.OrderFilter{Kinds: []shelfwise.LineKind{shelfwise.LineSale}, ProductsOnly: true},
 		func(l shelfwise.OrderLine) error {
 			if l.Customer != "" {
 				known[l.Customer] = true
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, 0, err
+	}
+	err = rc.db.Events(ctx, shelfwise.EventFilter{Types: []shelfwise.EventType{shelfwise.EventView, shelfwise.EventCart}},
+		func(e shelfwise.Event) error {
+			if e.Customer != "" {
+				known[e.Customer] = true
 			}
 			return nil
 		})

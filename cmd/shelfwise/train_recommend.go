@@ -17,11 +17,12 @@ func (m *Main) newTrainRecommendCmd() *cobra.Command {
 	var fl trainRecommendFlags
 	cmd := &cobra.Command{
 		Use:   "recommend",
-		Short: "Train the recommender on the store's purchases and save it",
+		Short: "Train the recommender on the store's purchases and events and save it",
 		Long: `train recommend trains the recommendation engine on every purchase in the
-store (blend weights tuned on the last 30 days, components refitted on all)
-and saves it to DB/models/recommend.swm, a versioned, checksummed model file
-stamped with a fingerprint of the purchases and catalogue it learned from.
+store, with the customers' returns, views and add-to-carts as weaker
+evidence (blend weights tuned on the last 30 days, components refitted on
+all), and saves it to DB/models/recommend.swm, a versioned, checksummed
+model file stamped with a fingerprint of the data it learned from.
 "shelfwise recommend" then answers from it without training, until the
 store's data changes. For honest accuracy figures use "eval recommend".`,
 		Args: cobra.NoArgs,
