@@ -9,9 +9,11 @@
 //
 //	ps := recommend.PurchasesFromLines(lines)      // or PurchasesFromBaskets(baskets)
 //	xs := append(recommend.ReturnsFromLines(lines), recommend.InteractionsFromEvents(events)...)
+//	ss := recommend.SessionsFromEvents(events) // what each browsing session looked at, in order
 //	// optional: training reports each stage (validation windows, tuning, reranker, final fit)
 //	ctx = recommend.WithProgress(ctx, func(done float64, stage string) { ... })
-//	m, err := recommend.TrainModel(ctx, recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}, recommend.DefaultModel)
+//	in := recommend.TrainInput{Purchases: ps, Interactions: xs, Sessions: ss, Products: products}
+//	m, err := recommend.TrainModel(ctx, in, recommend.DefaultModel)
 //	eng := recommend.NewEngine(m)
 //	go eng.Warm(ctx) // summarise every customer ahead of their first request
 //
@@ -28,7 +30,8 @@
 //	// recs[i].SKU, .Score, .Reason ("you buy this every ~3 weeks",
 //	// "bought with X", "similar to X", "trending in Y", and from live or
 //	// recent behaviour "you added this to your cart", "you looked at this",
-//	// "similar to X, which you looked at"), .Source
+//	// "similar to X, which you looked at", and in a session "often looked
+//	// at after X"), .Source
 //
 //	eng.Similar(sku, n)          // co-purchase neighbours + latent and category similarity
 //	eng.BoughtTogether(sku, n)   // association rules: confidence, support, lift
@@ -45,7 +48,6 @@
 //
 // A trained Model is saved and loaded without retraining:
 //
-//	in := recommend.TrainInput{Purchases: ps, Interactions: xs, Products: products}
 //	m.Data = in.Fingerprint()                    // what it was trained on
 //	data, err := m.MarshalBinary()               // modelio envelope, kind "recommend"
 //	m2, err := recommend.UnmarshalModel(data)    // recommends exactly as m

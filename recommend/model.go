@@ -35,6 +35,10 @@ type TrainInput struct {
 	// (InteractionsFromEvents) and returns (ReturnsFromLines): weaker and
 	// negative evidence for the implicit-feedback models.
 	Interactions []Interaction
+	// Sessions are the products each browsing session viewed or carted,
+	// in order, anonymous sessions too (SessionsFromEvents): the session
+	// model learns from them what visitors look at next.
+	Sessions [][]shelfwise.SKU
 	// Weights, when set, replace DefaultWeights.
 	Weights *Weights
 	// Products is the catalogue: names and categories for filters, cold
@@ -123,7 +127,7 @@ func TrainModel(ctx context.Context, in TrainInput, cfg ModelConfig) (*Model, er
 	if m.FBT, err = NewFBT(ctx, lg, cfg.FBT); err != nil {
 		return nil, err
 	}
-	if m.Session, err = NewSessionModel(ctx, lg, cfg.Session); err != nil {
+	if m.Session, err = NewSessionModel(ctx, lg, in.Sessions, cfg.Session); err != nil {
 		return nil, err
 	}
 	m.Trending = NewTrending(lg, cfg.TrendHalfLifeDays, 0)

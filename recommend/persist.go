@@ -17,8 +17,9 @@ import (
 const ModelKind = "recommend"
 
 // modelFormat is the payload version MarshalBinary writes; UnmarshalModel
-// reads it and every earlier one (2 added Reranker.Blend, 3 Reranker.Facts).
-const modelFormat = 3
+// reads it and every earlier one (2 added Reranker.Blend, 3 Reranker.Facts,
+// 4 SessionModel.Browsed).
+const modelFormat = 4
 
 // component type tags in a saved model.
 const (
@@ -71,6 +72,10 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	e.Int(m.Session.Cfg.K)
 	e.F64(m.Session.Cfg.Decay)
 	encodeNeighbors(&e, m.Session.Next)
+	e.Bool(m.Session.Browsed != nil)
+	for _, b := range m.Session.Browsed {
+		e.Bool(b)
+	}
 	e.F64s(m.Trending.Scores)
 	prods, err := json.Marshal(m.products)
 	if err != nil {
@@ -123,6 +128,12 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	}
 	m.Session = &SessionModel{Cfg: SessionConfig{K: d.Int(), Decay: d.F64()}}
 	m.Session.Next = decodeNeighbors(d, ni)
+	if version >= 4 && d.Bool() {
+		m.Session.Browsed = make([]bool, ni)
+		for i := range m.Session.Browsed {
+			m.Session.Browsed[i] = d.Bool()
+		}
+	}
 	m.Trending = &Popular{Scores: d.F64s()}
 	if err := json.Unmarshal(d.Bytes(), &m.products); err != nil && d.Err() == nil {
 		d.Fail("catalogue: %v", err)
@@ -574,10 +585,23 @@ func Fingerprint(ps []Purchase, prods []shelfwise.Product) string {
 
 // Fingerprint describes the input for Model.Data: Fingerprint of its
 // purchases and products, followed, when it has interactions, by their
-// number, the latest one's time and an order-independent hash of them, so
-// a view, add-to-cart or return added since also makes a saved model stale.
+// number, the latest one's time and an order-independent hash of them, and
+// when it has sessions, by their number and a hash of them, so a view,
+// add-to-cart or return added since also makes a saved model stale.
 func (in *TrainInput) Fingerprint() string {
 	fp := Fingerprint(in.Purchases, in.Products)
+	if len(in.Sessions) > 0 {
+		var sum uint64
+		var b []byte
+		for _, s := range in.Sessions {
+			b = b[:0]
+			for _, sku := range s {
+				b = append(append(b, sku...), 0)
+			}
+			sum += hash64(b)
+		}
+		fp += fmt.Sprintf(" sessions=%d hash=%016x", len(in.Sessions), sum)
+	}
 	if len(in.Interactions) == 0 {
 		return fp
 	}

@@ -52,6 +52,12 @@ func withReranker(t *testing.T, m *Model) *Model {
 func TestModelRoundTrip(t *testing.T) {
 	base, _ := testModel(t)
 	m := withReranker(t, base)
+	// Transitions learned from a browsing session (Browsed is saved).
+	sess, err := NewSessionModel(context.Background(), m.Log, [][]shelfwise.SKU{{sku(7), sku(8), sku(9)}}, m.Session.Cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Session = sess
 	data, err := m.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +74,9 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if len(m.All.Rerank.Facts) == 0 || !reflect.DeepEqual(got.All.Rerank.Facts, m.All.Rerank.Facts) {
 		t.Fatalf("reranker item facts: %d saved, %d loaded", len(m.All.Rerank.Facts), len(got.All.Rerank.Facts))
+	}
+	if m.Session.Browsed == nil || !reflect.DeepEqual(got.Session.Browsed, m.Session.Browsed) || !reflect.DeepEqual(got.Session.Next, m.Session.Next) {
+		t.Fatal("session transitions differ")
 	}
 	if got.catTop == nil || !reflect.DeepEqual(got.catTop, m.catTop) || !reflect.DeepEqual(got.trendCache, m.trendCache) {
 		t.Fatal("derived catalogue lists differ")
@@ -196,6 +205,33 @@ func TestFingerprint(t *testing.T) {
 	sw[0].SKU, sw[1].SKU = sw[1].SKU, sw[0].SKU
 	if Fingerprint(sw, prods) == fp {
 		t.Error("swapped SKUs: fingerprint unchanged")
+	}
+
+	// A TrainInput adds its interactions and sessions (in any order).
+	in := TrainInput{Purchases: ps, Products: prods}
+	if in.Fingerprint() != fp {
+		t.Errorf("without interactions or sessions: %q, want Fingerprint's %q", in.Fingerprint(), fp)
+	}
+	xs := []Interaction{{Customer: cust(0), SKU: sku(2), Time: day(3), Kind: KindView, Quantity: 1},
+		{Customer: cust(1), SKU: sku(1), Time: day(4), Kind: KindReturn, Quantity: 1}}
+	in.Interactions = xs
+	withX := in.Fingerprint()
+	in.Interactions = []Interaction{xs[1], xs[0]}
+	if in.Fingerprint() != withX {
+		t.Error("the interactions' order changed the fingerprint")
+	}
+	cart := append([]Interaction(nil), xs...)
+	cart[0].Kind = KindCart
+	in.Interactions = cart
+	if withX == fp || in.Fingerprint() == withX {
+		t.Errorf("an interaction added or changed (view to cart): fingerprint unchanged")
+	}
+	in.Interactions = xs
+	in.Sessions = [][]shelfwise.SKU{{sku(1), sku(2)}}
+	withS := in.Fingerprint()
+	in.Sessions = [][]shelfwise.SKU{{sku(2), sku(1)}}
+	if withS == withX || in.Fingerprint() == withS {
+		t.Error("a session added or reordered: fingerprint unchanged")
 	}
 }
 

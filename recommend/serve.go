@@ -259,7 +259,10 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 	case best == nc:
 		return repeatReason(sm, it, q.Now), "repeat"
 	case best == nc+1:
-		if a := m.anchor(sess, it); a >= 0 {
+		if a, browsed := m.Session.anchor(sess, it); a >= 0 {
+			if browsed {
+				return "often looked at after " + m.name(a), "session"
+			}
 			return "often bought after " + m.name(a), "session"
 		}
 		return "goes with what you are looking at", "session"

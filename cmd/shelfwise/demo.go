@@ -82,8 +82,11 @@ type demoReport struct {
 	// ExampleCartReason is the reason the example gives for the product
 	// added to the cart live, once it enters the list ("" if it never
 	// does for any customer).
-	ExampleCartReason string  `json:"recommend_example_cart_reason"`
-	Seconds           float64 `json:"seconds"`
+	ExampleCartReason string `json:"recommend_example_cart_reason"`
+	// ExampleSessionReason is the reason of the first product the
+	// visitor's session brings into their list ("" if none does).
+	ExampleSessionReason string  `json:"recommend_example_session_reason"`
+	Seconds              float64 `json:"seconds"`
 }
 
 func (m *Main) runDemo(ctx context.Context, fl demoFlags) error {

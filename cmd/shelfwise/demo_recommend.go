@@ -158,7 +158,38 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, in recommen
 			d.report.ExampleCartReason = r.Reason
 		}
 	}
-	return nil
+	return m.demoSessionExample(ctx, d, eng, top)
+}
+
+// demoSessionExample shows the list of a visitor who has not signed in and
+// looked at two products (the example customer's top two): what the
+// session model learned that visitors look at next, beside trending
+// products.
+func (m *Main) demoSessionExample(ctx context.Context, d *demoRun, eng *recommend.Engine, top []shelfwise.Recommendation) error {
+	if len(top) < 2 {
+		return nil
+	}
+	model := eng.Model()
+	const visitor = shelfwise.SessionID("demo-visitor")
+	for k, r := range top[:2] {
+		ev := shelfwise.Event{Time: model.TrainedAt.Add(time.Duration(k+1) * time.Minute), Session: visitor, Type: shelfwise.EventView, SKU: r.SKU}
+		if err := eng.Observe(ev); err != nil {
+			return err
+		}
+	}
+	recs, err := eng.Recommend(ctx, recommend.Request{Session: visitor, N: 5})
+	if err != nil {
+		return err
+	}
+	name := func(sku shelfwise.SKU) string { return productName(model, sku) }
+	fmt.Fprintf(m.Stdout, "   a visitor, not signed in, who looked at %s, then %s:\n", name(top[0].SKU), name(top[1].SKU))
+	for _, r := range recs {
+		if r.Source == "session" {
+			d.report.ExampleSessionReason = r.Reason
+			break
+		}
+	}
+	return writeRecs(m.Stdout, recs, name)
 }
 
 // writeRecs prints a recommendation list, a line per item with its reason.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/shelfwise/shelfwise"
@@ -61,6 +62,9 @@ func TestDemo(t *testing.T) {
 		}
 		if r.ExampleCartReason != "you added this to your cart" {
 			t.Errorf("example: the product added to the cart live is explained %q", r.ExampleCartReason)
+		}
+		if !strings.HasPrefix(r.ExampleSessionReason, "often looked at after ") {
+			t.Errorf("example: the visitor's session brings in a product explained %q", r.ExampleSessionReason)
 		}
 	})
 }

@@ -206,9 +206,10 @@ type recommenderInfo struct {
 
 // recommenderData reads what the recommender learns from, up to (not
 // including) to, zero meaning everything: the purchases, the catalogue,
-// and the customers' returns, views and add-to-carts (weaker or negative
+// the customers' returns, views and add-to-carts (weaker or negative
 // evidence; without them a retrain would forget what each customer looked
-// at before it). Anonymous events are left out.
+// at before it), and the products each browsing session looked at in
+// order, anonymous ones too (what visitors look at next).
 func recommenderData(ctx context.Context, db shelfwise.DB, to time.Time) (recommend.TrainInput, error) {
 	var sales, returns []shelfwise.OrderLine
 	var in recommend.TrainInput
@@ -229,16 +230,19 @@ func recommenderData(ctx context.Context, db shelfwise.DB, to time.Time) (recomm
 	if len(in.Purchases) == 0 {
 		return in, shelfwise.Errorf(shelfwise.ENOTFOUND, "the store holds no purchases (its sale lines of products: %s): import some first (shelfwise import)", recommend.WhyNoPurchases(sales))
 	}
+	var sessions recommend.SessionGrouper
 	err = db.Events(ctx, shelfwise.EventFilter{To: to, Types: []shelfwise.EventType{shelfwise.EventView, shelfwise.EventCart}},
 		func(e shelfwise.Event) error {
 			if x, ok := recommend.InteractionFromEvent(e); ok {
 				in.Interactions = append(in.Interactions, x)
 			}
+			sessions.Add(e)
 			return nil
 		})
 	if err != nil {
 		return in, err
 	}
+	in.Sessions = sessions.Sessions()
 	in.Products, err = db.Products(ctx)
 	return in, err
 }

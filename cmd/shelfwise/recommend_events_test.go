@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,8 @@ import (
 // TestRecommenderLearnsEvents checks that the recommender trained from the
 // store learns from its returns and its customers' views and add-to-carts,
 // not only from purchases: recommenderData reads them (anonymous events
-// and searches left out), a customer who has only viewed is in the trained
+// and searches left out, but for the sessions the session model learns
+// from), a customer who has only viewed is in the trained
 // model, the model is dated by its latest event, and an event added to the
 // store makes the saved model stale.
 func TestRecommenderLearnsEvents(t *testing.T) {
@@ -77,6 +79,10 @@ func TestRecommenderLearnsEvents(t *testing.T) {
 	}
 	if want := []string{string(known) + " view", string(known) + " cart", "newcomer view"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("interactions from events: %q, want %q", got, want)
+	}
+	// Sessions keep every view and cart, anonymous ones too, in order.
+	if want := [][]shelfwise.SKU{{sku, sku}, {sku}, {sku}}; !reflect.DeepEqual(in.Sessions, want) {
+		t.Fatalf("sessions %v, want %v", in.Sessions, want)
 	}
 	if in.Fingerprint() == stale {
 		t.Fatal("the fingerprint ignores the events added")

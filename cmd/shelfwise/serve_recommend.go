@@ -283,7 +283,7 @@ func (rc *recommendCap) load(ctx context.Context, v shelfwise.ModelVersion, art 
 		if err != nil {
 			return nil, err
 		}
-		in.Interactions = nil // recipes were trained on purchases alone
+		in.Interactions, in.Sessions = nil, nil // recipes were trained on purchases alone
 		if model, err = recommend.TrainModel(ctx, in, recommend.DefaultModel); err != nil {
 			return nil, err
 		}
