@@ -7,31 +7,9 @@ import (
 	"testing"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/ingest"
 	"github.com/shelfwise/shelfwise/simulate"
 )
-
-// memSink keeps the simulator's order lines, events and products.
-type memSink struct {
-	simulate.Discard
-	lines  []shelfwise.OrderLine
-	events []shelfwise.Event
-	prods  []shelfwise.Product
-}
-
-func (s *memSink) AddOrderLines(_ context.Context, ls []shelfwise.OrderLine) error {
-	s.lines = append(s.lines, ls...)
-	return nil
-}
-
-func (s *memSink) AddEvents(_ context.Context, evs []shelfwise.Event) error {
-	s.events = append(s.events, evs...)
-	return nil
-}
-
-func (s *memSink) PutProducts(_ context.Context, ps []shelfwise.Product) error {
-	s.prods = append(s.prods, ps...)
-	return nil
-}
 
 // sessionRecall is the mean share of a held-out session's later products
 // (those of its second half of views and carts not among the first half's)
@@ -94,13 +72,13 @@ func TestSessionTransitionsSimulated(t *testing.T) {
 	cfg := simulate.Demo()
 	cfg.Days, cfg.Stores = 240, 1
 	cfg.Pseudonymizer = shelfwise.NewPseudonymizer([]byte("session test"))
-	var sink memSink
+	var sink ingest.Memory
 	if _, err := simulate.Run(ctx, cfg, &sink); err != nil {
 		t.Fatal(err)
 	}
 	cut := cfg.Start.AddDate(0, 0, cfg.Days-28)
 	var train []shelfwise.OrderLine
-	for _, l := range sink.lines {
+	for _, l := range sink.OrderLines {
 		if l.Time.Before(cut) {
 			train = append(train, l)
 		}
@@ -108,7 +86,7 @@ func TestSessionTransitionsSimulated(t *testing.T) {
 	var before []shelfwise.Event
 	test := map[shelfwise.SessionID][]shelfwise.Event{}
 	var ids []shelfwise.SessionID
-	for _, e := range sink.events {
+	for _, e := range sink.Events {
 		switch {
 		case e.Time.Before(cut):
 			before = append(before, e)
@@ -123,7 +101,7 @@ func TestSessionTransitionsSimulated(t *testing.T) {
 		Purchases:    PurchasesFromLines(train),
 		Interactions: append(ReturnsFromLines(train), InteractionsFromEvents(before)...),
 		Sessions:     SessionsFromEvents(before),
-		Products:     sink.prods,
+		Products:     sink.Products,
 	}
 	mc := DefaultModel
 	mc.Hybrid.ValidationWindows = 1
