@@ -109,6 +109,43 @@ func BenchmarkRecommend4k(b *testing.B) {
 			}
 		})
 	}
+	// A live session of three views: a visitor's (not signed in) and a
+	// signed-in customer's (warm), the session's transitions added to
+	// the scores.
+	for _, signed := range []bool{false, true} {
+		name := "Visitor"
+		if signed {
+			name = "SignedIn"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := NewEngine(m)
+			if err := e.Warm(ctx); err != nil {
+				b.Fatal(err)
+			}
+			now := m.TrainedAt.Add(time.Hour)
+			sid := func(s int) shelfwise.SessionID { return shelfwise.SessionID(fmt.Sprintf("s%d", s)) }
+			for s := 0; s < 2000; s++ {
+				for k := 0; k < 3; k++ {
+					if err := e.Observe(shelfwise.Event{Time: now, Session: sid(s), Type: shelfwise.EventView, SKU: sku((s*7 + k*13) % 4000)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			req := Request{N: 10, Filter: Filter{MaxPerCategory: 3, DedupeVariants: true, MaxPrice: 4.5}}
+			b.ResetTimer()
+			c0 := cpuTime()
+			defer func() { reportCPU(b, c0) }()
+			for i := 0; i < b.N; i++ {
+				req.Session = sid(i % 2000)
+				if signed {
+					req.Customer = cust(i % 2000)
+				}
+				if _, err := e.Recommend(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkObserveFoldIn: a live purchase of a known customer, including
