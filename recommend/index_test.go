@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shelfwise/shelfwise"
 )
@@ -126,6 +127,31 @@ func TestIndexPathAgreesWithDense(t *testing.T) {
 	}
 	if r := float64(inGroup) / float64(total); r < 0.8 {
 		t.Errorf("index path: %.2f of items in the taste group, want >= 0.8", r)
+	}
+	// A visitor's session weighs its transitions alike on both paths,
+	// also against a reranker's scores.
+	rr := withReranker(t, m)
+	rrIndexed := *rr
+	rrIndexed.index = cp.index
+	dense, indexed = NewEngine(rr), NewEngine(&rrIndexed)
+	now := time.Unix(m.Log.End, 0).Add(time.Hour)
+	for _, e := range []*Engine{dense, indexed} {
+		for _, i := range []int{110, 120} {
+			if err := e.Observe(shelfwise.Event{Time: now, Session: "v", Type: shelfwise.EventView, SKU: sku(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, _ := dense.Recommend(ctx, Request{Session: "v", N: 10})
+	b, _ := indexed.Recommend(ctx, Request{Session: "v", N: 10})
+	shared := 0
+	for _, r := range b {
+		if slices.ContainsFunc(a, func(x shelfwise.Recommendation) bool { return x.SKU == r.SKU }) {
+			shared++
+		}
+	}
+	if len(b) != 10 || shared < 8 {
+		t.Errorf("visitor's session: the index path shares %d of its %d items with the full scan's %+v: %+v", shared, len(b), a, b)
 	}
 }
 

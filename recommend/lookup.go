@@ -97,6 +97,12 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 			}
 		}
 	}
+	total := make([]float64, len(cands))
+	for k := range cands {
+		for _, v := range contrib[k] {
+			total[k] += v
+		}
+	}
 	if len(sess) > 0 {
 		sc := map[int32]float64{}
 		w := 1.0
@@ -110,16 +116,13 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 		for _, v := range sc {
 			mx = math.Max(mx, v)
 		}
-		for k, it := range cands {
-			if mx > 0 {
-				contrib[k][nc+1] = sc[it] / mx
+		if mx > 0 {
+			// weighed against the blend's spread, as denseCandidates does
+			scale := sessionWeight(q) * blendSpan(total, spanDepth) / mx
+			for k, it := range cands {
+				contrib[k][nc+1] = scale * sc[it]
+				total[k] += contrib[k][nc+1]
 			}
-		}
-	}
-	total := make([]float64, len(cands))
-	for k := range cands {
-		for _, v := range contrib[k] {
-			total[k] += v
 		}
 	}
 	want := n*4 + len(c.promoted)

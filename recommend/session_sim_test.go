@@ -106,7 +106,6 @@ func TestSessionTransitionsSimulated(t *testing.T) {
 	mc := DefaultModel
 	mc.Hybrid.ValidationWindows = 1
 	mc.Hybrid.ALS.Factors, mc.Hybrid.ALS.Iterations = 16, 6
-	mc.Hybrid.NoRerank = true
 	m, err := TrainModel(ctx, in, mc)
 	if err != nil {
 		t.Fatal(err)

@@ -81,3 +81,24 @@ func TestSessionModelHandComputed(t *testing.T) {
 		t.Errorf("baskets alone: Browsed %v, P(P4|P0) %v (want 1), P(P1|P0) %v (want 0)", m.Browsed, p(0, 4), p(0, 1))
 	}
 }
+
+// TestBlendSpan: the gap between the best and the k-th best finite score,
+// which a session's transitions are weighed against.
+func TestBlendSpan(t *testing.T) {
+	inf := math.Inf(-1)
+	for _, c := range []struct {
+		out  []float64
+		k    int
+		want float64
+	}{
+		{[]float64{3, inf, 1, 2}, 2, 1},
+		{[]float64{3, inf, 1, 2}, 3, 2},
+		{[]float64{3, inf, 1, 2}, 10, 2}, // -Inf is not a score
+		{[]float64{inf, 5, inf}, 3, 0},
+		{nil, 50, 0},
+	} {
+		if got := blendSpan(c.out, c.k); got != c.want {
+			t.Errorf("blendSpan(%v, %d) = %v, want %v", c.out, c.k, got, c.want)
+		}
+	}
+}

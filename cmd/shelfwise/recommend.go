@@ -24,6 +24,7 @@ import (
 // recommendFlags are the flags of "shelfwise recommend".
 type recommendFlags struct {
 	customer   string
+	viewed     []string
 	n          int
 	categories []string
 	newOnly    bool
@@ -41,21 +42,27 @@ type recommendFlags struct {
 func (m *Main) newRecommendCmd() *cobra.Command {
 	var fl recommendFlags
 	cmd := &cobra.Command{
-		Use:   "recommend --customer ID | --customers FILE",
-		Short: "Recommend products to a customer, with the reason for each",
+		Use:   "recommend --customer ID | --viewed SKUS | --customers FILE",
+		Short: "Recommend products to a customer or a visitor, with the reason for each",
 		Long: `recommend lists the top products for a customer with the reason for each,
-from the recommendation engine trained on the purchases in the store (the
-hybrid of repeat purchase, ALS, item-kNN, bought-together and trending, tuned
-on the last 30 days). The trained model is saved in DB/models/recommend.swm
-(versioned and checksummed) and reused while the store's purchases and
-catalogue are unchanged; it is retrained when they change, when the file is
-absent, or with --retrain ("shelfwise train recommend" trains it ahead).
+from the recommendation engine trained on the store's purchases, returns,
+views, add-to-carts and browsing sessions (the hybrid of repeat purchase,
+ALS, item-kNN, bought-together and trending, tuned on the last 30 days,
+with the session model of what visitors look at next). The trained model
+is saved in DB/models/recommend.swm (versioned and checksummed) and reused
+while the store's data is unchanged; it is retrained when it changes, when
+the file is absent, or with --retrain ("shelfwise train recommend" trains
+it ahead).
 While nothing was written to the store since the model was last found to
 fit it (recommend.swm.stamp records the store's version), the model is
 used without reading the purchases again: well under a second.
 ID is the retailer's customer identifier as in the imported export; it is
 pseudonymised before the lookup. An unknown customer gets trending
 products.
+
+--viewed SKU,SKU... lists what to show a visitor who has just looked at
+these products, in that order: a live session, as the shop's pages would
+ask for it (with --customer, that customer's session).
 
 --customers FILE recommends to every customer of a file (one identifier per
 line; a first line "customer" or "customer_id" is a header) and writes one
@@ -67,6 +74,7 @@ pseudonyms.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.customer, "customer", "", "the retailer's customer identifier")
+	f.StringSliceVar(&fl.viewed, "viewed", nil, "products (SKUs) just looked at, in order: the list of that live session")
 	f.StringVar(&fl.customersFile, "customers", "", "a file of customer identifiers, one per line: recommend to each (CSV out)")
 	f.StringVar(&fl.outFile, "out", "", "with --customers: write the CSV to this file (written whole or not at all; default stdout)")
 	f.IntVar(&fl.n, "n", 10, "number of products")
@@ -87,8 +95,11 @@ pseudonyms.`,
 }
 
 func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
-	if (fl.customer == "") == (fl.customersFile == "") {
-		return shelfwise.Errorf(shelfwise.EINVALID, "recommend needs --customer ID or --customers FILE (one of them)")
+	if fl.customersFile != "" && (fl.customer != "" || len(fl.viewed) > 0) {
+		return shelfwise.Errorf(shelfwise.EINVALID, "--customers FILE lists every customer of the file: it takes neither --customer nor --viewed")
+	}
+	if fl.customersFile == "" && fl.customer == "" && len(fl.viewed) == 0 {
+		return shelfwise.Errorf(shelfwise.EINVALID, "recommend needs --customer ID, --viewed SKUS or --customers FILE")
 	}
 	if fl.outFile != "" && fl.customersFile == "" {
 		return shelfwise.Errorf(shelfwise.EINVALID, "--out writes the lists of --customers FILE")
@@ -142,12 +153,21 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 	if fl.customersFile != "" {
 		return m.recommendBatch(ctx, eng, ps, fl, filter)
 	}
-	key := ps.Key(fl.customer)
-	recs, err := eng.Recommend(ctx, recommend.Request{Customer: key, N: fl.n, Filter: filter})
+	var key shelfwise.CustomerKey
+	if fl.customer != "" {
+		key = ps.Key(fl.customer)
+	}
+	req := recommend.Request{Customer: key, N: fl.n, Filter: filter}
+	if len(fl.viewed) > 0 {
+		if req.Session, err = observeViewed(eng, key, fl.viewed); err != nil {
+			return err
+		}
+	}
+	recs, err := eng.Recommend(ctx, req)
 	if err != nil {
 		return err
 	}
-	known := eng.Model().Log.User(key) >= 0
+	known := key != "" && eng.Model().Log.User(key) >= 0
 	if fl.json {
 		type rec struct {
 			SKU    shelfwise.SKU `json:"sku"`
@@ -167,7 +187,7 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 		}
 		return writeJSON(m.Stdout, out)
 	}
-	if !known {
+	if fl.customer != "" && !known {
 		fmt.Fprintln(m.Stdout, "Customer not found in the purchases: showing trending products.")
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
@@ -176,6 +196,26 @@ func (m *Main) runRecommend(ctx context.Context, fl recommendFlags) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%.3f\t%s\n", i+1, r.SKU, productName(eng.Model(), r.SKU), r.Score, r.Reason)
 	}
 	return tw.Flush()
+}
+
+// observeViewed records views of the products, a minute apart in the
+// given order, as one live session of the customer key ("" for a visitor
+// not signed in), and returns the session. A product the catalogue lacks
+// is bad input (a typo would give a list that ignores it).
+func observeViewed(eng *recommend.Engine, key shelfwise.CustomerKey, skus []string) (shelfwise.SessionID, error) {
+	const s = shelfwise.SessionID("cli")
+	m := eng.Model()
+	for k, sku := range skus {
+		if _, ok := m.Product(shelfwise.SKU(sku)); !ok {
+			return "", shelfwise.Errorf(shelfwise.EINVALID, "--viewed: no product %q in the catalogue", sku)
+		}
+		ev := shelfwise.Event{Time: m.TrainedAt.Add(time.Duration(k+1) * time.Minute), Session: s, Customer: key,
+			Type: shelfwise.EventView, SKU: shelfwise.SKU(sku)}
+		if err := eng.Observe(ev); err != nil {
+			return "", err
+		}
+	}
+	return s, nil
 }
 
 // productName is the catalogue name of sku in model m, or its most

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -104,5 +105,57 @@ func TestRecommenderLearnsEvents(t *testing.T) {
 	}
 	if want := at.Add(4 * time.Minute); !model.TrainedAt.Equal(want) {
 		t.Fatalf("model trained at %v, want its latest event's time %v", model.TrainedAt, want)
+	}
+}
+
+// TestRecommendViewed: "recommend --viewed" lists what to show a visitor
+// who has just looked at the products given, explained by them; a product
+// the model lacks, or --viewed beside --customers, is bad input.
+func TestRecommendViewed(t *testing.T) {
+	dir := retailStore(t)
+	out, errOut, code := runImportCLI(t, dir, "recommend", "--viewed", "20005,20006", "--n", "10", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res struct {
+		Known bool `json:"known_customer"`
+		Recs  []struct {
+			SKU, Reason, Source string
+		} `json:"recommendations"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if res.Known || len(res.Recs) != 10 {
+		t.Fatalf("visitor's list: known %v, %d products", res.Known, len(res.Recs))
+	}
+	// The fixture has no browsing sessions: the session's transitions are
+	// the customers' consecutive baskets.
+	fromSession := 0
+	for _, r := range res.Recs {
+		if r.Source == "session" {
+			fromSession++
+			if r.Reason != "often bought after ITEM 20005" && r.Reason != "often bought after ITEM 20006" {
+				t.Errorf("%s from the session reads %q", r.SKU, r.Reason)
+			}
+		}
+	}
+	if fromSession == 0 {
+		t.Fatalf("no product of the list comes from the session: %+v", res.Recs)
+	}
+	if out, _, code := runImportCLI(t, dir, "recommend", "--viewed", "20005"); code != 0 || strings.Contains(out, "not found") {
+		t.Fatalf("text list: exit %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--viewed", "20005,NOPE"}, `--viewed: no product "NOPE" in the catalogue`},
+		{[]string{"--viewed", "20005", "--customers", "ids.txt"}, "it takes neither --customer nor --viewed"},
+		{nil, "recommend needs --customer ID, --viewed SKUS or --customers FILE"},
+	} {
+		if _, errOut, code := runImportCLI(t, dir, append([]string{"recommend"}, c.args...)...); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("recommend %v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errOut, c.want)
+		}
 	}
 }

@@ -311,7 +311,7 @@ func TestRecommendBatch(t *testing.T) {
 	}{
 		{[]string{"--customers", bad, "--out", out2}, bad + " line 2"},
 		{[]string{"--customers", filepath.Join(work, "missing.txt"), "--out", out2}, "missing.txt"},
-		{[]string{"--customers", ids, "--customer", "12004"}, "one of them"},
+		{[]string{"--customers", ids, "--customer", "12004"}, "it takes neither --customer nor --viewed"},
 		{[]string{"--customer", "12004", "--out", out2}, "--out writes the lists of --customers"},
 		{[]string{"--customers", ids, "--out", filepath.Join(work, "no", "such", "dir.csv")}, "--out"},
 	} {
