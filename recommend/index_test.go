@@ -129,8 +129,15 @@ func TestIndexPathAgreesWithDense(t *testing.T) {
 		t.Errorf("index path: %.2f of items in the taste group, want >= 0.8", r)
 	}
 	// A visitor's session weighs its transitions alike on both paths,
-	// also against a reranker's scores.
+	// also against a reranker's scores and a blend of a hundred times the
+	// scale (the session is weighed against the blend's spread).
 	rr := withReranker(t, m)
+	all := *rr.All
+	all.W = slices.Clone(all.W)
+	for i := range all.W {
+		all.W[i] *= 100
+	}
+	rr.All = &all
 	rrIndexed := *rr
 	rrIndexed.index = cp.index
 	dense, indexed = NewEngine(rr), NewEngine(&rrIndexed)
