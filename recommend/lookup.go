@@ -105,20 +105,13 @@ func (m *Model) indexCandidates(h *Hybrid, q *Query, sess []int32, c *compiled, 
 	}
 	if len(sess) > 0 {
 		sc := map[int32]float64{}
-		w := 1.0
-		for k := len(sess) - 1; k >= 0; k-- {
-			for _, nb := range m.Session.Next[sess[k]] {
-				sc[nb.Item] += w * float64(nb.Sim)
-			}
-			w *= m.Session.Cfg.Decay
-		}
+		m.Session.each(sess, func(_, b int32, v float64) { sc[b] += v })
 		mx := 0.0
 		for _, v := range sc {
 			mx = math.Max(mx, v)
 		}
 		if mx > 0 {
-			// weighed against the blend's spread, as denseCandidates does
-			scale := sessionWeight(q) * blendSpan(total, spanDepth) / mx
+			scale := sessionGain(q, total) / mx
 			for k, it := range cands {
 				contrib[k][nc+1] = scale * sc[it]
 				total[k] += contrib[k][nc+1]

@@ -141,7 +141,7 @@ func (m *Model) denseCandidates(h *Hybrid, q *Query, sm *Summary, sess []int32, 
 		sessBuf = make([]float64, ni)
 		m.Session.ScoreSession(sess, sessBuf)
 		normalizeMax(sessBuf)
-		w := sessionWeight(q) * blendSpan(out, spanDepth)
+		w := sessionGain(q, out)
 		for i, v := range sessBuf {
 			sessBuf[i] = w * v
 			out[i] += w * v
@@ -442,9 +442,13 @@ func (m *Model) trendReason(it int32) string {
 	return "trending now"
 }
 
-// spanDepth is how deep blendSpan measures the spread of the blend's
-// scores that a session's transitions are weighed against.
-const spanDepth = 50
+// sessionGain is what the session's best next product adds to the blend
+// scores of q's candidates (the others in proportion):
+// sessionWeight(q) times the gap between the blend's best and 50th best.
+// Both candidate paths weigh the session so.
+func sessionGain(q *Query, blend []float64) float64 {
+	return sessionWeight(q) * blendSpan(blend, 50)
+}
 
 // sessionWeight is how many blendSpans the session's best next product
 // gains: 8 for a visitor the model knows nothing else of (the session is

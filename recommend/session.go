@@ -142,17 +142,24 @@ func NewSessionModel(ctx context.Context, lg *Log, sessions [][]shelfwise.SKU, c
 	return m, nil
 }
 
+// each calls fn for every transition a -> b out of the session's items
+// (oldest first) with its weight v: P(b next | a) times Decay^(steps from
+// a back from the latest item).
+func (m *SessionModel) each(items []int32, fn func(a, b int32, v float64)) {
+	w := 1.0
+	for k := len(items) - 1; k >= 0; k-- {
+		for _, nb := range m.Next[items[k]] {
+			fn(items[k], nb.Item, w*float64(nb.Sim))
+		}
+		w *= m.Cfg.Decay
+	}
+}
+
 // ScoreSession scores items as next steps after the session's items
 // (oldest first).
 func (m *SessionModel) ScoreSession(items []int32, out []float64) {
 	clear(out)
-	w := 1.0
-	for k := len(items) - 1; k >= 0; k-- {
-		for _, nb := range m.Next[items[k]] {
-			out[nb.Item] += w * float64(nb.Sim)
-		}
-		w *= m.Cfg.Decay
-	}
+	m.each(items, func(_, b int32, v float64) { out[b] += v })
 }
 
 // anchor returns the session item that leads to it most, weighing the
@@ -160,19 +167,11 @@ func (m *SessionModel) ScoreSession(items []int32, out []float64) {
 // learned from browsing sessions; -1 when no session item leads to it.
 func (m *SessionModel) anchor(items []int32, it int32) (int32, bool) {
 	best, bv := int32(-1), 0.0
-	w := 1.0
-	for k := len(items) - 1; k >= 0; k-- {
-		a := items[k]
-		for _, nb := range m.Next[a] {
-			if nb.Item == it {
-				if v := w * float64(nb.Sim); v > bv {
-					best, bv = a, v
-				}
-				break
-			}
+	m.each(items, func(a, b int32, v float64) {
+		if b == it && v > bv {
+			best, bv = a, v
 		}
-		w *= m.Cfg.Decay
-	}
+	})
 	return best, best >= 0 && m.Browsed != nil && m.Browsed[best]
 }
 

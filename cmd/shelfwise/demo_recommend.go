@@ -158,14 +158,14 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, in recommen
 			d.report.ExampleCartReason = r.Reason
 		}
 	}
-	return m.demoSessionExample(ctx, d, eng, top)
+	return m.demoSessionExample(ctx, d, eng, top, name)
 }
 
 // demoSessionExample shows the list of a visitor who has not signed in and
 // looked at two products (the example customer's top two): what the
 // session model learned that visitors look at next, beside trending
-// products.
-func (m *Main) demoSessionExample(ctx context.Context, d *demoRun, eng *recommend.Engine, top []shelfwise.Recommendation) error {
+// products. name is the catalogue's name of a product.
+func (m *Main) demoSessionExample(ctx context.Context, d *demoRun, eng *recommend.Engine, top []shelfwise.Recommendation, name func(shelfwise.SKU) string) error {
 	if len(top) < 2 {
 		return nil
 	}
@@ -181,7 +181,6 @@ func (m *Main) demoSessionExample(ctx context.Context, d *demoRun, eng *recommen
 	if err != nil {
 		return err
 	}
-	name := func(sku shelfwise.SKU) string { return productName(model, sku) }
 	fmt.Fprintf(m.Stdout, "   a visitor, not signed in, who looked at %s, then %s:\n", name(top[0].SKU), name(top[1].SKU))
 	for _, r := range recs {
 		if r.Source == "session" {
