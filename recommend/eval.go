@@ -82,6 +82,11 @@ type EvalResult struct {
 	TestLines    int
 	Cut          time.Time
 	TrainSeconds float64
+	// UserRecall and UserNDCG are each evaluated customer's Recall@k and
+	// NDCG@k (Recall and NDCG are their means), in the same customer order
+	// for every model of one EvaluateEach call, so two models compare
+	// customer by customer (see metrics.BootstrapMean).
+	UserRecall, UserNDCG []float64
 }
 
 // SplitAt splits purchases into those at or before cut and those after it.
@@ -160,9 +165,12 @@ func EvaluateEach(ctx context.Context, ps []Purchase, p Protocol, trainers ...Tr
 		}
 		res := EvalResult{Items: lg.NumItems(), TrainUsers: lg.NumUsers(), TrainPairs: lg.Pairs(),
 			TrainLines: len(trainPs), TestLines: len(testPs), Cut: cut, TrainSeconds: time.Since(start).Seconds()}
-		if res.Metrics, err = scoreHeldOut(ctx, lg, sc, sets, pop, cut.Unix(), p); err != nil {
+		acc, err := scoreHeldOut(ctx, lg, sc, sets, pop, cut.Unix(), p)
+		if err != nil {
 			return out, err
 		}
+		res.Metrics = acc.Result()
+		res.UserRecall, res.UserNDCG = acc.PerUser()
 		out = append(out, res)
 	}
 	return out, nil
@@ -223,17 +231,17 @@ func heldOutSets(lg *Log, test []Purchase, newItems bool) []heldOut {
 }
 
 // scoreHeldOut ranks the catalogue for every held-out customer in parallel
-// and accumulates the metrics.
-func scoreHeldOut(ctx context.Context, lg *Log, sc Scorer, sets []heldOut, pop []float64, now int64, p Protocol) (Metrics, error) {
+// and accumulates the metrics, customers in the order of sets.
+func scoreHeldOut(ctx context.Context, lg *Log, sc Scorer, sets []heldOut, pop []float64, now int64, p Protocol) (*MetricsAccumulator, error) {
 	lists := rankAll(ctx, lg, sc, sets, now, p.K, p.NewItems)
 	if err := ctx.Err(); err != nil {
-		return Metrics{}, err
+		return nil, err
 	}
 	acc := NewMetricsAccumulator(p.K, lg.NumItems(), pop)
 	for i, h := range sets {
 		acc.Add(lists[i], h.relevant, h.n)
 	}
-	return acc.Result(), nil
+	return acc, nil
 }
 
 // rankAll returns the top-k list of every held-out customer.

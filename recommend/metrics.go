@@ -28,6 +28,8 @@ type MetricsAccumulator struct {
 	sumM, sumH     float64
 	sumPop, nRecos float64
 	users          int
+	// userR and userN are each user's Recall@k and NDCG@k, in Add order.
+	userR, userN []float64
 }
 
 // NewMetricsAccumulator returns an accumulator for top-k lists over a
@@ -67,14 +69,22 @@ func (a *MetricsAccumulator) Add(ranked []int32, relevant map[int32]bool, nRelev
 		}
 	}
 	m := min(a.k, nRelevant)
-	a.sumR += float64(hits) / float64(nRelevant)
-	a.sumN += dcg / idealDCG(m)
+	r, nd := float64(hits)/float64(nRelevant), dcg/idealDCG(m)
+	a.sumR += r
+	a.sumN += nd
+	a.userR = append(a.userR, r)
+	a.userN = append(a.userN, nd)
 	a.sumM += ap / float64(m)
 	if hits > 0 {
 		a.sumH++
 	}
 	a.users++
 }
+
+// PerUser returns each user's Recall@k and NDCG@k in the order they were
+// added (users with an empty relevant set left out): Result's Recall and
+// NDCG are their means. For intervals and paired comparisons.
+func (a *MetricsAccumulator) PerUser() (recall, ndcg []float64) { return a.userR, a.userN }
 
 // Result returns the averaged metrics.
 func (a *MetricsAccumulator) Result() Metrics {

@@ -38,6 +38,11 @@ func TestMetricsHandComputed(t *testing.T) {
 	if got, want := m.Users, 2; got != want {
 		t.Fatalf("users=%d, want %d", got, want)
 	}
+	// Per user, in order, the ignored one left out.
+	r, n := acc.PerUser()
+	if len(r) != 2 || len(n) != 2 || !near(r[0], 2.0/3) || r[1] != 0 || !near(n[0], dcg/idcg) || n[1] != 0 {
+		t.Fatalf("per user: recall %v, NDCG %v; want [2/3 0] and [%v 0]", r, n, dcg/idcg)
+	}
 }
 
 func TestMetricsIdealCappedAtK(t *testing.T) {

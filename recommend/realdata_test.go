@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/shelfwise/shelfwise/ml/metrics"
 )
 
 // TestOnlineRetailBaselines reproduces the protocol figures on the
@@ -63,12 +65,17 @@ func TestOnlineRetailHybrid(t *testing.T) {
 		name         string
 		newItems     bool
 		recall, ndcg float64 // floors asserted
+		// base is the strongest baseline of the setting (own history;
+		// for new items, popular in the last 30 days), which the hybrid
+		// must beat customer by customer beyond the sampling noise.
+		base     Trainer
+		baseName string
 	}{
-		{"AllItems", false, 0.19, 0.37},
-		{"NewItems", true, 0.07, 0.11},
+		{"AllItems", false, 0.19, 0.37, TrainOwnHistory, "own history"},
+		{"NewItems", true, 0.07, 0.11, trending30, "popular in the last 30 days"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Evaluate(ctx, ps, Protocol{TestDays: 30, K: 10, NewItems: tc.newItems}, func(ctx context.Context, lg *Log) (Scorer, error) {
+			each, err := EvaluateEach(ctx, ps, Protocol{TestDays: 30, K: 10, NewItems: tc.newItems}, func(ctx context.Context, lg *Log) (Scorer, error) {
 				if pair[0] == nil { // both Evaluate calls train on the same log
 					all, nw, err := TrainHybridPair(ctx, lg, cfg)
 					if err != nil {
@@ -77,10 +84,11 @@ func TestOnlineRetailHybrid(t *testing.T) {
 					pair = [2]*Hybrid{all, nw}
 				}
 				return pair[k], nil
-			})
+			}, tc.base)
 			if err != nil {
 				t.Fatal(err)
 			}
+			res, base := each[0], each[1]
 			if k == 0 {
 				trainSeconds = res.TrainSeconds
 			}
@@ -97,9 +105,21 @@ func TestOnlineRetailHybrid(t *testing.T) {
 			if res.Recall < tc.recall || res.NDCG < tc.ndcg {
 				t.Fatalf("recall=%.4f ndcg=%.4f below %.2f / %.2f", res.Recall, res.NDCG, tc.recall, tc.ndcg)
 			}
+			gain := make([]float64, len(res.UserRecall))
+			for i := range gain {
+				gain[i] = res.UserRecall[i] - base.UserRecall[i]
+			}
+			iv := metrics.BootstrapMean(gain, 0.95, 2000, 1)
+			t.Logf("Recall@10 %.4f, %s %.4f: gain %+.4f (95%% interval %+.4f .. %+.4f)", res.Recall, tc.baseName, base.Recall, res.Recall-base.Recall, iv.Lo, iv.Hi)
+			if !(iv.Lo > 0) {
+				t.Errorf("the hybrid's Recall@10 gain over %s has a 95%% interval of %+.4f .. %+.4f: not clearly ahead", tc.baseName, iv.Lo, iv.Hi)
+			}
 		})
 	}
 }
+
+// trending30 trains the "popular in the last 30 days" baseline.
+func trending30(_ context.Context, lg *Log) (Scorer, error) { return NewTrending(lg, 0, 30), nil }
 
 // TestOnlineRetailComponents evaluates the single models (logged) and checks
 // that the latent and neighbourhood models beat popularity on new items.

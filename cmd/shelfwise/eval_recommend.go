@@ -10,6 +10,7 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	"github.com/shelfwise/shelfwise/ingest"
+	"github.com/shelfwise/shelfwise/ml/metrics"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/spf13/cobra"
 )
@@ -64,6 +65,13 @@ Beside the model it scores, on the same split, the baselines a retailer has
 without it ("baselines" in --json): the customer's own history by number of
 order lines (all items only), the most popular items and the most popular of
 the last 30 days.
+
+Recall@k and NDCG@k come with 95% bootstrap intervals over the test
+customers ("recall_at_10_ci95" and the like in --json), and each baseline
+with the model's gain over it, compared customer by customer, and that
+gain's interval ("model_gain_recall_at_10_ci95"): an interval above 0 says
+the model is ahead beyond the chance of which customers happened to buy in
+the test period. The intervals repeat for the same --seed.
 
 The hybrid tunes its blend weights and reranker on a validation period
 carved from the end of the training data (--validation-days), never on the
@@ -155,9 +163,14 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	}
 	res := results[0]
 	k := fmt.Sprint(fl.k)
+	// 95% bootstrap intervals over the test customers: of the model's
+	// means, and of its gain over each baseline customer by customer.
+	ci := func(xs []float64) metrics.Interval { return metrics.BootstrapMean(xs, 0.95, evalDraws, fl.seed) }
+	recallCI, ndcgCI := ci(res.UserRecall), ci(res.UserNDCG)
 	out := map[string]any{
 		"model": fl.model, "format": fl.format, "new_items": fl.newItems, "test_days": fl.testDays, "k": fl.k,
 		"recall_at_" + k: res.Recall, "ndcg_at_" + k: res.NDCG, "map_at_" + k: res.MAP, "hit_rate_at_" + k: res.HitRate,
+		"recall_at_" + k + "_ci95": ciJSON(recallCI), "ndcg_at_" + k + "_ci95": ciJSON(ndcgCI),
 		"coverage": res.Coverage, "popularity_bias": res.PopularityBias,
 		"users": res.Users, "items": res.Items, "train_users": res.TrainUsers, "train_pairs": res.TrainPairs,
 		"train_lines": res.TrainLines, "test_lines": res.TestLines, "cut": res.Cut.Format(time.DateTime),
@@ -182,8 +195,13 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	var baseRows []Row
 	for i, b := range bases {
 		br := results[1+i]
-		baseOut[b.model] = map[string]any{"recall_at_" + k: br.Recall, "ndcg_at_" + k: br.NDCG, "map_at_" + k: br.MAP, "hit_rate_at_" + k: br.HitRate}
-		baseRows = append(baseRows, Row{fmt.Sprintf("baseline %s: Recall@%s / NDCG@%s", b.name, k, k), fmt.Sprintf("%.4f / %.4f", br.Recall, br.NDCG)})
+		gainR, gainN := ci(gains(res.UserRecall, br.UserRecall)), ci(gains(res.UserNDCG, br.UserNDCG))
+		baseOut[b.model] = map[string]any{"recall_at_" + k: br.Recall, "ndcg_at_" + k: br.NDCG, "map_at_" + k: br.MAP, "hit_rate_at_" + k: br.HitRate,
+			"model_gain_recall_at_" + k: res.Recall - br.Recall, "model_gain_recall_at_" + k + "_ci95": ciJSON(gainR),
+			"model_gain_ndcg_at_" + k: res.NDCG - br.NDCG, "model_gain_ndcg_at_" + k + "_ci95": ciJSON(gainN)}
+		baseRows = append(baseRows,
+			Row{fmt.Sprintf("baseline %s: Recall@%s / NDCG@%s", b.name, k, k), fmt.Sprintf("%.4f / %.4f", br.Recall, br.NDCG)},
+			Row{"  the model's gain over it (95% interval)", fmt.Sprintf("%+.4f (%s) / %+.4f (%s)", res.Recall-br.Recall, gainText(gainR), res.NDCG-br.NDCG, gainText(gainN))})
 	}
 	out["baselines"] = baseOut
 	if fl.json {
@@ -191,7 +209,8 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	}
 	rows := []Row{
 		{"model", fl.model}, {"new items only", fl.newItems}, {"test days", fl.testDays}, {"cut", out["cut"]},
-		{"Recall@" + k, res.Recall}, {"NDCG@" + k, res.NDCG}, {"MAP@" + k, res.MAP}, {"hit rate@" + k, res.HitRate},
+		{"Recall@" + k, res.Recall}, {"  95% interval", ciText(recallCI)}, {"NDCG@" + k, res.NDCG}, {"  95% interval", ciText(ndcgCI)},
+		{"MAP@" + k, res.MAP}, {"hit rate@" + k, res.HitRate},
 		{"coverage", res.Coverage}, {"popularity bias", res.PopularityBias},
 	}
 	rows = append(rows, baseRows...)
@@ -201,6 +220,28 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	}...)
 	return writeTable(m.Stdout, "Recommendations on "+fl.data, rows)
 }
+
+// evalDraws is the number of bootstrap resamples of the test customers
+// behind eval recommend's intervals.
+const evalDraws = 2000
+
+// gains are a[i] - b[i]: one model's per-customer metric less another's.
+func gains(a, b []float64) []float64 {
+	out := make([]float64, len(a))
+	for i := range out {
+		out[i] = a[i] - b[i]
+	}
+	return out
+}
+
+// ciJSON is an interval as [lo, hi] for --json.
+func ciJSON(iv metrics.Interval) []float64 { return []float64{iv.Lo, iv.Hi} }
+
+// ciText is an interval as "lo .. hi".
+func ciText(iv metrics.Interval) string { return fmt.Sprintf("%.4f .. %.4f", iv.Lo, iv.Hi) }
+
+// gainText is an interval of gains as "+lo .. +hi".
+func gainText(iv metrics.Interval) string { return fmt.Sprintf("%+.4f .. %+.4f", iv.Lo, iv.Hi) }
 
 // recommendBaseline is a baseline of eval recommend: its --model name and
 // what it is.

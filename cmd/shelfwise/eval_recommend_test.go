@@ -166,6 +166,27 @@ func TestEvalRecommendBaselines(t *testing.T) {
 			}
 		}
 	}
+	// Intervals: each model's figure lies inside its own, and each
+	// baseline's gain is the difference of the two figures, inside its
+	// interval.
+	for _, m := range []map[string]any{own, popular} {
+		for _, metric := range []string{"recall_at_10", "ndcg_at_10"} {
+			v := m[metric].(float64)
+			if lo, hi := ci95(t, m, metric+"_ci95"); !(lo < v && v < hi) {
+				t.Errorf("--model %s: %s %v outside its interval [%v, %v]", m["model"], metric, v, lo, hi)
+			}
+		}
+	}
+	b := own["baselines"].(map[string]any)["popular"].(map[string]any)
+	for _, metric := range []string{"recall_at_10", "ndcg_at_10"} {
+		gain := b["model_gain_"+metric].(float64)
+		if want := own[metric].(float64) - popular[metric].(float64); math.Abs(gain-want) > 1e-12 {
+			t.Errorf("own history's %s gain over most popular %v, want %v", metric, gain, want)
+		}
+		if lo, hi := ci95(t, b, "model_gain_"+metric+"_ci95"); !(lo < gain && gain < hi) {
+			t.Errorf("%s gain %v outside its interval [%v, %v]", metric, gain, lo, hi)
+		}
+	}
 	if got := names(run("--model", "popular", "--new-items")); !slices.Equal(got, []string{"trending"}) {
 		t.Errorf("--new-items --model popular: baselines %v, want trending only (own history has nothing new)", got)
 	}
@@ -189,4 +210,14 @@ func TestEvalRecommendNoPurchases(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d, stderr %q; want a non-zero exit and %q", code, errOut, want)
 	}
+}
+
+// ci95 reads an interval [lo, hi] of eval recommend's JSON.
+func ci95(t *testing.T, m map[string]any, key string) (lo, hi float64) {
+	t.Helper()
+	v, ok := m[key].([]any)
+	if !ok || len(v) != 2 {
+		t.Fatalf("%s = %v, want [lo, hi]", key, m[key])
+	}
+	return v[0].(float64), v[1].(float64)
 }
