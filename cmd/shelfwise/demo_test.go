@@ -57,6 +57,9 @@ func TestDemo(t *testing.T) {
 		if r.RecommendUsers == 0 || r.HybridNDCG <= r.PopularNDCG || r.HybridNDCG <= r.OwnHistoryNDCG {
 			t.Errorf("hybrid NDCG@10 %.3f vs popular %.3f and own history %.3f over %d users", r.HybridNDCG, r.PopularNDCG, r.OwnHistoryNDCG, r.RecommendUsers)
 		}
+		if g := r.HybridGainCI; len(g) != 2 || !(g[0] > 0) || g[1] < g[0] {
+			t.Errorf("hybrid's Recall@10 gain over own history: 95%% interval %v, want above 0", g)
+		}
 		if r.OracleNDCG < r.PopularNDCG {
 			t.Errorf("true-preference oracle NDCG@10 %.3f below popular %.3f: the check itself is broken", r.OracleNDCG, r.PopularNDCG)
 		}
