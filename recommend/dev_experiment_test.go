@@ -277,7 +277,12 @@ import (
 // (key 1); with a -> a kept (follow30self) .1606; the latest basket
 // only (follow30b1) .1654 / .1672 / .1626 (mean .1651, NDCG@10 .3350)
 // against base .1650 / .1701 / .1665 (mean .1672, .3380; reproduced
-// bit for bit that day, training 27-30 s a key). Not kept.
+// bit for bit that day, training 27-30 s a key). Not kept. BPR (DefaultBPR,
+// 64 factors) as one more component (code not kept): .1648 / .1635 /
+// .1667 (mean .1650, NDCG@10 .3365). The item-kNN's asymmetric cosine,
+// Alpha .2 (knna02) .1644 / .1631 / .1633 (mean .1636) and .8 (knna08)
+// .1655 / .1678 / .1643 (mean .1659, NDCG@10 .3349), against .5. None
+// kept.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
