@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -162,6 +163,18 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		return err
 	}
 	res := results[0]
+	if res.Users == 0 {
+		what := "bought in both the training and the test period"
+		if fl.newItems {
+			what = "bought a product new to them in the test period"
+		}
+		lines := "lines"
+		if res.TestLines == 1 {
+			lines = "line"
+		}
+		return shelfwise.Errorf(shelfwise.EINVALID, "%s: no customer %s (cut %s, %d test %s): nothing to score",
+			fl.data, what, res.Cut.Format(time.DateTime), res.TestLines, lines)
+	}
 	k := fmt.Sprint(fl.k)
 	// 95% bootstrap intervals over the test customers: of the model's
 	// means, and of its gain over each baseline customer by customer.
@@ -234,8 +247,14 @@ func gains(a, b []float64) []float64 {
 	return out
 }
 
-// ciJSON is an interval as [lo, hi] for --json.
-func ciJSON(iv metrics.Interval) []float64 { return []float64{iv.Lo, iv.Hi} }
+// ciJSON is an interval as [lo, hi] for --json; nil (null) when there is
+// none (no test customers: NaN bounds, which JSON cannot hold).
+func ciJSON(iv metrics.Interval) []float64 {
+	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
+		return nil
+	}
+	return []float64{iv.Lo, iv.Hi}
+}
 
 // ciText is an interval as "lo .. hi".
 func ciText(iv metrics.Interval) string { return fmt.Sprintf("%.4f .. %.4f", iv.Lo, iv.Hi) }

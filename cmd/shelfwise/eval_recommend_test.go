@@ -221,3 +221,22 @@ func ci95(t *testing.T, m map[string]any, key string) (lo, hi float64) {
 	}
 	return v[0].(float64), v[1].(float64)
 }
+
+// TestEvalRecommendNoTestCustomers: when no customer of the test period
+// bought before the cut, there is nothing to score: a clear error and a
+// non-zero exit, not a row of zeros.
+func TestEvalRecommendNoTestCustomers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.csv")
+	csv := "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" +
+		"536365,85123A,A,6,12/1/2010 8:26,2.55,17850,United Kingdom\n" +
+		"536366,71053,B,6,12/2/2010 8:26,3.39,17850,United Kingdom\n" +
+		"536367,84406B,C,8,1/31/2011 8:26,2.75,13047,United Kingdom\n"
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runImportCLI(t, t.TempDir(), "eval", "recommend", "--format", "online-retail", "--data", path, "--model", "own")
+	want := path + ": no customer bought in both the training and the test period (cut 2011-01-01 08:26:00, 1 test line): nothing to score"
+	if code == 0 || !strings.Contains(errOut, want) {
+		t.Fatalf("exit %d, stderr %q; want a non-zero exit and %q", code, errOut, want)
+	}
+}

@@ -214,6 +214,14 @@ func TestServeRecommendArtifactIsModel(t *testing.T) {
 	if m := cand.Metrics; !(m["ndcg@10"] > m["own_history_ndcg@10"] && m["own_history_ndcg@10"] > m["popular_ndcg@10"]) {
 		t.Errorf("NDCG@10: hybrid %.4f, own history %.4f, popular %.4f; want them in that order", m["ndcg@10"], m["own_history_ndcg@10"], m["popular_ndcg@10"])
 	}
+	// The lift's interval holds the lift.
+	for _, b := range []string{"own_history", "popular"} {
+		m := cand.Metrics
+		gain, lo, hi := m["recall@10"]-m[b+"_recall@10"], m[b+"_recall@10_gain_lo95"], m[b+"_recall@10_gain_hi95"]
+		if !(lo < gain && gain < hi) {
+			t.Errorf("Recall@10 gain over %s %.4f outside its interval [%.4f, %.4f]", b, gain, lo, hi)
+		}
+	}
 	sum := sha256.Sum256(cand.Artifact)
 	v := shelfwise.ModelVersion{Task: shelfwise.TaskRecommend, Version: 1, Checksum: hex.EncodeToString(sum[:])}
 	swap, err := rc.load(ctx, v, cand.Artifact)
