@@ -281,7 +281,12 @@ import (
 // 64 factors) as one more component (code not kept): .1648 / .1635 /
 // .1667 (mean .1650, NDCG@10 .3365). The item-kNN's asymmetric cosine,
 // Alpha .2 (knna02) .1644 / .1631 / .1633 (mean .1636) and .8 (knna08)
-// .1655 / .1678 / .1643 (mean .1659, NDCG@10 .3349), against .5. None
+// .1655 / .1678 / .1643 (mean .1659, NDCG@10 .3349), against .5. The
+// ALS component's time decay, a half-life of 20 days (alshl20) .1637 /
+// .1632 / .1633 (mean .1634, NDCG@10 .3310) and 90 days (alshl90) .1648 /
+// .1656 / .1642 (mean .1649, .3341) against 45; its L2 penalty 1 (alsreg1)
+// .1630 / .1662 / .1663 (mean .1652, .3356) against .1; 32 factors
+// (als32) .1662 / .1651 / .1665 (mean .1659, .3363) against 64. None
 // kept.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
@@ -299,6 +304,10 @@ func TestDevExperiment(t *testing.T) {
 		"als128":  func(c *HybridConfig) { c.ALS.Factors = 128 },
 		"alsa20":  func(c *HybridConfig) { c.ALS.Alpha = 20 },
 		"knn200":  func(c *HybridConfig) { c.KNN.K = 200 },
+		"alshl20": func(c *HybridConfig) { c.ALS.HalfLifeDays = 20 },
+		"alshl90": func(c *HybridConfig) { c.ALS.HalfLifeDays = 90 },
+		"alsreg1": func(c *HybridConfig) { c.ALS.Reg = 1 },
+		"als32":   func(c *HybridConfig) { c.ALS.Factors = 32 },
 		"als30":   func(c *HybridConfig) { c.ALS.Iterations = 30 },
 		"alscg6":  func(c *HybridConfig) { c.ALS.CGSteps = 6 },
 		"d4":      func(c *HybridConfig) { rerankParams.MaxDepth = 4 },
