@@ -87,6 +87,9 @@ type EvalResult struct {
 	// for every model of one EvaluateEach call, so two models compare
 	// customer by customer (see metrics.BootstrapMean).
 	UserRecall, UserNDCG []float64
+	// UserBaskets is each evaluated customer's number of baskets before
+	// the cut, in the same order: for results by segment.
+	UserBaskets []int
 }
 
 // SplitAt splits purchases into those at or before cut and those after it.
@@ -155,6 +158,10 @@ func EvaluateEach(ctx context.Context, ps []Purchase, p Protocol, trainers ...Tr
 	}
 	lg.AddInteractions(xs)
 	sets := heldOutSets(lg, testPs, p.NewItems)
+	baskets := make([]int, len(sets))
+	for i, h := range sets {
+		baskets[i] = Summarize(lg.Histories[h.user]).Baskets
+	}
 	pop := popularityPercentile(lg)
 	out := make([]EvalResult, 0, len(trainers))
 	for _, train := range trainers {
@@ -171,6 +178,7 @@ func EvaluateEach(ctx context.Context, ps []Purchase, p Protocol, trainers ...Tr
 		}
 		res.Metrics = acc.Result()
 		res.UserRecall, res.UserNDCG = acc.PerUser()
+		res.UserBaskets = baskets
 		out = append(out, res)
 	}
 	return out, nil

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/shelfwise/shelfwise"
@@ -72,7 +74,11 @@ customers ("recall_at_10_ci95" and the like in --json), and each baseline
 with the model's gain over it, compared customer by customer, and that
 gain's interval ("model_gain_recall_at_10_ci95"): an interval above 0 says
 the model is ahead beyond the chance of which customers happened to buy in
-the test period. The intervals repeat for the same --seed.
+the test period. The intervals repeat for the same --seed. A last table
+("segments") splits the customers by their number of baskets before the
+cut (1, 2-3, 4-7, 8-15, 16+) and gives the model's Recall@k beside the
+strongest baseline's in each, with the gain's interval: where the model
+wins and where it does not yet.
 
 The hybrid tunes its blend weights and reranker on a validation period
 carved from the end of the training data (--validation-days), never on the
@@ -217,6 +223,25 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 			Row{"  the model's gain over it (95% interval)", fmt.Sprintf("%+.4f (%s) / %+.4f (%s)", res.Recall-br.Recall, gainText(gainR), res.NDCG-br.NDCG, gainText(gainN))})
 	}
 	out["baselines"] = baseOut
+	// Where the model wins: by the customer's number of baskets before the
+	// cut, against the strongest baseline.
+	var segs []basketSegment
+	if len(bases) > 0 {
+		strongest := 0
+		for i := range bases {
+			if results[1+i].Recall > results[1+strongest].Recall {
+				strongest = i
+			}
+		}
+		segs = basketSegments(res, results[1+strongest], bases[strongest], fl.seed)
+		js := make([]map[string]any, len(segs))
+		for i, sg := range segs {
+			js[i] = map[string]any{"baskets": sg.label, "customers": sg.customers,
+				"recall_at_" + k: sg.recall, "ndcg_at_" + k: sg.ndcg, "baseline": sg.base.model,
+				"baseline_recall_at_" + k: sg.baseRecall, "model_gain_recall_at_" + k + "_ci95": ciJSON(sg.gain)}
+		}
+		out["segments"] = js
+	}
 	if fl.json {
 		return writeJSON(m.Stdout, out)
 	}
@@ -231,7 +256,79 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 		{"test users", res.Users}, {"items", res.Items}, {"train users", res.TrainUsers}, {"train pairs", res.TrainPairs},
 		{"train seconds", res.TrainSeconds}, {"seconds", out["seconds"]},
 	}...)
-	return writeTable(m.Stdout, "Recommendations on "+fl.data, rows)
+	if err := writeTable(m.Stdout, "Recommendations on "+fl.data, rows); err != nil {
+		return err
+	}
+	return writeSegments(m.Stdout, segs, fl.model, k)
+}
+
+// basketSegment is eval recommend's result for the customers with a given
+// number of baskets before the cut, beside a baseline's.
+type basketSegment struct {
+	label        string
+	customers    int
+	recall, ndcg float64
+	base         recommendBaseline
+	baseRecall   float64
+	gain         metrics.Interval // of the Recall@k gain over base
+}
+
+// basketBounds are the segments' upper bounds: 1, 2-3, 4-7, 8-15, 16+.
+var basketBounds = []int{1, 3, 7, 15, math.MaxInt}
+
+// basketSegments splits res and base (the same customers, in the same
+// order) by the customers' baskets before the cut; empty segments are
+// left out.
+func basketSegments(res, base recommend.EvalResult, b recommendBaseline, seed uint64) []basketSegment {
+	var out []basketSegment
+	lo := 1
+	for _, hi := range basketBounds {
+		var r, n, br, g []float64
+		for i, nb := range res.UserBaskets {
+			if nb >= lo && nb <= hi {
+				r, n, br = append(r, res.UserRecall[i]), append(n, res.UserNDCG[i]), append(br, base.UserRecall[i])
+				g = append(g, res.UserRecall[i]-base.UserRecall[i])
+			}
+		}
+		label := fmt.Sprintf("%d-%d", lo, hi)
+		switch {
+		case hi == math.MaxInt:
+			label = fmt.Sprintf("%d+", lo)
+		case lo == hi:
+			label = fmt.Sprint(lo)
+		}
+		if len(r) > 0 {
+			out = append(out, basketSegment{label: label, customers: len(r), recall: mean(r), ndcg: mean(n), base: b,
+				baseRecall: mean(br), gain: metrics.BootstrapMean(g, 0.95, evalDraws, seed)})
+		}
+		if hi < math.MaxInt {
+			lo = hi + 1
+		}
+	}
+	return out
+}
+
+// mean is the mean of xs (0 for none).
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(1, len(xs)))
+}
+
+// writeSegments prints the results by segment as a table.
+func writeSegments(w io.Writer, segs []basketSegment, model, k string) error {
+	if len(segs) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nBy the customer's baskets before the cut, Recall@%s against the strongest baseline (%s):\n", k, segs[0].base.name)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  baskets\tcustomers\t%s\t%s\tgain (95%% interval)\n", model, segs[0].base.name)
+	for _, sg := range segs {
+		fmt.Fprintf(tw, "  %s\t%d\t%.4f\t%.4f\t%+.4f (%s)\n", sg.label, sg.customers, sg.recall, sg.baseRecall, sg.recall-sg.baseRecall, gainText(sg.gain))
+	}
+	return tw.Flush()
 }
 
 // evalDraws is the number of bootstrap resamples of the test customers

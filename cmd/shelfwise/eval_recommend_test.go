@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shelfwise/shelfwise/recommend"
 )
 
 // writeRetailFixture writes generated invoices in the Online Retail layout
@@ -187,6 +189,23 @@ func TestEvalRecommendBaselines(t *testing.T) {
 			t.Errorf("%s gain %v outside its interval [%v, %v]", metric, gain, lo, hi)
 		}
 	}
+	// The segments split the test customers: their sizes add up to them
+	// and their means, weighed by size, to the overall figures.
+	for _, m := range []map[string]any{own, popular} {
+		var customers, recall, ndcg float64
+		for _, x := range m["segments"].([]any) {
+			sg := x.(map[string]any)
+			c := sg["customers"].(float64)
+			customers += c
+			recall += c * sg["recall_at_10"].(float64)
+			ndcg += c * sg["ndcg_at_10"].(float64)
+		}
+		users := m["users"].(float64)
+		if customers != users || math.Abs(recall/users-m["recall_at_10"].(float64)) > 1e-12 || math.Abs(ndcg/users-m["ndcg_at_10"].(float64)) > 1e-12 {
+			t.Errorf("--model %s: segments hold %v customers, Recall@10 %v, NDCG@10 %v; want %v, %v, %v",
+				m["model"], customers, recall/users, ndcg/users, users, m["recall_at_10"], m["ndcg_at_10"])
+		}
+	}
 	if got := names(run("--model", "popular", "--new-items")); !slices.Equal(got, []string{"trending"}) {
 		t.Errorf("--new-items --model popular: baselines %v, want trending only (own history has nothing new)", got)
 	}
@@ -238,5 +257,37 @@ func TestEvalRecommendNoTestCustomers(t *testing.T) {
 	want := path + ": no customer bought in both the training and the test period (cut 2011-01-01 08:26:00, 1 test line): nothing to score"
 	if code == 0 || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d, stderr %q; want a non-zero exit and %q", code, errOut, want)
+	}
+}
+
+// TestBasketSegments: customers fall in the segments of their baskets
+// before the cut (1, 2-3, 4-7, 8-15, 16+; empty ones left out), each
+// with the means of its customers.
+func TestBasketSegments(t *testing.T) {
+	res := recommend.EvalResult{
+		UserBaskets: []int{1, 2, 3, 4, 20},
+		UserRecall:  []float64{0.5, 0.2, 0.4, 1, 0},
+		UserNDCG:    []float64{0.6, 0.1, 0.3, 1, 0},
+	}
+	base := recommend.EvalResult{UserRecall: []float64{0.5, 0, 0.2, 0, 0.1}}
+	segs := basketSegments(res, base, recommendBaseline{"own", "own history"}, 1)
+	want := []struct {
+		label           string
+		customers       int
+		recall, ndcg, b float64
+	}{{"1", 1, 0.5, 0.6, 0.5}, {"2-3", 2, 0.3, 0.2, 0.1}, {"4-7", 1, 1, 1, 0}, {"16+", 1, 0, 0, 0.1}}
+	if len(segs) != len(want) {
+		t.Fatalf("%d segments, want %d: %+v", len(segs), len(want), segs)
+	}
+	for i, w := range want {
+		sg := segs[i]
+		if sg.label != w.label || sg.customers != w.customers || math.Abs(sg.recall-w.recall) > 1e-12 ||
+			math.Abs(sg.ndcg-w.ndcg) > 1e-12 || math.Abs(sg.baseRecall-w.b) > 1e-12 {
+			t.Errorf("segment %d: %s %d customers recall %v NDCG %v base %v; want %+v", i, sg.label, sg.customers, sg.recall, sg.ndcg, sg.baseRecall, w)
+		}
+	}
+	// One customer: the interval is the gain itself.
+	if g := segs[0].gain; g.Lo != 0 || g.Hi != 0 {
+		t.Errorf("segment 1: gain interval %+v, want [0, 0]", g)
 	}
 }
