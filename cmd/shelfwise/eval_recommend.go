@@ -76,7 +76,8 @@ gain's interval ("model_gain_recall_at_10_ci95"): an interval above 0 says
 the model is ahead beyond the chance of which customers happened to buy in
 the test period. The intervals repeat for the same --seed. A last table
 ("segments") splits the customers by their number of baskets before the
-cut (1, 2-3, 4-7, 8-15, 16+) and gives the model's Recall@k beside the
+cut (1, 2-3, 4-7, 8-15, 16+; 0 for customers known only by their
+events) and gives the model's Recall@k beside the
 strongest baseline's in each, with the gain's interval: where the model
 wins and where it does not yet.
 
@@ -273,15 +274,16 @@ type basketSegment struct {
 	gain         metrics.Interval // of the Recall@k gain over base
 }
 
-// basketBounds are the segments' upper bounds: 1, 2-3, 4-7, 8-15, 16+.
-var basketBounds = []int{1, 3, 7, 15, math.MaxInt}
+// basketBounds are the segments' upper bounds: 0 (customers known only by
+// their views, carts or returns), 1, 2-3, 4-7, 8-15, 16+.
+var basketBounds = []int{0, 1, 3, 7, 15, math.MaxInt}
 
 // basketSegments splits res and base (the same customers, in the same
 // order) by the customers' baskets before the cut; empty segments are
 // left out.
 func basketSegments(res, base recommend.EvalResult, b recommendBaseline, seed uint64) []basketSegment {
 	var out []basketSegment
-	lo := 1
+	lo := 0
 	for _, hi := range basketBounds {
 		var r, n, br, g []float64
 		for i, nb := range res.UserBaskets {

@@ -261,21 +261,21 @@ func TestEvalRecommendNoTestCustomers(t *testing.T) {
 }
 
 // TestBasketSegments: customers fall in the segments of their baskets
-// before the cut (1, 2-3, 4-7, 8-15, 16+; empty ones left out), each
+// before the cut (0, 1, 2-3, 4-7, 8-15, 16+; empty ones left out), each
 // with the means of its customers.
 func TestBasketSegments(t *testing.T) {
 	res := recommend.EvalResult{
-		UserBaskets: []int{1, 2, 3, 4, 20},
-		UserRecall:  []float64{0.5, 0.2, 0.4, 1, 0},
-		UserNDCG:    []float64{0.6, 0.1, 0.3, 1, 0},
+		UserBaskets: []int{1, 2, 3, 4, 20, 0},
+		UserRecall:  []float64{0.5, 0.2, 0.4, 1, 0, 0.25},
+		UserNDCG:    []float64{0.6, 0.1, 0.3, 1, 0, 0.5},
 	}
-	base := recommend.EvalResult{UserRecall: []float64{0.5, 0, 0.2, 0, 0.1}}
+	base := recommend.EvalResult{UserRecall: []float64{0.5, 0, 0.2, 0, 0.1, 0}}
 	segs := basketSegments(res, base, recommendBaseline{"own", "own history"}, 1)
 	want := []struct {
 		label           string
 		customers       int
 		recall, ndcg, b float64
-	}{{"1", 1, 0.5, 0.6, 0.5}, {"2-3", 2, 0.3, 0.2, 0.1}, {"4-7", 1, 1, 1, 0}, {"16+", 1, 0, 0, 0.1}}
+	}{{"0", 1, 0.25, 0.5, 0}, {"1", 1, 0.5, 0.6, 0.5}, {"2-3", 2, 0.3, 0.2, 0.1}, {"4-7", 1, 1, 1, 0}, {"16+", 1, 0, 0, 0.1}}
 	if len(segs) != len(want) {
 		t.Fatalf("%d segments, want %d: %+v", len(segs), len(want), segs)
 	}
@@ -287,7 +287,7 @@ func TestBasketSegments(t *testing.T) {
 		}
 	}
 	// One customer: the interval is the gain itself.
-	if g := segs[0].gain; g.Lo != 0 || g.Hi != 0 {
+	if g := segs[1].gain; g.Lo != 0 || g.Hi != 0 {
 		t.Errorf("segment 1: gain interval %+v, want [0, 0]", g)
 	}
 }
