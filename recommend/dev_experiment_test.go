@@ -286,33 +286,42 @@ import (
 // .1632 / .1633 (mean .1634, NDCG@10 .3310) and 90 days (alshl90) .1648 /
 // .1656 / .1642 (mean .1649, .3341) against 45; its L2 penalty 1 (alsreg1)
 // .1630 / .1662 / .1663 (mean .1652, .3356) against .1; 32 factors
-// (als32) .1662 / .1651 / .1665 (mean .1659, .3363) against 64. None
-// kept.
+// (als32) .1662 / .1651 / .1665 (mean .1659, .3363) against 64. Item-kNN
+// with 50 neighbours (knn50, both profiles) .1622 / .1606 / .1610 (mean
+// .1613, NDCG@10 .3270) against 100; the recency-weighted profile's
+// half-life 10 days (rknnhl10) .1653 / .1663 / .1647 (mean .1654, .3377)
+// and 45 (rknnhl45) .1646 / .1665 / .1655 (mean .1655, .3364) against 21;
+// the trending window 14 days (trend14) .1655 / .1627 / .1630 (mean
+// .1637, .3335) against 30. None kept.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
 		t.Skip("set DEVX to a list of variants")
 	}
 	variants := map[string]func(*HybridConfig){
-		"base":    func(*HybridConfig) {},
-		"win1":    func(c *HybridConfig) { c.ValidationWindows = 1 },
-		"win3":    func(c *HybridConfig) { c.ValidationWindows = 3 },
-		"win4":    func(c *HybridConfig) { c.ValidationWindows = 4 },
-		"cand300": func(c *HybridConfig) { c.Candidates = 300 },
-		"val45":   func(c *HybridConfig) { c.ValidationDays = 45 },
-		"val21":   func(c *HybridConfig) { c.ValidationDays = 21 },
-		"als128":  func(c *HybridConfig) { c.ALS.Factors = 128 },
-		"alsa20":  func(c *HybridConfig) { c.ALS.Alpha = 20 },
-		"knn200":  func(c *HybridConfig) { c.KNN.K = 200 },
-		"alshl20": func(c *HybridConfig) { c.ALS.HalfLifeDays = 20 },
-		"alshl90": func(c *HybridConfig) { c.ALS.HalfLifeDays = 90 },
-		"alsreg1": func(c *HybridConfig) { c.ALS.Reg = 1 },
-		"als32":   func(c *HybridConfig) { c.ALS.Factors = 32 },
-		"als30":   func(c *HybridConfig) { c.ALS.Iterations = 30 },
-		"alscg6":  func(c *HybridConfig) { c.ALS.CGSteps = 6 },
-		"d4":      func(c *HybridConfig) { rerankParams.MaxDepth = 4 },
-		"d6":      func(*HybridConfig) { rerankParams.MaxDepth = 6 },
-		"leaf300": func(c *HybridConfig) { rerankParams.MinSamplesLeaf = 300 },
+		"base":     func(*HybridConfig) {},
+		"win1":     func(c *HybridConfig) { c.ValidationWindows = 1 },
+		"win3":     func(c *HybridConfig) { c.ValidationWindows = 3 },
+		"win4":     func(c *HybridConfig) { c.ValidationWindows = 4 },
+		"cand300":  func(c *HybridConfig) { c.Candidates = 300 },
+		"val45":    func(c *HybridConfig) { c.ValidationDays = 45 },
+		"val21":    func(c *HybridConfig) { c.ValidationDays = 21 },
+		"als128":   func(c *HybridConfig) { c.ALS.Factors = 128 },
+		"alsa20":   func(c *HybridConfig) { c.ALS.Alpha = 20 },
+		"knn200":   func(c *HybridConfig) { c.KNN.K = 200 },
+		"knn50":    func(c *HybridConfig) { c.KNN.K, c.RecentKNN.K = 50, 50 },
+		"rknnhl10": func(c *HybridConfig) { c.RecentKNN.HalfLifeDays = 10 },
+		"rknnhl45": func(c *HybridConfig) { c.RecentKNN.HalfLifeDays = 45 },
+		"trend14":  func(c *HybridConfig) { c.TrendDays = 14 },
+		"alshl20":  func(c *HybridConfig) { c.ALS.HalfLifeDays = 20 },
+		"alshl90":  func(c *HybridConfig) { c.ALS.HalfLifeDays = 90 },
+		"alsreg1":  func(c *HybridConfig) { c.ALS.Reg = 1 },
+		"als32":    func(c *HybridConfig) { c.ALS.Factors = 32 },
+		"als30":    func(c *HybridConfig) { c.ALS.Iterations = 30 },
+		"alscg6":   func(c *HybridConfig) { c.ALS.CGSteps = 6 },
+		"d4":       func(c *HybridConfig) { rerankParams.MaxDepth = 4 },
+		"d6":       func(*HybridConfig) { rerankParams.MaxDepth = 6 },
+		"leaf300":  func(c *HybridConfig) { rerankParams.MinSamplesLeaf = 300 },
 		"t150": func(c *HybridConfig) {
 			rerankParams.NumTrees, rerankParams.LearningRate = 150, 0.1
 		},
