@@ -139,6 +139,12 @@
 // them, with catalogue coverage and popularity bias. With Protocol.NewItems
 // the items a customer already bought are removed from both the relevant set
 // and the ranking, and customers left with nothing relevant are skipped.
+// EvaluateEach scores several models on one split; each EvalResult also
+// holds every test customer's Recall@k, NDCG@k and baskets before the cut
+// (UserRecall, UserNDCG, UserBaskets), in the same customer order for all
+// of them, so two models compare customer by customer: "eval recommend"
+// gives bootstrap intervals of the figures and of the gains over the
+// baselines from them (ml/metrics.BootstrapMean), overall and by segment.
 //
 // Numeric code does no I/O and is deterministic given its seeds; work is
 // split over a bounded pool of runtime.GOMAXPROCS(0) workers.
