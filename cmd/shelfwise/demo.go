@@ -79,6 +79,9 @@ type demoReport struct {
 	PopularNDCG           float64 `json:"popular_ndcg_at_10"`
 	OwnHistoryNDCG        float64 `json:"own_history_ndcg_at_10"`
 	OracleNDCG            float64 `json:"oracle_ndcg_at_10"`
+	// ExampleFBTReason is the reason of the first product bought together
+	// with the example's carted product ("" if it has none).
+	ExampleFBTReason string `json:"example_fbt_reason"`
 	// HybridGainCI is the 95% interval of the hybrid's Recall@10 gain
 	// over own history, customer by customer.
 	HybridGainCI []float64 `json:"hybrid_recall_gain_over_own_history_ci95"`

@@ -165,6 +165,19 @@ func (m *Main) demoRecommendExample(ctx context.Context, d *demoRun, in recommen
 			d.report.ExampleCartReason = r.Reason
 		}
 	}
+	// What the cart page would offer beside it: the products most often in
+	// the same basket (association rules, with confidence and lift).
+	fbt, err := eng.BoughtTogether(cart, 3)
+	if err != nil {
+		return err
+	}
+	if len(fbt) > 0 {
+		fmt.Fprintf(m.Stdout, "   bought together with %s (the cart page's suggestions):\n", name(cart))
+		if err := writeRecs(m.Stdout, fbt, name); err != nil {
+			return err
+		}
+		d.report.ExampleFBTReason = fbt[0].Reason
+	}
 	return m.demoSessionExample(ctx, d, eng, top, name)
 }
 

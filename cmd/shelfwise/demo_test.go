@@ -66,6 +66,9 @@ func TestDemo(t *testing.T) {
 		if r.ExampleCartReason != "you added this to your cart" {
 			t.Errorf("example: the product added to the cart live is explained %q", r.ExampleCartReason)
 		}
+		if !strings.HasPrefix(r.ExampleFBTReason, "bought with ") || !strings.Contains(r.ExampleFBTReason, "(lift ") {
+			t.Errorf("example: the first product bought together with the carted one is explained %q", r.ExampleFBTReason)
+		}
 		if !strings.HasPrefix(r.ExampleSessionReason, "often looked at after ") {
 			t.Errorf("example: the visitor's session brings in a product explained %q", r.ExampleSessionReason)
 		}
