@@ -325,7 +325,9 @@ type Recommendation struct {
 	SKU    SKU
 	Score  float64
 	Reason string
-	// Source names the model that proposed it (als, repeat, fbt...).
+	// Source names the model or signal behind it: repeat, cart, viewed,
+	// session, als, itemknn, fbt, trending, popular, repeatability or
+	// (item-to-item lists) similar.
 	Source string
 }
 

@@ -295,11 +295,11 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 	}
 	if a := m.anchor(recent.viewed(), it); a >= 0 {
 		if _, src := signalReason(q, a); src == "cart" {
-			return "goes with " + m.name(a) + " in your cart", name
+			return "goes with " + m.name(a) + " in your cart", sourceOf(name)
 		}
-		return "similar to " + m.name(a) + ", which you looked at", name
+		return "similar to " + m.name(a) + ", which you looked at", sourceOf(name)
 	}
-	return "picked for you", name
+	return "picked for you", sourceOf(name)
 }
 
 // tail returns the last n events of h.
@@ -419,6 +419,22 @@ func repeatReason(sm *Summary, it int32, now int64) string {
 		return "you bought this before"
 	}
 	return "you bought this before"
+}
+
+// sourceOf is the Recommendation.Source of a hybrid component: the model
+// it is, as the other reasons name it ("itemknn" for both item-kNN
+// profiles, "fbt" for the latest basket's bought-together scores,
+// "trending" for the three trend scores).
+func sourceOf(component string) string {
+	switch component {
+	case "knn", "recent_knn":
+		return "itemknn"
+	case "last_basket":
+		return "fbt"
+	case "trending", "trending_linear", "rising":
+		return "trending"
+	}
+	return component
 }
 
 // cycleText renders a buying cycle: "~5 days", "~3 weeks", "~2 months".
