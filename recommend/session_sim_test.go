@@ -58,6 +58,21 @@ func sessionRecall(t *testing.T, m *Model, test map[shelfwise.SessionID][]shelfw
 	return sum / float64(n), n
 }
 
+// simulateChain runs the demo's simulator over 240 days of one store and
+// a web shop, customers pseudonymised with key, and returns its config and
+// output.
+func simulateChain(t *testing.T, key string) (simulate.Config, *ingest.Memory) {
+	t.Helper()
+	cfg := simulate.Demo()
+	cfg.Days, cfg.Stores = 240, 1
+	cfg.Pseudonymizer = shelfwise.NewPseudonymizer([]byte(key))
+	var sink ingest.Memory
+	if _, err := simulate.Run(context.Background(), cfg, &sink); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, &sink
+}
+
 // TestSessionTransitionsSimulated: on a simulated chain whose visitors
 // browse by their own taste, the session model learned from browsing
 // sessions (SessionsFromEvents) finds more of what a visitor looks at
@@ -69,13 +84,7 @@ func TestSessionTransitionsSimulated(t *testing.T) {
 		t.Skip("simulates a chain and trains a model (about 15 s)")
 	}
 	ctx := context.Background()
-	cfg := simulate.Demo()
-	cfg.Days, cfg.Stores = 240, 1
-	cfg.Pseudonymizer = shelfwise.NewPseudonymizer([]byte("session test"))
-	var sink ingest.Memory
-	if _, err := simulate.Run(ctx, cfg, &sink); err != nil {
-		t.Fatal(err)
-	}
+	cfg, sink := simulateChain(t, "session test")
 	cut := cfg.Start.AddDate(0, 0, cfg.Days-28)
 	var train []shelfwise.OrderLine
 	for _, l := range sink.OrderLines {

@@ -4,10 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-
-	"github.com/shelfwise/shelfwise"
-	"github.com/shelfwise/shelfwise/ingest"
-	"github.com/shelfwise/shelfwise/simulate"
 )
 
 // knownSources are the models a recommendation's Source may name.
@@ -23,13 +19,7 @@ func TestSourcesNameModels(t *testing.T) {
 		t.Skip("simulates a chain and trains a model (about 4 s)")
 	}
 	ctx := context.Background()
-	cfg := simulate.Demo()
-	cfg.Days, cfg.Stores = 240, 1
-	cfg.Pseudonymizer = shelfwise.NewPseudonymizer([]byte("sources"))
-	var sink ingest.Memory
-	if _, err := simulate.Run(ctx, cfg, &sink); err != nil {
-		t.Fatal(err)
-	}
+	_, sink := simulateChain(t, "sources")
 	in := TrainInput{Purchases: PurchasesFromLines(sink.OrderLines), Products: sink.Products,
 		Interactions: append(ReturnsFromLines(sink.OrderLines), InteractionsFromEvents(sink.Events)...)}
 	mc := DefaultModel
