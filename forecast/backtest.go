@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/ml/metrics"
 )
 
 // Forecaster forecasts a batch of series at once: local methods run per
@@ -289,7 +290,7 @@ func quantilesFor(p *Prediction, scale float64, cal [][]float64, levels []float6
 			v := p.Mean[k]
 			switch {
 			case cal != nil && len(cal[k]) > 0:
-				v += scale * quantileSorted(cal[k], tau)
+				v += scale * metrics.QuantileSorted(cal[k], tau)
 			case p.SD != nil:
 				v += p.SD[k] * normalQuantile(tau)
 			}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/ml/metrics"
 )
 
 // Conformal makes quantile forecasts from the errors of past forecasts:
@@ -186,7 +187,7 @@ func countTable(pts []countPoint, minBin, maxBins int, levels []float64) ([]floa
 		table[b] = make([]float64, len(levels))
 		for l, tau := range levels {
 			adj := math.Max(0, math.Min(1, 0.5+(tau-0.5)*(m+1)/m))
-			table[b][l] = quantileSorted(es, adj)
+			table[b][l] = metrics.QuantileSorted(es, adj)
 		}
 		upper[b] = math.Inf(1)
 		if b < nb-1 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shelfwise/shelfwise"
+	"github.com/shelfwise/shelfwise/ml/metrics"
 )
 
 // oracle forecasts every series with its true mean (truth[i][t]).
@@ -167,7 +168,7 @@ func TestCountTable(t *testing.T) {
 		t.Fatalf("upper edges %v, want [149 +Inf]", upper)
 	}
 	// Bin 0 holds f = 0..149, errors 149..0 reversed: the same sorted set.
-	want9 := quantileSorted(seq(150), 0.5+0.4*151.0/150)
+	want9 := metrics.QuantileSorted(seq(150), 0.5+0.4*151.0/150)
 	for b := range table {
 		if table[b][0] != 74.5 || math.Abs(table[b][1]-want9) > 1e-12 {
 			t.Errorf("bin %d quantiles %v, want [74.5 %v]", b, table[b], want9)

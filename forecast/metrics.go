@@ -3,6 +3,8 @@ package forecast
 import (
 	"math"
 	"sort"
+
+	"github.com/shelfwise/shelfwise/ml/metrics"
 )
 
 // ScaleMAE is the MASE denominator: the in-sample mean absolute difference at
@@ -246,21 +248,5 @@ func Quantile(xs []float64, tau float64) float64 {
 	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
-	return quantileSorted(s, tau)
-}
-
-func quantileSorted(s []float64, tau float64) float64 {
-	if len(s) == 1 {
-		return s[0]
-	}
-	p := tau * float64(len(s)-1)
-	i := int(math.Floor(p))
-	if i >= len(s)-1 {
-		return s[len(s)-1]
-	}
-	if i < 0 {
-		return s[0]
-	}
-	f := p - float64(i)
-	return s[i] + f*(s[i+1]-s[i])
+	return metrics.QuantileSorted(s, tau)
 }

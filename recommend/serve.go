@@ -276,30 +276,30 @@ func (m *Model) explain(h *Hybrid, q *Query, sm *Summary, recent *recentItems, s
 	case best == nc+2, best < 0:
 		return m.trendReason(it), "trending"
 	}
-	name := h.Components[best].Name
-	switch name {
-	case "trending", "trending_linear", "rising":
-		return m.trendReason(it), "trending"
+	src := sourceOf(h.Components[best].Name)
+	switch src {
+	case "trending":
+		return m.trendReason(it), src
 	case "popular":
-		return "popular with customers", "popular"
-	case "last_basket":
+		return "popular with customers", src
+	case "fbt":
 		if a := m.anchor(lastBasketItems(q.History), it); a >= 0 {
-			return "bought with " + m.name(a), "fbt"
+			return "bought with " + m.name(a), src
 		}
 	}
 	if a := m.anchor(recent.get(), it); a >= 0 {
-		if name == "als" {
-			return "customers who bought " + m.name(a) + " also like this", "als"
+		if src == "als" {
+			return "customers who bought " + m.name(a) + " also like this", src
 		}
 		return "similar to " + m.name(a), "itemknn"
 	}
 	if a := m.anchor(recent.viewed(), it); a >= 0 {
-		if _, src := signalReason(q, a); src == "cart" {
-			return "goes with " + m.name(a) + " in your cart", sourceOf(name)
+		if _, sig := signalReason(q, a); sig == "cart" {
+			return "goes with " + m.name(a) + " in your cart", src
 		}
-		return "similar to " + m.name(a) + ", which you looked at", sourceOf(name)
+		return "similar to " + m.name(a) + ", which you looked at", src
 	}
-	return "picked for you", sourceOf(name)
+	return "picked for you", src
 }
 
 // tail returns the last n events of h.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	shelfhttp "github.com/shelfwise/shelfwise/http"
-	"github.com/shelfwise/shelfwise/ml/metrics"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/simulate"
 )
@@ -73,7 +72,7 @@ func (m *Main) demoRecommend(ctx context.Context, d *demoRun) error {
 	// How sure the hybrid's lead over the strongest baseline is: its gain
 	// customer by customer, with a 95% bootstrap interval.
 	own, hy := results[1], results[2]
-	gain := metrics.BootstrapMean(gains(hy.UserRecall, own.UserRecall), 0.95, evalDraws, 1)
+	gain := gainInterval95(hy.UserRecall, own.UserRecall, 1)
 	rows = append(rows, Row{"hybrid's gain over own history, Recall@10 (95% interval)", fmt.Sprintf("%+.3f (%+.3f .. %+.3f)", hy.Recall-own.Recall, gain.Lo, gain.Hi)})
 	d.report.HybridGainCI = ciJSON(gain)
 	d.report.RecommendUsers = users

@@ -16,6 +16,7 @@ import (
 	"github.com/shelfwise/shelfwise/ml/metrics"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/spf13/cobra"
+	"gonum.org/v1/gonum/floats"
 )
 
 // evalRecommendFlags are the flags of "eval recommend".
@@ -185,8 +186,7 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	k := fmt.Sprint(fl.k)
 	// 95% bootstrap intervals over the test customers: of the model's
 	// means, and of its gain over each baseline customer by customer.
-	ci := func(xs []float64) metrics.Interval { return metrics.BootstrapMean(xs, 0.95, evalDraws, fl.seed) }
-	recallCI, ndcgCI := ci(res.UserRecall), ci(res.UserNDCG)
+	recallCI, ndcgCI := interval95(res.UserRecall, fl.seed), interval95(res.UserNDCG, fl.seed)
 	out := map[string]any{
 		"model": fl.model, "format": fl.format, "new_items": fl.newItems, "test_days": fl.testDays, "k": fl.k,
 		"recall_at_" + k: res.Recall, "ndcg_at_" + k: res.NDCG, "map_at_" + k: res.MAP, "hit_rate_at_" + k: res.HitRate,
@@ -215,7 +215,7 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	var baseRows []Row
 	for i, b := range bases {
 		br := results[1+i]
-		gainR, gainN := ci(gains(res.UserRecall, br.UserRecall)), ci(gains(res.UserNDCG, br.UserNDCG))
+		gainR, gainN := gainInterval95(res.UserRecall, br.UserRecall, fl.seed), gainInterval95(res.UserNDCG, br.UserNDCG, fl.seed)
 		baseOut[b.model] = map[string]any{"recall_at_" + k: br.Recall, "ndcg_at_" + k: br.NDCG, "map_at_" + k: br.MAP, "hit_rate_at_" + k: br.HitRate,
 			"model_gain_recall_at_" + k: res.Recall - br.Recall, "model_gain_recall_at_" + k + "_ci95": ciJSON(gainR),
 			"model_gain_ndcg_at_" + k: res.NDCG - br.NDCG, "model_gain_ndcg_at_" + k + "_ci95": ciJSON(gainN)}
@@ -226,7 +226,10 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	out["baselines"] = baseOut
 	// Where the model wins: by the customer's number of baskets before the
 	// cut, against the strongest baseline.
-	var segs []basketSegment
+	var (
+		segs []basketSegment
+		base recommendBaseline // the strongest baseline, which segs compare with
+	)
 	if len(bases) > 0 {
 		strongest := 0
 		for i := range bases {
@@ -234,11 +237,12 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 				strongest = i
 			}
 		}
-		segs = basketSegments(res, results[1+strongest], bases[strongest], fl.seed)
+		base = bases[strongest]
+		segs = basketSegments(res, results[1+strongest], fl.seed)
 		js := make([]map[string]any, len(segs))
 		for i, sg := range segs {
 			js[i] = map[string]any{"baskets": sg.label, "customers": sg.customers,
-				"recall_at_" + k: sg.recall, "ndcg_at_" + k: sg.ndcg, "baseline": sg.base.model,
+				"recall_at_" + k: sg.recall, "ndcg_at_" + k: sg.ndcg, "baseline": base.model,
 				"baseline_recall_at_" + k: sg.baseRecall, "model_gain_recall_at_" + k + "_ci95": ciJSON(sg.gain)}
 		}
 		out["segments"] = js
@@ -260,7 +264,7 @@ func (m *Main) runEvalRecommend(ctx context.Context, fl evalRecommendFlags) erro
 	if err := writeTable(m.Stdout, "Recommendations on "+fl.data, rows); err != nil {
 		return err
 	}
-	return writeSegments(m.Stdout, segs, fl.model, k)
+	return writeSegments(m.Stdout, segs, fl.model, base.name, k)
 }
 
 // basketSegment is eval recommend's result for the customers with a given
@@ -269,9 +273,8 @@ type basketSegment struct {
 	label        string
 	customers    int
 	recall, ndcg float64
-	base         recommendBaseline
 	baseRecall   float64
-	gain         metrics.Interval // of the Recall@k gain over base
+	gain         metrics.Interval // of the Recall@k gain over the baseline
 }
 
 // basketBounds are the segments' upper bounds: 0 (customers known only by
@@ -281,15 +284,14 @@ var basketBounds = []int{0, 1, 3, 7, 15, math.MaxInt}
 // basketSegments splits res and base (the same customers, in the same
 // order) by the customers' baskets before the cut; empty segments are
 // left out.
-func basketSegments(res, base recommend.EvalResult, b recommendBaseline, seed uint64) []basketSegment {
+func basketSegments(res, base recommend.EvalResult, seed uint64) []basketSegment {
 	var out []basketSegment
 	lo := 0
 	for _, hi := range basketBounds {
-		var r, n, br, g []float64
+		var r, n, br []float64
 		for i, nb := range res.UserBaskets {
 			if nb >= lo && nb <= hi {
 				r, n, br = append(r, res.UserRecall[i]), append(n, res.UserNDCG[i]), append(br, base.UserRecall[i])
-				g = append(g, res.UserRecall[i]-base.UserRecall[i])
 			}
 		}
 		label := fmt.Sprintf("%d-%d", lo, hi)
@@ -300,8 +302,8 @@ func basketSegments(res, base recommend.EvalResult, b recommendBaseline, seed ui
 			label = fmt.Sprint(lo)
 		}
 		if len(r) > 0 {
-			out = append(out, basketSegment{label: label, customers: len(r), recall: mean(r), ndcg: mean(n), base: b,
-				baseRecall: mean(br), gain: metrics.BootstrapMean(g, 0.95, evalDraws, seed)})
+			out = append(out, basketSegment{label: label, customers: len(r), recall: mean(r), ndcg: mean(n),
+				baseRecall: mean(br), gain: gainInterval95(r, br, seed)})
 		}
 		if hi < math.MaxInt {
 			lo = hi + 1
@@ -311,22 +313,17 @@ func basketSegments(res, base recommend.EvalResult, b recommendBaseline, seed ui
 }
 
 // mean is the mean of xs (0 for none).
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(max(1, len(xs)))
-}
+func mean(xs []float64) float64 { return floats.Sum(xs) / float64(max(1, len(xs))) }
 
-// writeSegments prints the results by segment as a table.
-func writeSegments(w io.Writer, segs []basketSegment, model, k string) error {
+// writeSegments prints the results by segment, beside the baseline's, as
+// a table.
+func writeSegments(w io.Writer, segs []basketSegment, model, baseline, k string) error {
 	if len(segs) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nBy the customer's baskets before the cut, Recall@%s against the strongest baseline (%s):\n", k, segs[0].base.name)
+	fmt.Fprintf(w, "\nBy the customer's baskets before the cut, Recall@%s against the strongest baseline (%s):\n", k, baseline)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  baskets\tcustomers\t%s\t%s\tgain (95%% interval)\n", model, segs[0].base.name)
+	fmt.Fprintf(tw, "  baskets\tcustomers\t%s\t%s\tgain (95%% interval)\n", model, baseline)
 	for _, sg := range segs {
 		fmt.Fprintf(tw, "  %s\t%d\t%.4f\t%.4f\t%+.4f (%s)\n", sg.label, sg.customers, sg.recall, sg.baseRecall, sg.recall-sg.baseRecall, gainText(sg.gain))
 	}
@@ -334,16 +331,24 @@ func writeSegments(w io.Writer, segs []basketSegment, model, k string) error {
 }
 
 // evalDraws is the number of bootstrap resamples of the test customers
-// behind eval recommend's intervals.
+// behind the recommendation intervals (eval recommend, the demo, the
+// service's model metrics).
 const evalDraws = 2000
 
-// gains are a[i] - b[i]: one model's per-customer metric less another's.
-func gains(a, b []float64) []float64 {
-	out := make([]float64, len(a))
-	for i := range out {
-		out[i] = a[i] - b[i]
+// interval95 is the 95% bootstrap interval of the mean of a per-customer
+// metric, seeded.
+func interval95(xs []float64, seed uint64) metrics.Interval {
+	return metrics.BootstrapMean(xs, 0.95, evalDraws, seed)
+}
+
+// gainInterval95 is the 95% interval of one model's gain over another,
+// compared customer by customer: interval95 of a[i] - b[i].
+func gainInterval95(a, b []float64, seed uint64) metrics.Interval {
+	d := make([]float64, len(a))
+	for i := range d {
+		d[i] = a[i] - b[i]
 	}
-	return out
+	return interval95(d, seed)
 }
 
 // ciJSON is an interval as [lo, hi] for --json; nil (null) when there is

@@ -270,7 +270,7 @@ func TestBasketSegments(t *testing.T) {
 		UserNDCG:    []float64{0.6, 0.1, 0.3, 1, 0, 0.5},
 	}
 	base := recommend.EvalResult{UserRecall: []float64{0.5, 0, 0.2, 0, 0.1, 0}}
-	segs := basketSegments(res, base, recommendBaseline{"own", "own history"}, 1)
+	segs := basketSegments(res, base, 1)
 	want := []struct {
 		label           string
 		customers       int

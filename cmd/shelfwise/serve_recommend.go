@@ -17,7 +17,6 @@ import (
 
 	"github.com/shelfwise/shelfwise"
 	shelfhttp "github.com/shelfwise/shelfwise/http"
-	mlmetrics "github.com/shelfwise/shelfwise/ml/metrics"
 	"github.com/shelfwise/shelfwise/ml/modelio"
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/shelfwise/shelfwise/registry"
@@ -231,7 +230,7 @@ func (rc *recommendCap) train(ctx context.Context, progress shelfwise.Progress) 
 		// hybrid's Recall@10 gain over the baseline, customer by customer.
 		// (None without test customers: NaN has no place among metrics.)
 		if len(ev.UserRecall) > 0 {
-			gain := mlmetrics.BootstrapMean(gains(ev.UserRecall, b.UserRecall), 0.95, evalDraws, 1)
+			gain := gainInterval95(ev.UserRecall, b.UserRecall, 1)
 			metrics[name+"_recall@10_gain_lo95"], metrics[name+"_recall@10_gain_hi95"] = gain.Lo, gain.Hi
 		}
 	}

@@ -37,18 +37,22 @@ func BootstrapMean(xs []float64, level float64, draws int, seed uint64) Interval
 		means[d] = s / float64(n)
 	}
 	slices.Sort(means)
-	iv.Lo = quantileSorted(means, (1-level)/2)
-	iv.Hi = quantileSorted(means, 1-(1-level)/2)
+	iv.Lo = QuantileSorted(means, (1-level)/2)
+	iv.Hi = QuantileSorted(means, 1-(1-level)/2)
 	return iv
 }
 
-// quantileSorted is the q-quantile of sorted s, interpolated linearly
-// between the two nearest order statistics.
-func quantileSorted(s []float64, q float64) float64 {
+// QuantileSorted is the q-quantile of sorted s (not empty), interpolated
+// linearly between the two nearest order statistics (R's type 7); q
+// outside [0, 1] gives the first or last value.
+func QuantileSorted(s []float64, q float64) float64 {
 	pos := q * float64(len(s)-1)
 	i := int(math.Floor(pos))
 	if i >= len(s)-1 {
 		return s[len(s)-1]
+	}
+	if i < 0 {
+		return s[0]
 	}
 	f := pos - float64(i)
 	return s[i] + f*(s[i+1]-s[i])

@@ -62,7 +62,15 @@ func TestBootstrapMeanEdges(t *testing.T) {
 	if iv := BootstrapMean(nil, 0.95, 100, 1); !math.IsNaN(iv.Lo) || !math.IsNaN(iv.Hi) {
 		t.Errorf("no data: %+v, want NaN bounds", iv)
 	}
-	if got := quantileSorted([]float64{0, 10}, 0.25); got != 2.5 {
+	if got := QuantileSorted([]float64{0, 10}, 0.25); got != 2.5 {
 		t.Errorf("quantile 0.25 of {0, 10} = %v, want 2.5", got)
+	}
+	for q, want := range map[float64]float64{-0.1: 0, 1.2: 10} {
+		if got := QuantileSorted([]float64{0, 10}, q); got != want {
+			t.Errorf("quantile %v of {0, 10} = %v, want %v", q, got, want)
+		}
+	}
+	if got := QuantileSorted([]float64{7}, 0.3); got != 7 {
+		t.Errorf("quantile of {7} = %v, want 7", got)
 	}
 }
