@@ -306,7 +306,16 @@ import (
 // 28-day buyers, its item-kNN similarity to the latest basket), adding
 // the share raised the own items' AUC .7384 -> .7407 and their Recall@10
 // .1535 -> .1540 (three seeds): what the themes say, those features
-// already carry. No variant was run.
+// already carry. No variant was run. With the rest of the reranker's item
+// values added to that model (the customer's and the item's cycle ratios,
+// units in the latest basket with X and per basket, the item's 7-day
+// buyers, days since its first and latest sale) the own items' Recall@10
+// is .1556 (seeds .1544 / .1570 / .1556); each one more value gives
+// within that spread: the share of new products in the customer's latest
+// three baskets .1559, the customer's tenure .1558, baskets in the last
+// 90 days .1561, days since the customer first bought X .1552, the theme
+// share .1550, all five .1557. The ranking of the customer's own items,
+// 95% of the lists, is saturated by what the reranker already reads.
 func TestDevExperiment(t *testing.T) {
 	sel := os.Getenv("DEVX")
 	if sel == "" {
