@@ -160,7 +160,7 @@ func EvaluateEach(ctx context.Context, ps []Purchase, p Protocol, trainers ...Tr
 	sets := heldOutSets(lg, testPs, p.NewItems)
 	baskets := make([]int, len(sets))
 	for i, h := range sets {
-		baskets[i] = Summarize(lg.Histories[h.user]).Baskets
+		baskets[i], _ = basketCounts(lg.Histories[h.user], 0) // Summarize's count
 	}
 	pop := popularityPercentile(lg)
 	out := make([]EvalResult, 0, len(trainers))

@@ -17,6 +17,7 @@ import (
 	"github.com/shelfwise/shelfwise/recommend"
 	"github.com/spf13/cobra"
 	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/stat"
 )
 
 // evalRecommendFlags are the flags of "eval recommend".
@@ -302,8 +303,8 @@ func basketSegments(res, base recommend.EvalResult, seed uint64) []basketSegment
 			label = fmt.Sprint(lo)
 		}
 		if len(r) > 0 {
-			out = append(out, basketSegment{label: label, customers: len(r), recall: mean(r), ndcg: mean(n),
-				baseRecall: mean(br), gain: gainInterval95(r, br, seed)})
+			out = append(out, basketSegment{label: label, customers: len(r), recall: stat.Mean(r, nil), ndcg: stat.Mean(n, nil),
+				baseRecall: stat.Mean(br, nil), gain: gainInterval95(r, br, seed)})
 		}
 		if hi < math.MaxInt {
 			lo = hi + 1
@@ -311,9 +312,6 @@ func basketSegments(res, base recommend.EvalResult, seed uint64) []basketSegment
 	}
 	return out
 }
-
-// mean is the mean of xs (0 for none).
-func mean(xs []float64) float64 { return floats.Sum(xs) / float64(max(1, len(xs))) }
 
 // writeSegments prints the results by segment, beside the baseline's, as
 // a table.
@@ -344,11 +342,7 @@ func interval95(xs []float64, seed uint64) metrics.Interval {
 // gainInterval95 is the 95% interval of one model's gain over another,
 // compared customer by customer: interval95 of a[i] - b[i].
 func gainInterval95(a, b []float64, seed uint64) metrics.Interval {
-	d := make([]float64, len(a))
-	for i := range d {
-		d[i] = a[i] - b[i]
-	}
-	return interval95(d, seed)
+	return interval95(floats.SubTo(make([]float64, len(a)), a, b), seed)
 }
 
 // ciJSON is an interval as [lo, hi] for --json; nil (null) when there is
